@@ -1,4 +1,28 @@
 //! unback: read iPhone/iPad backups made by iTunes or Finder, rebuild their file tree and export
 //! photos and files without touching the backup.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
-#![forbid(unsafe_op_in_unsafe_fn)]
+//!
+//! Data flows one way: `source` (where bytes live) → `backup` (plists, index) → `manifest`
+//! (entries) → `select` / plans → `export` (atomic, parallel writes).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod backup;
+pub mod bplist;
+pub mod discover;
+pub mod error;
+pub mod export;
+pub mod extract;
+pub mod info;
+pub mod manifest;
+pub mod plists;
+pub mod safepath;
+pub mod select;
+pub mod source;
+pub mod sqlite;
+pub mod time;
+
+pub use backup::Backup;
+pub use error::{Error, Exit, Result};
+pub use manifest::{Entry, EntryKind};

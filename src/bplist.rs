@@ -1,0 +1,377 @@
+//! A small, allocation-free reader of binary property lists (`bplist00`).
+//!
+//! The `plist` crate builds a whole owned tree per document; Manifest.db holds one archived
+//! `MBFile` plist per row (hundreds of thousands in a large backup), so listing spends most of its
+//! time there. This reader borrows from the input, decodes an object only when asked, and checks
+//! every offset, so hostile bytes give an error, never a panic or an unbounded allocation.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BplistError {
+    pub what: &'static str,
+    pub offset: usize,
+}
+
+impl fmt::Display for BplistError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "binary plist: {} (at byte {})", self.what, self.offset)
+    }
+}
+
+impl std::error::Error for BplistError {}
+
+type Result<T> = std::result::Result<T, BplistError>;
+
+fn err<T>(what: &'static str, offset: usize) -> Result<T> {
+    Err(BplistError { what, offset })
+}
+
+pub const MAGIC: &[u8; 8] = b"bplist00";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Bplist<'a> {
+    data: &'a [u8],
+    offset_size: usize,
+    ref_size: usize,
+    num_objects: usize,
+    top: usize,
+    table: usize,
+}
+
+/// One decoded object. Containers hold the raw reference bytes; `Bplist::refs` walks them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Object<'a> {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Real(f64),
+    /// Core Data seconds since 2001-01-01.
+    Date(f64),
+    Data(&'a [u8]),
+    Ascii(&'a [u8]),
+    /// UTF-16 big-endian code units, undecoded.
+    Utf16(&'a [u8]),
+    Uid(u64),
+    Array(Refs<'a>),
+    Dict {
+        keys: Refs<'a>,
+        values: Refs<'a>,
+    },
+}
+
+/// A run of object references inside a container.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Refs<'a> {
+    bytes: &'a [u8],
+    size: usize,
+}
+
+impl<'a> Refs<'a> {
+    pub fn len(&self) -> usize {
+        self.bytes.len() / self.size.max(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<usize> {
+        let start = i.checked_mul(self.size)?;
+        let b = self.bytes.get(start..start + self.size)?;
+        Some(be(b) as usize)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + 'a {
+        let size = self.size.max(1);
+        self.bytes.chunks_exact(size).map(|c| be(c) as usize)
+    }
+}
+
+fn be(b: &[u8]) -> u64 {
+    b.iter().fold(0u64, |acc, &x| (acc << 8) | x as u64)
+}
+
+impl<'a> Bplist<'a> {
+    pub fn parse(data: &'a [u8]) -> Result<Bplist<'a>> {
+        if data.len() < 8 + 32 || &data[..8] != MAGIC {
+            return err("not a binary property list (no bplist00 header)", 0);
+        }
+        let t = data.len() - 32;
+        let trailer = &data[t..];
+        let offset_size = trailer[6] as usize;
+        let ref_size = trailer[7] as usize;
+        let num_objects = be(&trailer[8..16]);
+        let top = be(&trailer[16..24]);
+        let table = be(&trailer[24..32]);
+        if !(1..=8).contains(&offset_size) || !(1..=8).contains(&ref_size) {
+            return err("invalid integer sizes in trailer", t);
+        }
+        let table_len = num_objects.checked_mul(offset_size as u64);
+        let table_end = table_len.and_then(|l| l.checked_add(table));
+        match table_end {
+            Some(end) if table >= 8 && end <= t as u64 => {}
+            _ => return err("offset table outside the file", t),
+        }
+        if top >= num_objects {
+            return err("top object out of range", t);
+        }
+        Ok(Bplist {
+            data,
+            offset_size,
+            ref_size,
+            num_objects: num_objects as usize,
+            top: top as usize,
+            table: table as usize,
+        })
+    }
+
+    pub fn top(&self) -> usize {
+        self.top
+    }
+
+    pub fn len(&self) -> usize {
+        self.num_objects
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.num_objects == 0
+    }
+
+    fn offset_of(&self, index: usize) -> Result<usize> {
+        if index >= self.num_objects {
+            return err("object reference out of range", self.table);
+        }
+        let at = self.table + index * self.offset_size;
+        let off = be(&self.data[at..at + self.offset_size]) as usize;
+        if off < 8 || off >= self.table {
+            return err("object offset outside the object area", at);
+        }
+        Ok(off)
+    }
+
+    /// Reads a length that is either in the marker's low nibble or, when that is 0xF, in the
+    /// integer object that follows. Returns (length, offset of the payload).
+    fn length(&self, marker_at: usize, nibble: u8) -> Result<(usize, usize)> {
+        if nibble != 0x0F {
+            return Ok((nibble as usize, marker_at + 1));
+        }
+        let int_at = marker_at + 1;
+        let m = *self.data.get(int_at).ok_or(BplistError {
+            what: "truncated length",
+            offset: int_at,
+        })?;
+        if m >> 4 != 0x1 || (m & 0x0F) > 3 {
+            return err("invalid length integer", int_at);
+        }
+        let n = 1usize << (m & 0x0F);
+        let b = self.slice(int_at + 1, n)?;
+        Ok((be(b) as usize, int_at + 1 + n))
+    }
+
+    fn slice(&self, at: usize, len: usize) -> Result<&'a [u8]> {
+        let end = at.checked_add(len).ok_or(BplistError {
+            what: "length overflow",
+            offset: at,
+        })?;
+        // Objects never overlap the offset table, so bound by it rather than the file end.
+        if end > self.table {
+            return err("object runs past the object area", at);
+        }
+        Ok(&self.data[at..end])
+    }
+
+    pub fn object(&self, index: usize) -> Result<Object<'a>> {
+        let at = self.offset_of(index)?;
+        let marker = self.data[at];
+        let (kind, nibble) = (marker >> 4, marker & 0x0F);
+        Ok(match kind {
+            0x0 => match marker {
+                0x00 => Object::Null,
+                0x08 => Object::Bool(false),
+                0x09 => Object::Bool(true),
+                _ => return err("unsupported singleton", at),
+            },
+            0x1 => {
+                if nibble > 4 {
+                    return err("integer too wide", at);
+                }
+                let n = 1usize << nibble;
+                let b = self.slice(at + 1, n)?;
+                let v = match n {
+                    // 8-byte integers are signed; narrower ones unsigned; 16-byte ones hold a
+                    // 64-bit value in the low half.
+                    8 => be(b) as i64 as i128,
+                    16 => be(&b[8..]) as i128,
+                    _ => be(b) as i128,
+                };
+                Object::Int(v)
+            }
+            0x2 => match nibble {
+                2 => {
+                    let b = self.slice(at + 1, 4)?;
+                    Object::Real(f32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64)
+                }
+                3 => Object::Real(f64_be(self.slice(at + 1, 8)?)),
+                _ => return err("unsupported real width", at),
+            },
+            0x3 => Object::Date(f64_be(self.slice(at + 1, 8)?)),
+            0x4 | 0x5 | 0x6 => {
+                let (len, start) = self.length(at, nibble)?;
+                let bytes_len = if kind == 0x6 {
+                    len.checked_mul(2).ok_or(BplistError {
+                        what: "length overflow",
+                        offset: at,
+                    })?
+                } else {
+                    len
+                };
+                let b = self.slice(start, bytes_len)?;
+                match kind {
+                    0x4 => Object::Data(b),
+                    0x5 => Object::Ascii(b),
+                    _ => Object::Utf16(b),
+                }
+            }
+            0x8 => Object::Uid(be(self.slice(at + 1, nibble as usize + 1)?)),
+            0xA | 0xC => {
+                let (len, start) = self.length(at, nibble)?;
+                let n = len.checked_mul(self.ref_size).ok_or(BplistError {
+                    what: "length overflow",
+                    offset: at,
+                })?;
+                Object::Array(Refs {
+                    bytes: self.slice(start, n)?,
+                    size: self.ref_size,
+                })
+            }
+            0xD => {
+                let (len, start) = self.length(at, nibble)?;
+                let n = len.checked_mul(self.ref_size).ok_or(BplistError {
+                    what: "length overflow",
+                    offset: at,
+                })?;
+                let keys = self.slice(start, n)?;
+                let values = self.slice(start + n, n)?;
+                Object::Dict {
+                    keys: Refs {
+                        bytes: keys,
+                        size: self.ref_size,
+                    },
+                    values: Refs {
+                        bytes: values,
+                        size: self.ref_size,
+                    },
+                }
+            }
+            _ => return err("unsupported object type", at),
+        })
+    }
+
+    /// The object as a string, if it is one (ASCII or UTF-16).
+    pub fn string(&self, index: usize) -> Result<Option<String>> {
+        Ok(match self.object(index)? {
+            Object::Ascii(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            Object::Utf16(b) => Some(utf16_be(b)),
+            _ => None,
+        })
+    }
+
+    /// Looks a key up in a dictionary object, comparing ASCII keys without allocating.
+    pub fn dict_get(&self, keys: Refs<'a>, values: Refs<'a>, key: &str) -> Result<Option<usize>> {
+        for (i, k) in keys.iter().enumerate() {
+            if let Object::Ascii(b) = self.object(k)? {
+                if b == key.as_bytes() {
+                    return Ok(values.get(i));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn f64_be(b: &[u8]) -> f64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    f64::from_be_bytes(a)
+}
+
+pub fn utf16_be(b: &[u8]) -> String {
+    let units: Vec<u16> = b
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes_of(v: &plist::Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        v.to_writer_binary(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn reads_what_the_plist_crate_writes() {
+        let mut d = plist::Dictionary::new();
+        d.insert("n".into(), plist::Value::Integer((-5i64).into()));
+        d.insert("big".into(), plist::Value::Integer(5_000_000_000u64.into()));
+        d.insert("s".into(), plist::Value::String("héllo wörld".into()));
+        d.insert("a".into(), plist::Value::String("ascii".into()));
+        d.insert("d".into(), plist::Value::Data(vec![1, 2, 3]));
+        d.insert("u".into(), plist::Value::Uid(plist::Uid::new(7)));
+        d.insert("r".into(), plist::Value::Real(1.5));
+        d.insert("t".into(), plist::Value::Boolean(true));
+        let bytes = bytes_of(&plist::Value::Dictionary(d));
+        let p = Bplist::parse(&bytes).unwrap();
+        let Object::Dict { keys, values } = p.object(p.top()).unwrap() else {
+            panic!("not a dict")
+        };
+        let get = |k: &str| {
+            p.object(p.dict_get(keys, values, k).unwrap().unwrap())
+                .unwrap()
+        };
+        assert_eq!(get("n"), Object::Int(-5));
+        assert_eq!(get("big"), Object::Int(5_000_000_000));
+        let s = p.dict_get(keys, values, "s").unwrap().unwrap();
+        assert_eq!(p.string(s).unwrap().as_deref(), Some("héllo wörld"));
+        assert_eq!(get("a"), Object::Ascii(b"ascii"));
+        assert_eq!(get("d"), Object::Data(&[1, 2, 3]));
+        assert_eq!(get("u"), Object::Uid(7));
+        assert_eq!(get("r"), Object::Real(1.5));
+        assert_eq!(get("t"), Object::Bool(true));
+        assert_eq!(p.dict_get(keys, values, "missing").unwrap(), None);
+    }
+
+    #[test]
+    fn hostile_input_never_panics() {
+        let mut d = plist::Dictionary::new();
+        d.insert("k".into(), plist::Value::Data(vec![9; 40]));
+        d.insert(
+            "l".into(),
+            plist::Value::Array(vec![plist::Value::Boolean(false); 20]),
+        );
+        let good = bytes_of(&plist::Value::Dictionary(d));
+        // Flip every byte to every interesting value and walk all objects.
+        for i in 0..good.len() {
+            for v in [0x00, 0x0F, 0x7F, 0x80, 0xFF, 0x4F, 0xDF, 0xAF, 0x13, 0x14] {
+                let mut b = good.clone();
+                b[i] = v;
+                if let Ok(p) = Bplist::parse(&b) {
+                    for idx in 0..p.len() + 2 {
+                        if let Ok(Object::Dict { keys, values }) = p.object(idx) {
+                            let _ = p.dict_get(keys, values, "k");
+                        }
+                        let _ = p.string(idx);
+                    }
+                }
+            }
+        }
+        for n in 0..good.len() {
+            let _ = Bplist::parse(&good[..n]);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Writing into the output folder: atomic files, modification times, hashing, parallel jobs.
+//!
+//! Every output file is written under a temporary name in its final folder and renamed into
+//! place, so an interrupted run never leaves a truncated file under its final name. Renaming also
+//! replaces, never follows, whatever sits at the final name.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sha2::{Digest, Sha256};
+
+use crate::time::Timestamp;
+
+/// What to do when the final name already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Existing {
+    /// Refuse that file (reported as failed) so nothing is lost by accident.
+    #[default]
+    Refuse,
+    Overwrite,
+    /// Leave it: this finishes an interrupted run.
+    Skip,
+}
+
+/// Receives progress from workers; the CLI draws a bar, tests ignore it.
+pub trait Progress: Sync {
+    fn start(&self, _files: u64, _bytes: u64) {}
+    fn advance(&self, _files: u64, _bytes: u64) {}
+    fn finish(&self) {}
+}
+
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Temporary names must be unique across threads and across concurrent runs.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+pub const TEMP_PREFIX: &str = ".unback-";
+
+fn temp_path(dir: &Path) -> PathBuf {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!("{TEMP_PREFIX}{}-{n}.part", std::process::id()))
+}
+
+pub enum WriteResult<T> {
+    Written(T),
+    /// The final name existed and `Existing::Skip` was asked for.
+    Skipped,
+}
+
+/// Writes `dest` atomically: `fill` writes the content into a temporary file in the same folder,
+/// which then gets `mtime` and is renamed over `dest`. On any error the temporary file is removed.
+pub fn write_atomic<T>(
+    dest: &Path,
+    existing: Existing,
+    mtime: Option<Timestamp>,
+    fill: impl FnOnce(&mut File) -> io::Result<T>,
+) -> io::Result<WriteResult<T>> {
+    match std::fs::symlink_metadata(dest) {
+        Ok(m) => match existing {
+            Existing::Skip if m.is_file() => return Ok(WriteResult::Skipped),
+            Existing::Overwrite if !m.is_dir() => {}
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!(
+                        "{}: already exists (use --overwrite or --skip-existing)",
+                        dest.display()
+                    ),
+                ))
+            }
+        },
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    let tmp = temp_path(dir);
+    let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+    let result = (|| {
+        let v = fill(&mut f)?;
+        if let Some(t) = mtime {
+            f.set_modified(t.to_system_time())?;
+        }
+        drop(f);
+        std::fs::rename(&tmp, dest)?;
+        Ok(v)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map(WriteResult::Written)
+}
+
+/// A writer that hashes what passes through it.
+pub struct HashingWriter<W> {
+    pub inner: W,
+    pub hasher: Sha256,
+    pub bytes: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    pub fn finish(self) -> (W, [u8; 32], u64) {
+        (self.inner, self.hasher.finalize().into(), self.bytes)
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Sets a folder's modification time; done after its content is written, since writing changes it.
+pub fn set_dir_mtime(dir: &Path, t: Timestamp) -> io::Result<()> {
+    File::open(dir)?.set_modified(t.to_system_time())
+}
+
+/// Builds a rayon pool of `jobs` threads (0: one per core).
+pub fn pool(jobs: usize) -> io::Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_sets_mtime_and_refuses_to_clobber() {
+        let d = tempfile::tempdir().unwrap();
+        let dest = d.path().join("a.txt");
+        let t = Timestamp::from_unix(1_600_000_000);
+        let r = write_atomic(&dest, Existing::Refuse, Some(t), |f| f.write_all(b"hello")).unwrap();
+        assert!(matches!(r, WriteResult::Written(())));
+        assert_eq!(std::fs::read(&dest).unwrap(), b"hello");
+        let m = std::fs::metadata(&dest).unwrap().modified().unwrap();
+        assert_eq!(Timestamp::from_system_time(m), t);
+        assert!(write_atomic(&dest, Existing::Refuse, None, |f| f.write_all(b"x")).is_err());
+        assert!(matches!(
+            write_atomic(&dest, Existing::Skip, None, |f| f.write_all(b"x")).unwrap(),
+            WriteResult::Skipped
+        ));
+        write_atomic(&dest, Existing::Overwrite, None, |f| f.write_all(b"new")).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"new");
+    }
+
+    #[test]
+    fn failed_fill_leaves_nothing_behind() {
+        let d = tempfile::tempdir().unwrap();
+        let dest = d.path().join("b.txt");
+        let r = write_atomic(&dest, Existing::Refuse, None, |f| {
+            f.write_all(b"partial")?;
+            Err::<(), _>(io::Error::other("interrupted"))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn overwrite_replaces_a_symlink_instead_of_following_it() {
+        let d = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("victim");
+        std::fs::write(&target, b"keep").unwrap();
+        let dest = d.path().join("link");
+        std::os::unix::fs::symlink(&target, &dest).unwrap();
+        write_atomic(&dest, Existing::Overwrite, None, |f| f.write_all(b"mine")).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+        assert!(!std::fs::symlink_metadata(&dest)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+}

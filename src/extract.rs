@@ -1,0 +1,264 @@
+//! `extract`: the selected entries written to `OUT/<domain>/<relativePath>`, in parallel.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::backup::Backup;
+use crate::error::{Exit, IoContext, Result};
+use crate::export::{self, Existing, Progress, WriteResult};
+use crate::manifest::{Entry, EntryKind};
+use crate::safepath;
+use crate::time::Timestamp;
+
+pub const JOURNAL: &str = "unback-extract.json";
+
+#[derive(Debug, Clone)]
+pub struct ExtractOptions {
+    pub existing: Existing,
+    /// Worker threads; 0 means one per core.
+    pub jobs: usize,
+    /// Record the SHA-256 of every written file in the journal.
+    pub hash: bool,
+}
+
+impl Default for ExtractOptions {
+    fn default() -> Self {
+        ExtractOptions {
+            existing: Existing::Refuse,
+            jobs: 0,
+            hash: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub entry: String,
+    pub cause: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WrittenFile {
+    pub domain: String,
+    pub relative_path: String,
+    pub file_id: String,
+    pub output: String,
+    pub size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Symlink {
+    pub domain: String,
+    pub relative_path: String,
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ExtractSummary {
+    pub files_written: u64,
+    pub bytes_written: u64,
+    pub directories: u64,
+    pub symlinks_recorded: u64,
+    pub skipped_existing: u64,
+    pub missing: u64,
+    pub failed: u64,
+    /// Entries whose path could not be mapped safely into the output folder.
+    pub unsafe_paths: u64,
+    pub warnings: Vec<String>,
+    pub problems: Vec<Problem>,
+    pub files: Vec<WrittenFile>,
+    pub symlinks: Vec<Symlink>,
+}
+
+impl ExtractSummary {
+    pub fn exit(&self) -> Exit {
+        if self.missing + self.failed + self.unsafe_paths > 0 {
+            Exit::Partial
+        } else {
+            Exit::Ok
+        }
+    }
+}
+
+enum Outcome {
+    Written(WrittenFile, Vec<String>),
+    Skipped,
+    Missing(Problem),
+    Failed(Problem),
+}
+
+/// Extracts `entries` (already selected) from `backup` into `out`.
+pub fn extract(
+    backup: &Backup,
+    entries: &[&Entry],
+    out: &Path,
+    opts: &ExtractOptions,
+    progress: &dyn Progress,
+) -> Result<ExtractSummary> {
+    std::fs::create_dir_all(out).at(out)?;
+    let mut summary = ExtractSummary::default();
+
+    // Map every path first: an unsafe name is reported and its entry skipped, nothing else.
+    let mut dirs: Vec<(PathBuf, Option<Timestamp>)> = Vec::new();
+    let mut files: Vec<(&Entry, PathBuf)> = Vec::new();
+    for e in entries {
+        let rel = match safepath::map_entry(&e.domain, &e.relative_path) {
+            Ok(r) => r,
+            Err(u) => {
+                summary.unsafe_paths += 1;
+                summary.problems.push(Problem {
+                    entry: e.display(),
+                    cause: u.to_string(),
+                });
+                continue;
+            }
+        };
+        match e.kind() {
+            EntryKind::Dir => dirs.push((rel, e.meta.mtime.map(Timestamp::from_unix))),
+            EntryKind::File => files.push((e, rel)),
+            EntryKind::Symlink => {
+                summary.symlinks_recorded += 1;
+                summary.symlinks.push(Symlink {
+                    domain: e.domain.clone(),
+                    relative_path: e.relative_path.clone(),
+                    target: e.meta.target.clone(),
+                });
+            }
+            EntryKind::Other => summary.warnings.push(format!(
+                "{}: flags {} is not a file, folder or link; not extracted",
+                e.display(),
+                e.flags
+            )),
+        }
+    }
+
+    for (rel, _) in &dirs {
+        if let Err(err) = safepath::create_dirs(out, rel) {
+            summary.failed += 1;
+            summary.problems.push(Problem {
+                entry: rel.display().to_string(),
+                cause: err.to_string(),
+            });
+        }
+    }
+
+    let total_bytes: u64 = files.iter().map(|(e, _)| e.size()).sum();
+    progress.start(files.len() as u64, total_bytes);
+    let pool = export::pool(opts.jobs).at(out)?;
+    let outcomes: Vec<Outcome> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|(e, rel)| {
+                let o = extract_one(backup, e, rel, out, opts);
+                progress.advance(1, e.size());
+                o
+            })
+            .collect()
+    });
+    progress.finish();
+
+    for o in outcomes {
+        match o {
+            Outcome::Written(w, warn) => {
+                summary.files_written += 1;
+                summary.bytes_written += w.size;
+                summary.files.push(w);
+                summary.warnings.extend(warn);
+            }
+            Outcome::Skipped => summary.skipped_existing += 1,
+            Outcome::Missing(p) => {
+                summary.missing += 1;
+                summary.problems.push(p);
+            }
+            Outcome::Failed(p) => {
+                summary.failed += 1;
+                summary.problems.push(p);
+            }
+        }
+    }
+
+    // Folder times last, deepest first: writing into a folder changes its time.
+    dirs.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));
+    for (rel, t) in &dirs {
+        if let Some(t) = t {
+            let p = out.join(rel);
+            if p.is_dir() {
+                let _ = export::set_dir_mtime(&p, *t);
+            }
+        }
+    }
+    summary.directories = dirs.len() as u64;
+    write_journal(out, &summary)?;
+    Ok(summary)
+}
+
+fn extract_one(
+    backup: &Backup,
+    e: &Entry,
+    rel: &Path,
+    out: &Path,
+    opts: &ExtractOptions,
+) -> Outcome {
+    let problem = |cause: String| Problem {
+        entry: e.display(),
+        cause,
+    };
+    if backup.blob_name(e).is_none() && e.size() > 0 {
+        return Outcome::Missing(problem(format!(
+            "blob {} is missing from the backup",
+            e.file_id
+        )));
+    }
+    let parent = rel.parent().unwrap_or(Path::new(""));
+    if let Err(err) = safepath::create_dirs(out, parent) {
+        return Outcome::Failed(problem(err.to_string()));
+    }
+    let dest = out.join(rel);
+    let mtime = e.meta.mtime.map(Timestamp::from_unix);
+    let mut err_slot = None;
+    let r = export::write_atomic(&dest, opts.existing, mtime, |f| {
+        if backup.blob_name(e).is_none() {
+            // Listed with size 0 and no blob: the content is empty either way.
+            return Ok(Default::default());
+        }
+        backup.copy_entry(e, f, opts.hash).map_err(|err| {
+            let msg = err.to_string();
+            err_slot = Some(err);
+            std::io::Error::other(msg)
+        })
+    });
+    match r {
+        Ok(WriteResult::Written(c)) => Outcome::Written(
+            WrittenFile {
+                domain: e.domain.clone(),
+                relative_path: e.relative_path.clone(),
+                file_id: e.file_id.clone(),
+                output: rel.to_string_lossy().into_owned(),
+                size: c.bytes,
+                sha256: c.sha256.map(hex::encode),
+            },
+            c.warnings,
+        ),
+        Ok(WriteResult::Skipped) => Outcome::Skipped,
+        Err(io) => Outcome::Failed(problem(match err_slot {
+            Some(inner) => inner.to_string(),
+            None => io.to_string(),
+        })),
+    }
+}
+
+fn write_journal(out: &Path, summary: &ExtractSummary) -> Result<()> {
+    let dest = out.join(JOURNAL);
+    let json = serde_json::to_vec_pretty(summary)
+        .map_err(|e| crate::error::Error::Other(e.to_string()))?;
+    export::write_atomic(&dest, Existing::Overwrite, None, |f| {
+        use std::io::Write;
+        f.write_all(&json)
+    })
+    .at(&dest)?;
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Summaries of a backup: the device, the snapshot, counts per kind and per domain.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::backup::Backup;
+use crate::manifest::{Entry, EntryKind, ManifestKind};
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupInfo {
+    pub path: String,
+    pub device_name: Option<String>,
+    pub product_type: Option<String>,
+    pub ios_version: Option<String>,
+    pub build_version: Option<String>,
+    pub serial_number: Option<String>,
+    pub udid: String,
+    pub backup_date: Option<Timestamp>,
+    pub encrypted: bool,
+    pub passcode_set: Option<bool>,
+    pub snapshot_state: Option<String>,
+    pub full_backup: Option<bool>,
+    pub manifest_version: Option<String>,
+    pub index: ManifestKind,
+    pub files: u64,
+    pub directories: u64,
+    pub symlinks: u64,
+    pub other_entries: u64,
+    /// Sum of the recorded sizes of regular files.
+    pub total_size: u64,
+    pub domains: u64,
+    pub undecodable_records: u64,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DomainStat {
+    pub domain: String,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+pub fn backup_info(b: &Backup, entries: &[Entry]) -> BackupInfo {
+    let lock = &b.manifest.lockdown;
+    let info = b.info.as_ref();
+    let mut i = BackupInfo {
+        path: b.path().display().to_string(),
+        device_name: b.device_name(),
+        product_type: lock
+            .product_type
+            .clone()
+            .or_else(|| info.and_then(|i| i.product_type.clone())),
+        ios_version: lock
+            .product_version
+            .clone()
+            .or_else(|| info.and_then(|i| i.product_version.clone())),
+        build_version: lock
+            .build_version
+            .clone()
+            .or_else(|| info.and_then(|i| i.build_version.clone())),
+        serial_number: lock
+            .serial_number
+            .clone()
+            .or_else(|| info.and_then(|i| i.serial_number.clone())),
+        udid: b.udid(),
+        backup_date: b
+            .manifest
+            .date
+            .or_else(|| b.status.as_ref().and_then(|s| s.date))
+            .or_else(|| info.and_then(|i| i.last_backup_date)),
+        encrypted: b.is_encrypted(),
+        passcode_set: b.manifest.was_passcode_set,
+        snapshot_state: b.status.as_ref().and_then(|s| s.snapshot_state.clone()),
+        full_backup: b.status.as_ref().and_then(|s| s.is_full_backup),
+        manifest_version: b.manifest.version.clone(),
+        index: b.kind,
+        files: 0,
+        directories: 0,
+        symlinks: 0,
+        other_entries: 0,
+        total_size: 0,
+        domains: 0,
+        undecodable_records: 0,
+        warnings: b.warnings.clone(),
+    };
+    let mut domains = std::collections::BTreeSet::new();
+    for e in entries {
+        domains.insert(e.domain.as_str());
+        match e.kind() {
+            EntryKind::File => {
+                i.files += 1;
+                i.total_size += e.size();
+            }
+            EntryKind::Dir => i.directories += 1,
+            EntryKind::Symlink => i.symlinks += 1,
+            EntryKind::Other => i.other_entries += 1,
+        }
+        if e.problem.is_some() {
+            i.undecodable_records += 1;
+        }
+    }
+    i.domains = domains.len() as u64;
+    i
+}
+
+/// Regular files and their recorded bytes per domain, sorted by domain name.
+pub fn domain_stats(entries: &[Entry]) -> Vec<DomainStat> {
+    let mut m: BTreeMap<&str, DomainStat> = BTreeMap::new();
+    for e in entries {
+        let d = m.entry(e.domain.as_str()).or_insert_with(|| DomainStat {
+            domain: e.domain.clone(),
+            ..Default::default()
+        });
+        if e.kind() == EntryKind::File {
+            d.files += 1;
+            d.bytes += e.size();
+        }
+    }
+    m.into_values().collect()
+}

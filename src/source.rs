@@ -1,0 +1,145 @@
+//! Where a backup's bytes live. Everything above this module names files by their path inside the
+//! backup ("Manifest.db", "ab/ab12…"); only this module knows whether that is a folder on disk or,
+//! later, a member of a zip archive.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+
+#[derive(Debug, Clone)]
+pub enum Source {
+    Dir(DirSource),
+}
+
+#[derive(Debug, Clone)]
+pub struct DirSource {
+    root: PathBuf,
+}
+
+/// A readable blob. Kept as an enum (not a boxed trait) so the plain-folder case can hand its
+/// `File` to `io::copy`, which the standard library turns into `copy_file_range` on Linux.
+pub enum BlobReader {
+    File(File),
+}
+
+impl Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            BlobReader::File(f) => f.read(buf),
+        }
+    }
+}
+
+impl BlobReader {
+    pub fn len(&self) -> io::Result<u64> {
+        match self {
+            BlobReader::File(f) => Ok(f.metadata()?.len()),
+        }
+    }
+}
+
+impl Source {
+    pub fn dir(root: impl Into<PathBuf>) -> Source {
+        Source::Dir(DirSource { root: root.into() })
+    }
+
+    /// The backup's location, for messages and reports.
+    pub fn root(&self) -> &Path {
+        match self {
+            Source::Dir(d) => &d.root,
+        }
+    }
+
+    /// A displayable path for a file inside the backup, so errors name the file.
+    pub fn display_path(&self, name: &str) -> PathBuf {
+        self.root().join(name)
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        match self {
+            Source::Dir(d) => d.root.join(name).is_file(),
+        }
+    }
+
+    pub fn len(&self, name: &str) -> Result<u64> {
+        let path = self.display_path(name);
+        match self {
+            Source::Dir(_) => Ok(std::fs::metadata(&path).at(&path)?.len()),
+        }
+    }
+
+    pub fn read(&self, name: &str) -> Result<Vec<u8>> {
+        let path = self.display_path(name);
+        match self {
+            Source::Dir(_) => std::fs::read(&path).at(&path),
+        }
+    }
+
+    pub fn open(&self, name: &str) -> Result<BlobReader> {
+        let path = self.display_path(name);
+        match self {
+            Source::Dir(_) => Ok(BlobReader::File(File::open(&path).at(&path)?)),
+        }
+    }
+
+    /// Where the blob of `file_id` is: `xx/<id>` (iOS 10+) or `<id>` in the root (iOS 5–9 and
+    /// some copies). `None` when neither exists: a listed file whose blob is absent.
+    pub fn blob_name(&self, file_id: &str) -> Option<String> {
+        if !is_file_id(file_id) {
+            return None;
+        }
+        let nested = format!("{}/{}", &file_id[..2], file_id);
+        if self.exists(&nested) {
+            return Some(nested);
+        }
+        if self.exists(file_id) {
+            return Some(file_id.to_string());
+        }
+        None
+    }
+
+    /// Every file name in the backup that looks like a blob, for orphan detection and `verify`.
+    pub fn blob_names(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        match self {
+            Source::Dir(d) => {
+                let rd = std::fs::read_dir(&d.root).at(&d.root)?;
+                for ent in rd.flatten() {
+                    let name = ent.file_name().to_string_lossy().into_owned();
+                    let ft = match ent.file_type() {
+                        Ok(t) => t,
+                        Err(_) => continue,
+                    };
+                    if ft.is_file() && is_file_id(&name) {
+                        out.push(name);
+                    } else if ft.is_dir() && name.len() == 2 && is_hex(&name) {
+                        let sub = d.root.join(&name);
+                        for e in std::fs::read_dir(&sub).at(&sub)?.flatten() {
+                            let n = e.file_name().to_string_lossy().into_owned();
+                            if is_file_id(&n) && n.starts_with(&name) {
+                                out.push(format!("{name}/{n}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    pub fn unreadable(&self, name: &str, cause: impl std::fmt::Display) -> Error {
+        Error::unreadable(self.display_path(name), cause)
+    }
+}
+
+fn is_hex(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A file ID is 40 hex digits (SHA-1 of "domain-relativePath").
+pub fn is_file_id(s: &str) -> bool {
+    s.len() == 40 && is_hex(s)
+}
