@@ -10,6 +10,7 @@
 
 pub mod backup;
 pub mod bplist;
+pub mod cli;
 pub mod discover;
 pub mod error;
 pub mod export;

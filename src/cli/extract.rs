@@ -1,0 +1,77 @@
+use std::path::PathBuf;
+
+use crate::error::{Exit, Result};
+use crate::export::Existing;
+use crate::extract::{extract, ExtractOptions};
+use crate::manifest::Entry;
+use crate::select::Selection;
+
+use super::BackupArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub backup: BackupArgs,
+    /// Output folder; files go to OUT/<domain>/<relativePath>.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// Globs over relativePath; default: everything.
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+    /// Glob over domains (repeatable).
+    #[arg(long = "domain", value_name = "GLOB")]
+    pub domains: Vec<String>,
+    /// Replace files that already exist in OUT.
+    #[arg(long, conflicts_with = "skip_existing")]
+    pub overwrite: bool,
+    /// Leave files that already exist in OUT (finishes an interrupted run).
+    #[arg(long)]
+    pub skip_existing: bool,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0)]
+    pub jobs: usize,
+    /// Record each written file's SHA-256 in OUT/unback-extract.json.
+    #[arg(long)]
+    pub hash: bool,
+}
+
+pub fn run(a: Args) -> Result<Exit> {
+    let sel = Selection::new(&a.patterns, &a.domains, None)?;
+    let b = super::open(&a.backup)?;
+    let entries = b.entries()?;
+    let chosen: Vec<&Entry> = entries.iter().filter(|e| sel.matches(e)).collect();
+    let opts = ExtractOptions {
+        existing: if a.overwrite {
+            Existing::Overwrite
+        } else if a.skip_existing {
+            Existing::Skip
+        } else {
+            Existing::Refuse
+        },
+        jobs: a.jobs,
+        hash: a.hash,
+    };
+    let bar = super::progress::Bar::new();
+    let s = extract(&b, &chosen, &a.out, &opts, &bar)?;
+    for w in &s.warnings {
+        eprintln!("unback: warning: {w}");
+    }
+    for p in &s.problems {
+        eprintln!("unback: {}: {}", p.entry, p.cause);
+    }
+    super::out(|w| {
+        writeln!(
+            w,
+            "{} files written ({} bytes), {} folders, {} symlinks recorded, {} skipped (existing), {} missing, {} failed, {} unsafe paths refused",
+            s.files_written,
+            s.bytes_written,
+            s.directories,
+            s.symlinks_recorded,
+            s.skipped_existing,
+            s.missing,
+            s.failed,
+            s.unsafe_paths
+        )
+    })?;
+    Ok(s.exit())
+}

@@ -1,0 +1,109 @@
+//! The command line: argument definitions, one file per command, and printing. No format
+//! knowledge lives here; each command turns its arguments into library calls.
+
+mod backups;
+mod extract;
+mod info;
+mod ls;
+mod progress;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{Exit, Result};
+use crate::Backup;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "unback",
+    version,
+    about = "Read iPhone/iPad backups made by iTunes or Finder: list them, rebuild their file tree, export files and photos",
+    after_help = "Exit codes: 0 success, 1 other failure, 2 usage, 3 wrong password or locked backup, 4 unreadable or unsupported backup, 5 finished but some entries were missing or failed."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options shared by every command that opens one backup.
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// The backup folder (holding Manifest.plist), or a folder holding several backups.
+    #[arg(value_name = "BACKUP")]
+    pub backup: PathBuf,
+    /// Which backup, when BACKUP holds several: its folder name, UDID or device name.
+    #[arg(long, value_name = "ID")]
+    pub udid: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the backups under a folder (default: the MobileSync folders of this computer).
+    #[command(
+        after_help = "Example:\n  unback backups ~/Library/Application\\ Support/MobileSync/Backup"
+    )]
+    Backups(backups::Args),
+    /// Show the device, the backup date, encryption, and counts of files, folders and domains.
+    #[command(after_help = "Example:\n  unback info /path/to/00008110-001A2B3C4D5E801E --json")]
+    Info(info::InfoArgs),
+    /// List each domain with its number of files and bytes.
+    #[command(after_help = "Example:\n  unback domains /path/to/backup")]
+    Domains(info::DomainsArgs),
+    /// List the rebuilt file tree, optionally filtered by path and domain globs.
+    #[command(
+        after_help = "Examples:\n  unback ls BACKUP 'Media/DCIM/**/*.HEIC' --domain CameraRollDomain -l\n  unback ls BACKUP --type l --json"
+    )]
+    Ls(ls::Args),
+    /// Write files to OUT/<domain>/<relativePath>, in parallel and atomically.
+    #[command(
+        after_help = "Examples:\n  unback extract BACKUP out/ 'Media/DCIM/**' --domain CameraRollDomain\n  unback extract BACKUP out/ --skip-existing   # finish an interrupted run"
+    )]
+    Extract(extract::Args),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Backups(a) => backups::run(a),
+        Command::Info(a) => info::run_info(a),
+        Command::Domains(a) => info::run_domains(a),
+        Command::Ls(a) => ls::run(a),
+        Command::Extract(a) => extract::run(a),
+    };
+    let exit = match result {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("unback: {e}");
+            e.exit()
+        }
+    };
+    ExitCode::from(exit.code())
+}
+
+/// Resolves BACKUP (and `--udid`) to one backup and opens it, printing its warnings.
+pub fn open(args: &BackupArgs) -> Result<Backup> {
+    let path = crate::discover::resolve(&args.backup, args.udid.as_deref())?;
+    let b = Backup::open(path)?;
+    for w in &b.warnings {
+        eprintln!("unback: warning: {w}");
+    }
+    Ok(b)
+}
+
+/// Writes to stdout, treating a closed pipe (`| head`) as a normal end.
+pub fn out(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match f(&mut w).and_then(|()| w.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(crate::Error::io(Path::new("<stdout>"), e)),
+    }
+}
+
+pub fn exit_ok() -> Result<Exit> {
+    Ok(Exit::Ok)
+}
