@@ -216,7 +216,7 @@ impl<'a> Bplist<'a> {
                 _ => return err("unsupported real width", at),
             },
             0x3 => Object::Date(f64_be(self.slice(at + 1, 8)?)),
-            0x4 | 0x5 | 0x6 => {
+            0x4..=0x6 => {
                 let (len, start) = self.length(at, nibble)?;
                 let bytes_len = if kind == 0x6 {
                     len.checked_mul(2).ok_or(BplistError {

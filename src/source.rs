@@ -33,7 +33,7 @@ impl Read for BlobReader {
 }
 
 impl BlobReader {
-    pub fn len(&self) -> io::Result<u64> {
+    pub fn byte_len(&self) -> io::Result<u64> {
         match self {
             BlobReader::File(f) => Ok(f.metadata()?.len()),
         }
