@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README gives it and CI runs it.
+# Independent readers (PyPI iphone-backup-decrypt) cross-check the fixture builder's backups; they
+# live in a private virtual environment so the machine's Python stays untouched.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=.venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
+export UNBACK_PYTHON="$PWD/$venv/bin/python"
+cargo test --locked "$@"
