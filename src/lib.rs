@@ -1,8 +1,8 @@
 //! unback: read iPhone/iPad backups made by iTunes or Finder, rebuild their file tree and export
 //! photos and files without touching the backup.
 //!
-//! Data flows one way: `source` (where bytes live) → `backup` (plists, index) → `manifest`
-//! (entries) → `select` / plans → `export` (atomic, parallel writes).
+//! Data flows one way: `source` (where bytes live) → `backup` (plists, keybag, index) →
+//! `manifest` (entries) → `select` / plans → `export` (atomic, parallel writes).
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -11,14 +11,17 @@
 pub mod backup;
 pub mod bplist;
 pub mod cli;
+pub mod crypto;
 pub mod discover;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod info;
+pub mod keybag;
 pub mod manifest;
 pub mod plists;
 pub mod safepath;
+pub mod secret;
 pub mod select;
 pub mod source;
 pub mod sqlite;
