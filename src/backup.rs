@@ -2,8 +2,12 @@
 //! entries and their contents; nothing here writes anywhere.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::crypto::{self, Padding};
 use crate::error::{Error, Result};
+use crate::keybag::{ClassKeys, Keybag, KeybagError, PasswordForm};
+use crate::secret::{Key32, Password};
 use crate::manifest::{self, Entry, ManifestKind};
 use crate::plists::{InfoPlist, ManifestPlist, StatusPlist};
 use crate::source::{BlobReader, Source};
@@ -24,6 +28,24 @@ pub struct Backup {
     pub kind: ManifestKind,
     /// Things a user should know that did not stop the backup from opening.
     pub warnings: Vec<String>,
+    /// Class keys after a successful unlock; shared read-only by export workers.
+    class_keys: Option<Arc<ClassKeys>>,
+}
+
+/// What unlocks an encrypted backup: the password, or the key derived from it earlier (which
+/// skips the slow key derivation).
+pub enum Secret {
+    Password(Password),
+    Key(Key32),
+}
+
+/// How an unlock went, for the user.
+#[derive(Debug, Clone)]
+pub struct UnlockReport {
+    /// Which Unicode form of the password worked (None when a saved key was used).
+    pub form: Option<PasswordForm>,
+    pub derived_key: Key32,
+    pub class_keys: usize,
 }
 
 impl Backup {
@@ -139,6 +161,7 @@ impl Backup {
             status,
             kind,
             warnings,
+            class_keys: None,
         })
     }
 
@@ -174,12 +197,7 @@ impl Backup {
 
     /// Opens the file index as an SQLite connection, in memory.
     pub fn manifest_db(&self) -> Result<rusqlite::Connection> {
-        let bytes = self.source.read(MANIFEST_DB)?;
-        if self.is_encrypted() && bytes.get(..16) != Some(&sqlite::SQLITE_MAGIC[..]) {
-            return Err(Error::Locked {
-                path: self.source.display_path(MANIFEST_DB),
-            });
-        }
+        let bytes = self.manifest_db_bytes()?;
         let wal_name = format!("{MANIFEST_DB}-wal");
         let wal = if self.source.exists(&wal_name) {
             Some(self.source.read(&wal_name)?)
@@ -188,6 +206,68 @@ impl Backup {
         };
         sqlite::open_bytes(bytes, wal.as_deref())
             .map_err(|c| self.source.unreadable(MANIFEST_DB, c))
+    }
+
+    /// The plaintext bytes of Manifest.db, decrypted in memory when the backup is encrypted
+    /// (iOS 10.2+ encrypt it whole; 10.0–10.1 leave it plain and have no ManifestKey).
+    pub fn manifest_db_bytes(&self) -> Result<Vec<u8>> {
+        let bytes = self.source.read(MANIFEST_DB)?;
+        let plain = bytes.get(..16) == Some(&sqlite::SQLITE_MAGIC[..]);
+        if plain || !self.is_encrypted() {
+            return Ok(bytes);
+        }
+        let path = self.source.display_path(MANIFEST_DB);
+        let keys = self.class_keys.as_ref().ok_or(Error::Locked { path: path.clone() })?;
+        let wrapped = self.manifest.manifest_key.as_ref().ok_or_else(|| {
+            Error::unreadable(
+                self.source.display_path(MANIFEST_PLIST),
+                "Manifest.db is encrypted but Manifest.plist has no ManifestKey",
+            )
+        })?;
+        let key = keys
+            .unwrap_wrapped(wrapped)
+            .map_err(|e| Error::unreadable(self.source.display_path(MANIFEST_PLIST), format!("ManifestKey: {e}")))?;
+        let (plain, padding) = crypto::decrypt_to_vec(&key, &bytes)
+            .map_err(|e| Error::unreadable(&path, format!("cannot decrypt: {e}")))?;
+        if plain.get(..16) != Some(&sqlite::SQLITE_MAGIC[..]) {
+            return Err(Error::unreadable(
+                &path,
+                "decrypted with the ManifestKey but the result is not SQLite (damaged file or wrong key)",
+            ));
+        }
+        let _ = padding;
+        Ok(plain)
+    }
+
+    /// The keybag from Manifest.plist.
+    pub fn keybag(&self) -> Result<Keybag> {
+        keybag_of(&self.manifest, &self.source.display_path(MANIFEST_PLIST))
+    }
+
+    /// Unlocks an encrypted backup. A password that fails as typed is retried in the other
+    /// Unicode normalisation forms before it is declared wrong.
+    pub fn unlock(&mut self, secret: &Secret) -> Result<UnlockReport> {
+        let report = unlock_keybag(&self.keybag()?, secret, &self.source.display_path(MANIFEST_PLIST))?;
+        self.class_keys = Some(Arc::new(report.1));
+        Ok(report.0)
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.class_keys.is_some()
+    }
+
+    /// The per-file key of an entry of an encrypted backup.
+    fn file_key(&self, entry: &Entry) -> Result<Key32> {
+        let blob = self.display_path(&self.blob_name(entry).unwrap_or_default());
+        let keys = self
+            .class_keys
+            .as_ref()
+            .ok_or(Error::Locked { path: blob.clone() })?;
+        let wrapped = entry.meta.encryption_key.as_ref().ok_or_else(|| {
+            Error::unreadable(&blob, format!("{}: encrypted backup but the record has no EncryptionKey", entry.display()))
+        })?;
+        keys.unwrap_wrapped(wrapped)
+            .map_err(|e| Error::unreadable(&blob, format!("{}: file key: {e}", entry.display())))
     }
 
     /// Every row of the index, sorted by domain and path.
@@ -221,6 +301,68 @@ impl Backup {
     }
 }
 
+/// Reads Manifest.plist from a backup folder, or from the file itself when `path` names it. Only
+/// this file is needed to check a password or print the recovery hash.
+pub fn read_manifest_plist(path: &Path) -> Result<(ManifestPlist, PathBuf)> {
+    let file = if path.is_dir() {
+        path.join(MANIFEST_PLIST)
+    } else {
+        path.to_path_buf()
+    };
+    let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+    let m = ManifestPlist::parse(&bytes).map_err(|c| Error::unreadable(&file, c))?;
+    Ok((m, file))
+}
+
+pub fn keybag_of(manifest: &ManifestPlist, path: &Path) -> Result<Keybag> {
+    let bytes = manifest
+        .backup_keybag
+        .as_ref()
+        .ok_or_else(|| Error::unreadable(path, "no BackupKeyBag"))?;
+    Keybag::parse(bytes).map_err(|e| Error::unreadable(path, format!("BackupKeyBag: {e}")))
+}
+
+/// Derives (or takes) the key and unwraps the class keys; a failed integrity check is the wrong
+/// password signal (exit 3).
+pub fn unlock_keybag(kb: &Keybag, secret: &Secret, path: &Path) -> Result<(UnlockReport, ClassKeys)> {
+    let wrong = |what: &str| Error::WrongPassword {
+        path: path.to_path_buf(),
+        cause: format!("{what} does not unlock the backup's keybag"),
+    };
+    match secret {
+        Secret::Password(p) => match kb.unlock_with_password(p) {
+            Ok(u) => {
+                let n = u.class_keys.len();
+                Ok((
+                    UnlockReport {
+                        form: Some(u.form),
+                        derived_key: u.key.clone(),
+                        class_keys: n,
+                    },
+                    u.class_keys,
+                ))
+            }
+            Err(KeybagError::WrongPassword) => Err(wrong("the password (tried as typed, NFC and NFD)")),
+            Err(e) => Err(Error::unreadable(path, format!("BackupKeyBag: {e}"))),
+        },
+        Secret::Key(k) => match kb.unlock_with_key(k) {
+            Ok(ck) => {
+                let n = ck.len();
+                Ok((
+                    UnlockReport {
+                        form: None,
+                        derived_key: k.clone(),
+                        class_keys: n,
+                    },
+                    ck,
+                ))
+            }
+            Err(KeybagError::WrongPassword) => Err(wrong("the saved key")),
+            Err(e) => Err(Error::unreadable(path, format!("BackupKeyBag: {e}"))),
+        },
+    }
+}
+
 pub fn folder_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -241,10 +383,41 @@ pub struct Copied {
 impl Backup {
     /// Streams the entry's plaintext into `out`. Plain blobs go through `io::copy`, which the
     /// kernel serves with `copy_file_range` when no hash is wanted.
-    pub fn copy_entry(&self, entry: &Entry, out: &mut std::fs::File, hash: bool) -> Result<Copied> {
+    pub fn copy_entry<W: std::io::Write>(&self, entry: &Entry, out: &mut W, hash: bool) -> Result<Copied> {
         let mut reader = self.open_entry(entry)?;
         let blob = self.blob_name(entry).unwrap_or_default();
         let mut copied = Copied::default();
+        if self.is_encrypted() {
+            let key = self.file_key(entry)?;
+            let mut w = crate::export::HashingWriter::new(&mut *out);
+            let outcome = crypto::decrypt_stream(&key, &mut reader, &mut w).map_err(|e| match e {
+                crypto::DecryptError::Io(io) => copy_error(self, &blob, io),
+                other => Error::unreadable(self.display_path(&blob), format!("{}: {other}", entry.display())),
+            })?;
+            let (_, digest, n) = w.finish();
+            copied.bytes = n;
+            copied.sha256 = hash.then_some(digest);
+            match outcome.padding {
+                Padding::Valid { .. } | Padding::Empty => {}
+                Padding::Invalid => {
+                    copied.bad_padding = true;
+                    copied.warnings.push(format!(
+                        "{}: invalid PKCS#7 padding; kept the whole raw decryption",
+                        entry.display()
+                    ));
+                }
+            }
+            if let Some(size) = entry.meta.size {
+                if size != copied.bytes && !copied.bad_padding {
+                    copied.warnings.push(format!(
+                        "{}: recorded size {size} differs from the {} decrypted bytes; kept all bytes",
+                        entry.display(),
+                        copied.bytes
+                    ));
+                }
+            }
+            return Ok(copied);
+        }
         if hash {
             let mut w = crate::export::HashingWriter::new(&mut *out);
             std::io::copy(&mut reader, &mut w).map_err(|e| copy_error(self, &blob, e))?;
@@ -268,6 +441,21 @@ impl Backup {
             }
         }
         Ok(copied)
+    }
+}
+
+impl Backup {
+    /// The whole plaintext of a (small) entry, e.g. a database to open in memory.
+    pub fn read_entry(&self, entry: &Entry) -> Result<Vec<u8>> {
+        let mut v = Vec::with_capacity(entry.size().min(1 << 30) as usize);
+        let c = self.copy_entry(entry, &mut v, false)?;
+        if c.bad_padding {
+            return Err(Error::unreadable(
+                self.display_path(&self.blob_name(entry).unwrap_or_default()),
+                format!("{}: invalid padding after decryption", entry.display()),
+            ));
+        }
+        Ok(v)
     }
 }
 

@@ -58,6 +58,18 @@ pub fn write_atomic<T>(
     mtime: Option<Timestamp>,
     fill: impl FnOnce(&mut File) -> io::Result<T>,
 ) -> io::Result<WriteResult<T>> {
+    write_atomic_as(dest, existing, mtime, fill, |_| None)
+}
+
+/// Like `write_atomic`, but `rename_to` may pick another final name once the content is known
+/// (a decryption with invalid padding is kept under a `.badpad` name).
+pub fn write_atomic_as<T>(
+    dest: &Path,
+    existing: Existing,
+    mtime: Option<Timestamp>,
+    fill: impl FnOnce(&mut File) -> io::Result<T>,
+    rename_to: impl FnOnce(&T) -> Option<PathBuf>,
+) -> io::Result<WriteResult<T>> {
     match std::fs::symlink_metadata(dest) {
         Ok(m) => match existing {
             Existing::Skip if m.is_file() => return Ok(WriteResult::Skipped),
@@ -84,7 +96,8 @@ pub fn write_atomic<T>(
             f.set_modified(t.to_system_time())?;
         }
         drop(f);
-        std::fs::rename(&tmp, dest)?;
+        let target = rename_to(&v).unwrap_or_else(|| dest.to_path_buf());
+        std::fs::rename(&tmp, &target)?;
         Ok(v)
     })();
     if result.is_err() {

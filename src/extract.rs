@@ -220,24 +220,35 @@ fn extract_one(
     let dest = out.join(rel);
     let mtime = e.meta.mtime.map(Timestamp::from_unix);
     let mut err_slot = None;
-    let r = export::write_atomic(&dest, opts.existing, mtime, |f| {
-        if backup.blob_name(e).is_none() {
-            // Listed with size 0 and no blob: the content is empty either way.
-            return Ok(Default::default());
-        }
-        backup.copy_entry(e, f, opts.hash).map_err(|err| {
-            let msg = err.to_string();
-            err_slot = Some(err);
-            std::io::Error::other(msg)
-        })
-    });
+    let badpad = badpad_name(&dest);
+    let r = export::write_atomic_as(
+        &dest,
+        opts.existing,
+        mtime,
+        |f| {
+            if backup.blob_name(e).is_none() {
+                // Listed with size 0 and no blob: the content is empty either way.
+                return Ok(Default::default());
+            }
+            backup.copy_entry(e, f, opts.hash).map_err(|err| {
+                let msg = err.to_string();
+                err_slot = Some(err);
+                std::io::Error::other(msg)
+            })
+        },
+        |c: &crate::backup::Copied| c.bad_padding.then(|| badpad.clone()),
+    );
     match r {
         Ok(WriteResult::Written(c)) => Outcome::Written(
             WrittenFile {
                 domain: e.domain.clone(),
                 relative_path: e.relative_path.clone(),
                 file_id: e.file_id.clone(),
-                output: rel.to_string_lossy().into_owned(),
+                output: if c.bad_padding {
+                    format!("{}.badpad", rel.to_string_lossy())
+                } else {
+                    rel.to_string_lossy().into_owned()
+                },
                 size: c.bytes,
                 sha256: c.sha256.map(hex::encode),
             },
@@ -249,6 +260,12 @@ fn extract_one(
             None => io.to_string(),
         })),
     }
+}
+
+fn badpad_name(dest: &Path) -> PathBuf {
+    let mut s = dest.as_os_str().to_owned();
+    s.push(".badpad");
+    PathBuf::from(s)
 }
 
 fn write_journal(out: &Path, summary: &ExtractSummary) -> Result<()> {

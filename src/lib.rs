@@ -12,6 +12,7 @@ pub mod backup;
 pub mod bplist;
 pub mod cli;
 pub mod crypto;
+pub mod decrypt;
 pub mod discover;
 pub mod error;
 pub mod export;

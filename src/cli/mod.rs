@@ -6,6 +6,7 @@ mod extract;
 mod info;
 mod ls;
 mod progress;
+mod secrets;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,22 @@ pub struct BackupArgs {
     /// Which backup, when BACKUP holds several: its folder name, UDID or device name.
     #[arg(long, value_name = "ID")]
     pub udid: Option<String>,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+}
+
+/// Where the password of an encrypted backup comes from. Never from the command line itself:
+/// argv is visible to every user of the machine.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SecretArgs {
+    /// Read the backup password from FILE (one trailing newline is ignored). Otherwise the
+    /// UNBACK_PASSWORD environment variable, otherwise a prompt when stdin is a terminal.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Use a key saved by `unback key` (64 hex digits) instead of the password; skips the slow
+    /// key derivation. Also from the UNBACK_KEY environment variable.
+    #[arg(long, value_name = "FILE", conflicts_with = "password_file")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,9 +103,14 @@ pub fn main() -> ExitCode {
 /// Resolves BACKUP (and `--udid`) to one backup and opens it, printing its warnings.
 pub fn open(args: &BackupArgs) -> Result<Backup> {
     let path = crate::discover::resolve(&args.backup, args.udid.as_deref())?;
-    let b = Backup::open(path)?;
+    let mut b = Backup::open(path)?;
     for w in &b.warnings {
         eprintln!("unback: warning: {w}");
+    }
+    if b.is_encrypted() {
+        let secret = secrets::obtain(&args.secret, &b.display_path(crate::backup::MANIFEST_PLIST))?;
+        let r = b.unlock(&secret)?;
+        secrets::report_form(&r);
     }
     Ok(b)
 }

@@ -1,0 +1,62 @@
+//! Getting the password or saved key: a file, an environment variable, or a prompt.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use super::SecretArgs;
+use crate::backup::{Secret, UnlockReport};
+use crate::error::{Error, Result};
+use crate::keybag::PasswordForm;
+use crate::secret::{Key32, Password};
+
+pub const PASSWORD_ENV: &str = "UNBACK_PASSWORD";
+pub const KEY_ENV: &str = "UNBACK_KEY";
+
+fn key_from_text(text: &str, origin: &Path) -> Result<Secret> {
+    Key32::from_hex(text)
+        .map(Secret::Key)
+        .map_err(|e| Error::Usage(format!("{}: not a saved key ({e})", origin.display())))
+}
+
+/// The secret for an encrypted backup, in the documented order of precedence:
+/// --key-file, --password-file, UNBACK_KEY, UNBACK_PASSWORD, then a prompt.
+pub fn obtain(args: &SecretArgs, manifest: &Path) -> Result<Secret> {
+    if let Some(f) = &args.key_file {
+        let text = zeroize::Zeroizing::new(std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?);
+        return key_from_text(&text, f);
+    }
+    if let Some(f) = &args.password_file {
+        return Password::from_file(f)
+            .map(Secret::Password)
+            .map_err(|e| Error::io(f, e));
+    }
+    if let Ok(k) = std::env::var(KEY_ENV) {
+        let k = zeroize::Zeroizing::new(k);
+        return key_from_text(&k, Path::new(KEY_ENV));
+    }
+    if let Ok(p) = std::env::var(PASSWORD_ENV) {
+        return Ok(Secret::Password(Password::new(p)));
+    }
+    if std::io::stdin().is_terminal() {
+        let p = rpassword::prompt_password("Backup password: ")
+            .map_err(|e| Error::Other(format!("cannot read the password: {e}")))?;
+        return Ok(Secret::Password(Password::new(p)));
+    }
+    Err(Error::Locked {
+        path: manifest.to_path_buf(),
+    })
+}
+
+/// Tells the user when the password only worked in another Unicode form, so they know how it
+/// was stored (e.g. typed on a Mac keyboard vs. a Windows one).
+pub fn report_form(r: &UnlockReport) {
+    match r.form {
+        Some(PasswordForm::Nfc) => {
+            eprintln!("unback: the password matched in Unicode NFC form, not as typed")
+        }
+        Some(PasswordForm::Nfd) => {
+            eprintln!("unback: the password matched in Unicode NFD form, not as typed")
+        }
+        _ => {}
+    }
+}
