@@ -53,9 +53,10 @@ pub fn assetsd_xattrs(
         (a("favorite"), le16(u16::from(favorite))),
         (a("avalanche.type"), le16(0)),
         (a("grouping.state"), vec![0u8; 8]),
-        (a("assetType"), le16(0)),
+        // 3 on every real DCIM photo (HEIC and PNG screenshots alike).
+        (a("assetType"), le16(3)),
         (a("trashed"), le16(u16::from(trashed))),
-        // 1 = imported by the camera app; the real screenshot sample has 8.
+        // 1 on the real camera HEIC, 8 on the real screenshots (with creatorBundleID).
         (a("importedBy"), le16(1)),
         (a("hidden"), le16(u16::from(hidden))),
         (a("videoComplementVisibility"), le16(0)),
