@@ -25,7 +25,10 @@ fn asset_uuid(n: u8) -> [u8; 16] {
 /// Inserts an xattr right after `after`, keeping the real on-device key order.
 fn insert_after(x: &mut Vec<(String, Vec<u8>)>, after: &str, name: &str, value: Vec<u8>) {
     let full = format!("com.apple.assetsd.{after}");
-    let at = x.iter().position(|(k, _)| *k == full).map_or(x.len(), |i| i + 1);
+    let at = x
+        .iter()
+        .position(|(k, _)| *k == full)
+        .map_or(x.len(), |i| i + 1);
     x.insert(at, (name.to_string(), value));
 }
 
@@ -70,7 +73,14 @@ fn main() -> io::Result<()> {
     // Live Photo: HEIC carries mediaGroupUUID; its MOV complement has no xattrs (as the real
     // IMG_0011.MOV in the mvt sample).
     let t2 = 1_716_120_000;
-    let mut live = assetsd_xattrs(asset_uuid(2), "IMG_0002.HEIC", t2 as f64, false, false, false);
+    let mut live = assetsd_xattrs(
+        asset_uuid(2),
+        "IMG_0002.HEIC",
+        t2 as f64,
+        false,
+        false,
+        false,
+    );
     insert_after(
         &mut live,
         "customCreationDate",
@@ -94,7 +104,14 @@ fn main() -> io::Result<()> {
 
     // Screenshot: creatorBundleID springboard, importedBy 8, as the real screenshots.
     let t3 = 1_716_200_000;
-    let mut shot = assetsd_xattrs(asset_uuid(3), "IMG_0003.PNG", t3 as f64, false, false, false);
+    let mut shot = assetsd_xattrs(
+        asset_uuid(3),
+        "IMG_0003.PNG",
+        t3 as f64,
+        false,
+        false,
+        false,
+    );
     insert_after(
         &mut shot,
         "trashed",
@@ -124,7 +141,14 @@ fn main() -> io::Result<()> {
         "Media/DCIM/100APPLE/IMG_0005.JPG",
         include_bytes!("../fixtures/media/zurich.jpg"),
         t5,
-        assetsd_xattrs(asset_uuid(5), "Été à Zürich.jpg", t5 as f64, false, false, true),
+        assetsd_xattrs(
+            asset_uuid(5),
+            "Été à Zürich.jpg",
+            t5 as f64,
+            false,
+            false,
+            true,
+        ),
     ));
 
     // Same file name as 100APPLE/IMG_0001.JPG in the next DCIM folder.
@@ -133,7 +157,14 @@ fn main() -> io::Result<()> {
         "Media/DCIM/101APPLE/IMG_0001.JPG",
         include_bytes!("../fixtures/media/photo_0001b.jpg"),
         t6,
-        assetsd_xattrs(asset_uuid(6), "IMG_0001.JPG", t6 as f64, false, false, false),
+        assetsd_xattrs(
+            asset_uuid(6),
+            "IMG_0001.JPG",
+            t6 as f64,
+            false,
+            false,
+            false,
+        ),
     ));
 
     b.add(FileSpec::dir(CR, "Media/DCIM/.MISC/Incoming").with_mode(0o755));
@@ -213,7 +244,10 @@ fn main() -> io::Result<()> {
         "Library/Caches/current",
         "/var/mobile/Containers/Data/Application/6A0C1F2E-3B4D-4C5E-8F90-A1B2C3D4E5F6/Library/Caches/v2",
     ));
-    b.add(FileSpec::dir("AppDomain-com.example.notes", "Library/Caches/v2"));
+    b.add(FileSpec::dir(
+        "AppDomain-com.example.notes",
+        "Library/Caches/v2",
+    ));
 
     b.add_parents();
 

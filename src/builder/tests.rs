@@ -510,3 +510,30 @@ fn many_rows_are_fast_enough() {
         .unwrap();
     assert_eq!(n, 20_000);
 }
+
+/// The benchmark's size: run with `cargo test --release -- --ignored three_hundred`.
+#[test]
+#[ignore]
+fn three_hundred_thousand_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut b = BackupBuilder::new("big");
+    for i in 0..300_000u32 {
+        b.add(
+            FileSpec::file(
+                "CameraRollDomain",
+                &format!("Media/DCIM/{}APPLE/IMG_{:04}.JPG", 100 + i / 1000, i % 1000),
+                Vec::new(),
+            )
+            .with_blob(BlobSpec::Missing),
+        );
+    }
+    b.add_parents();
+    let t = std::time::Instant::now();
+    let dest = b.write(tmp.path()).unwrap();
+    eprintln!("300k rows written in {:?}", t.elapsed());
+    let conn = open_db_bytes(&dest.join("Manifest.db"));
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM Files", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n as usize, b.files.len());
+}
