@@ -10,6 +10,7 @@
 
 pub mod backup;
 pub mod bplist;
+pub mod builder;
 pub mod cli;
 pub mod crypto;
 pub mod decrypt;

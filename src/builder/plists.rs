@@ -1,0 +1,113 @@
+//! Info.plist, Manifest.plist and Status.plist.
+//!
+//! Manifest.plist and Status.plist are binary plists written by CoreFoundation on real systems,
+//! so they go through our CF-style writer with CF hash key order (the order reproduces the real
+//! Manifest-10-test123.plist top level, see `bplist` tests). Info.plist is written as XML, as
+//! iTunes/Finder and idevicebackup2 do; CF's XML writer sorts keys, so we insert them sorted.
+
+use std::io;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sha1::{Digest, Sha1};
+
+use super::bplist::{self, cf_dict, Obj};
+use super::media::{uuid_string, COCOA_EPOCH_OFFSET};
+use super::BackupBuilder;
+
+fn cocoa(unix: i64) -> Obj {
+    Obj::Date(unix as f64 - COCOA_EPOCH_OFFSET)
+}
+
+fn s(v: &str) -> Obj {
+    Obj::Str(v.to_string())
+}
+
+pub(crate) fn manifest_plist(b: &BackupBuilder) -> Vec<u8> {
+    // Only the non-keybag keys: an unencrypted backup from this builder has no BackupKeyBag
+    // or ManifestKey (we cannot produce a meaningful keybag without device keys).
+    let lockdown = cf_dict(vec![
+        ("com.apple.MobileDeviceCrashCopy", Obj::Dict(Vec::new())),
+        ("com.apple.TerminalFlashr", Obj::Dict(Vec::new())),
+        ("ProductVersion", s(&b.product_version)),
+        ("ProductType", s(&b.product_type)),
+        ("BuildVersion", s(&b.build_version)),
+        ("UniqueDeviceID", s(&b.udid)),
+        ("SerialNumber", s(&b.serial_number)),
+        ("DeviceName", s(&b.device_name)),
+    ]);
+    bplist::write(&cf_dict(vec![
+        ("IsEncrypted", Obj::Bool(false)),
+        ("Version", s("10.0")),
+        ("Date", cocoa(b.date)),
+        ("SystemDomainsVersion", s("24.0")),
+        ("WasPasscodeSet", Obj::Bool(b.passcode_set)),
+        ("Lockdown", lockdown),
+        ("Applications", Obj::Dict(Vec::new())),
+    ]))
+}
+
+/// Deterministic backup UUID derived from the UDID and date (real ones are random).
+pub(crate) fn backup_uuid(b: &BackupBuilder) -> String {
+    let h = Sha1::digest(format!("{}-{}", b.udid, b.date).as_bytes());
+    let mut u = [0u8; 16];
+    u.copy_from_slice(&h[..16]);
+    u[6] = (u[6] & 0x0f) | 0x50; // name-based (v5-like) UUID
+    u[8] = (u[8] & 0x3f) | 0x80;
+    uuid_string(u)
+}
+
+pub(crate) fn status_plist(b: &BackupBuilder) -> Vec<u8> {
+    bplist::write(&cf_dict(vec![
+        ("IsFullBackup", Obj::Bool(true)),
+        ("Version", s("3.3")),
+        ("UUID", s(&backup_uuid(b))),
+        ("Date", cocoa(b.date)),
+        ("SnapshotState", s(&b.snapshot_state)),
+        ("BackupState", s("new")),
+    ]))
+}
+
+fn system_time(unix: i64) -> SystemTime {
+    if unix >= 0 {
+        UNIX_EPOCH + Duration::from_secs(unix.unsigned_abs())
+    } else {
+        UNIX_EPOCH
+            .checked_sub(Duration::from_secs(unix.unsigned_abs()))
+            .unwrap_or(UNIX_EPOCH)
+    }
+}
+
+pub(crate) fn info_plist(b: &BackupBuilder) -> io::Result<Vec<u8>> {
+    use plist::Value;
+    let st = |v: &str| Value::String(v.to_string());
+    let mut d = plist::Dictionary::new();
+    // Sorted, like CoreFoundation's XML output (and the mvt sample).
+    d.insert(
+        "Applications".into(),
+        Value::Dictionary(plist::Dictionary::new()),
+    );
+    d.insert("Build Version".into(), st(&b.build_version));
+    d.insert("Device Name".into(), st(&b.device_name));
+    d.insert("Display Name".into(), st(&b.device_name));
+    d.insert("GUID".into(), st("5A1E3C7F9B2D4E6F8A0B1C2D3E4F5A6B"));
+    d.insert("ICCID".into(), st("89410000000000000000"));
+    d.insert("IMEI".into(), st("350000000000000"));
+    d.insert("Installed Applications".into(), Value::Array(Vec::new()));
+    d.insert(
+        "Last Backup Date".into(),
+        Value::Date(system_time(b.date).into()),
+    );
+    d.insert("Product Type".into(), st(&b.product_type));
+    d.insert("Product Version".into(), st(&b.product_version));
+    d.insert("Serial Number".into(), st(&b.serial_number));
+    d.insert("Target Identifier".into(), st(&b.udid));
+    d.insert("Target Type".into(), st("Device"));
+    d.insert("Unique Identifier".into(), st(&b.udid.to_uppercase()));
+    d.insert("iTunes Version".into(), st("12.13.2.3"));
+    let mut out = Vec::new();
+    Value::Dictionary(d)
+        .to_writer_xml(&mut out)
+        .map_err(io::Error::other)?;
+    out.push(b'\n');
+    Ok(out)
+}
