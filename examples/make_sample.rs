@@ -1,4 +1,7 @@
-//! Writes the committed sample backup: `cargo run --example make_sample -- fixtures/sample`.
+//! Writes the committed sample backups: `cargo run --example make_sample -- fixtures`, which
+//! makes `fixtures/sample/<udid>/` (plain) and `fixtures/sample-encrypted/<udid>/` (the same
+//! content, encrypted with the password `unback-sample` and small key-derivation round counts so
+//! tests stay fast; readers take the counts from the keybag).
 //!
 //! The output is deterministic; running it again (it replaces `<dir>/<udid>/`) must give
 //! byte-identical files. Media bytes are the real small files in `fixtures/media/`.
@@ -6,7 +9,10 @@
 use std::io;
 use std::path::PathBuf;
 
-use unback::builder::{assetsd_xattrs, uuid_string, BackupBuilder, FileSpec};
+use unback::builder::{assetsd_xattrs, uuid_string, BackupBuilder, Encryption, FileSpec};
+
+/// The encrypted sample's password (documented in fixtures/sample/README.md).
+const SAMPLE_PASSWORD: &str = "unback-sample";
 
 const UDID: &str = "00008110-001A2B3C4D5E801E";
 const CR: &str = "CameraRollDomain";
@@ -51,7 +57,7 @@ fn dcim(path: &str, data: &[u8], t: i64, xattrs: Vec<(String, Vec<u8>)>) -> File
 fn main() -> io::Result<()> {
     let out: PathBuf = std::env::args_os()
         .nth(1)
-        .map_or_else(|| PathBuf::from("fixtures/sample"), PathBuf::from);
+        .map_or_else(|| PathBuf::from("fixtures"), PathBuf::from);
 
     let mut b = BackupBuilder::new(UDID);
     b.device_name = "Ana's iPhone".to_string();
@@ -251,11 +257,21 @@ fn main() -> io::Result<()> {
 
     b.add_parents();
 
-    let dest = out.join(UDID);
-    if dest.exists() {
-        std::fs::remove_dir_all(&dest)?;
+    for (folder, encryption) in [
+        ("sample", None),
+        (
+            "sample-encrypted",
+            Some(Encryption::new(SAMPLE_PASSWORD, 1000, 2000)),
+        ),
+    ] {
+        let parent = out.join(folder);
+        let dest = parent.join(UDID);
+        if dest.exists() {
+            std::fs::remove_dir_all(&dest)?;
+        }
+        b.encryption = encryption;
+        let written = b.write(&parent)?;
+        println!("{} ({} rows)", written.display(), b.files.len());
     }
-    let written = b.write(&out)?;
-    println!("{} ({} rows)", written.display(), b.files.len());
     Ok(())
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use crate::crypto::{self, Padding};
 use crate::error::{Error, Result};
 use crate::keybag::{ClassKeys, Keybag, KeybagError, PasswordForm};
-use crate::secret::{Key32, Password};
 use crate::manifest::{self, Entry, ManifestKind};
 use crate::plists::{InfoPlist, ManifestPlist, StatusPlist};
+use crate::secret::{Key32, Password};
 use crate::source::{BlobReader, Source};
 use crate::sqlite;
 
@@ -217,16 +217,22 @@ impl Backup {
             return Ok(bytes);
         }
         let path = self.source.display_path(MANIFEST_DB);
-        let keys = self.class_keys.as_ref().ok_or(Error::Locked { path: path.clone() })?;
+        let keys = self
+            .class_keys
+            .as_ref()
+            .ok_or(Error::Locked { path: path.clone() })?;
         let wrapped = self.manifest.manifest_key.as_ref().ok_or_else(|| {
             Error::unreadable(
                 self.source.display_path(MANIFEST_PLIST),
                 "Manifest.db is encrypted but Manifest.plist has no ManifestKey",
             )
         })?;
-        let key = keys
-            .unwrap_wrapped(wrapped)
-            .map_err(|e| Error::unreadable(self.source.display_path(MANIFEST_PLIST), format!("ManifestKey: {e}")))?;
+        let key = keys.unwrap_wrapped(wrapped).map_err(|e| {
+            Error::unreadable(
+                self.source.display_path(MANIFEST_PLIST),
+                format!("ManifestKey: {e}"),
+            )
+        })?;
         let (plain, padding) = crypto::decrypt_to_vec(&key, &bytes)
             .map_err(|e| Error::unreadable(&path, format!("cannot decrypt: {e}")))?;
         if plain.get(..16) != Some(&sqlite::SQLITE_MAGIC[..]) {
@@ -247,7 +253,11 @@ impl Backup {
     /// Unlocks an encrypted backup. A password that fails as typed is retried in the other
     /// Unicode normalisation forms before it is declared wrong.
     pub fn unlock(&mut self, secret: &Secret) -> Result<UnlockReport> {
-        let report = unlock_keybag(&self.keybag()?, secret, &self.source.display_path(MANIFEST_PLIST))?;
+        let report = unlock_keybag(
+            &self.keybag()?,
+            secret,
+            &self.source.display_path(MANIFEST_PLIST),
+        )?;
         self.class_keys = Some(Arc::new(report.1));
         Ok(report.0)
     }
@@ -264,7 +274,13 @@ impl Backup {
             .as_ref()
             .ok_or(Error::Locked { path: blob.clone() })?;
         let wrapped = entry.meta.encryption_key.as_ref().ok_or_else(|| {
-            Error::unreadable(&blob, format!("{}: encrypted backup but the record has no EncryptionKey", entry.display()))
+            Error::unreadable(
+                &blob,
+                format!(
+                    "{}: encrypted backup but the record has no EncryptionKey",
+                    entry.display()
+                ),
+            )
         })?;
         keys.unwrap_wrapped(wrapped)
             .map_err(|e| Error::unreadable(&blob, format!("{}: file key: {e}", entry.display())))
@@ -324,7 +340,11 @@ pub fn keybag_of(manifest: &ManifestPlist, path: &Path) -> Result<Keybag> {
 
 /// Derives (or takes) the key and unwraps the class keys; a failed integrity check is the wrong
 /// password signal (exit 3).
-pub fn unlock_keybag(kb: &Keybag, secret: &Secret, path: &Path) -> Result<(UnlockReport, ClassKeys)> {
+pub fn unlock_keybag(
+    kb: &Keybag,
+    secret: &Secret,
+    path: &Path,
+) -> Result<(UnlockReport, ClassKeys)> {
     let wrong = |what: &str| Error::WrongPassword {
         path: path.to_path_buf(),
         cause: format!("{what} does not unlock the backup's keybag"),
@@ -342,7 +362,9 @@ pub fn unlock_keybag(kb: &Keybag, secret: &Secret, path: &Path) -> Result<(Unloc
                     u.class_keys,
                 ))
             }
-            Err(KeybagError::WrongPassword) => Err(wrong("the password (tried as typed, NFC and NFD)")),
+            Err(KeybagError::WrongPassword) => {
+                Err(wrong("the password (tried as typed, NFC and NFD)"))
+            }
             Err(e) => Err(Error::unreadable(path, format!("BackupKeyBag: {e}"))),
         },
         Secret::Key(k) => match kb.unlock_with_key(k) {
@@ -383,17 +405,26 @@ pub struct Copied {
 impl Backup {
     /// Streams the entry's plaintext into `out`. Plain blobs go through `io::copy`, which the
     /// kernel serves with `copy_file_range` when no hash is wanted.
-    pub fn copy_entry<W: std::io::Write>(&self, entry: &Entry, out: &mut W, hash: bool) -> Result<Copied> {
+    pub fn copy_entry<W: std::io::Write>(
+        &self,
+        entry: &Entry,
+        out: &mut W,
+        hash: bool,
+    ) -> Result<Copied> {
         let mut reader = self.open_entry(entry)?;
         let blob = self.blob_name(entry).unwrap_or_default();
         let mut copied = Copied::default();
         if self.is_encrypted() {
             let key = self.file_key(entry)?;
             let mut w = crate::export::HashingWriter::new(&mut *out);
-            let outcome = crypto::decrypt_stream(&key, &mut reader, &mut w).map_err(|e| match e {
-                crypto::DecryptError::Io(io) => copy_error(self, &blob, io),
-                other => Error::unreadable(self.display_path(&blob), format!("{}: {other}", entry.display())),
-            })?;
+            let outcome =
+                crypto::decrypt_stream(&key, &mut reader, &mut w).map_err(|e| match e {
+                    crypto::DecryptError::Io(io) => copy_error(self, &blob, io),
+                    other => Error::unreadable(
+                        self.display_path(&blob),
+                        format!("{}: {other}", entry.display()),
+                    ),
+                })?;
             let (_, digest, n) = w.finish();
             copied.bytes = n;
             copied.sha256 = hash.then_some(digest);

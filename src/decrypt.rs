@@ -156,13 +156,18 @@ fn decrypt_one(backup: &Backup, e: &Entry, out: &Path, existing: Existing) -> Ou
     };
     let dest = dir.join(&e.file_id);
     let mut err_slot = None;
-    let r = export::write_atomic(&dest, existing, e.meta.mtime.map(Timestamp::from_unix), |f| {
-        backup.copy_entry(e, f, false).map_err(|err| {
-            let msg = err.to_string();
-            err_slot = Some(err);
-            std::io::Error::other(msg)
-        })
-    });
+    let r = export::write_atomic(
+        &dest,
+        existing,
+        e.meta.mtime.map(Timestamp::from_unix),
+        |f| {
+            backup.copy_entry(e, f, false).map_err(|err| {
+                let msg = err.to_string();
+                err_slot = Some(err);
+                std::io::Error::other(msg)
+            })
+        },
+    );
     match r {
         Ok(WriteResult::Written(c)) => Outcome::Written(c.bytes, c.warnings, c.bad_padding),
         Ok(WriteResult::Skipped) => Outcome::Skipped,

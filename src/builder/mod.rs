@@ -8,6 +8,7 @@
 
 mod archive;
 mod bplist;
+mod encrypt;
 mod manifest_db;
 mod media;
 mod plists;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use sha1::{Digest, Sha1};
 
 pub use archive::{mbfile_archive, xattrs_plist};
+pub use encrypt::Encryption;
 pub use media::{
     assetsd_xattrs, date_bplist, generated_bytes, le16, uuid_string, GeneratedReader,
     COCOA_EPOCH_OFFSET,
@@ -268,8 +270,22 @@ impl FileSpec {
             && self.blob != BlobSpec::Missing
     }
 
-    fn write_blob(&self, path: &Path) -> io::Result<()> {
+    fn write_blob(&self, path: &Path, keys: Option<&encrypt::Keys>) -> io::Result<()> {
         let mut out = BufWriter::with_capacity(1 << 20, fs::File::create(path)?);
+        if let Some(k) = keys {
+            let key = k.file_key(&self.file_id());
+            match (&self.blob, &self.kind) {
+                (BlobSpec::Replace(bytes), _) => out.write_all(bytes)?,
+                (_, FileKind::File(data)) => {
+                    encrypt::encrypt_stream(&key, &data[..], &mut out)?;
+                }
+                (_, FileKind::Generated { len, seed }) => {
+                    encrypt::encrypt_stream(&key, generated_bytes(*len, *seed), &mut out)?;
+                }
+                _ => {}
+            }
+            return out.flush();
+        }
         match (&self.blob, &self.kind) {
             (BlobSpec::Replace(bytes), _) => out.write_all(bytes)?,
             (_, FileKind::File(data)) => out.write_all(data)?,
@@ -299,6 +315,9 @@ pub struct BackupBuilder {
     pub write_info_plist: bool,
     pub layout: BlobLayout,
     pub files: Vec<FileSpec>,
+    /// Encrypt the backup with this password and keybag settings (None: a plain backup).
+    /// `BlobSpec::Replace` bytes are written as given, unencrypted, for damaged-blob cases.
+    pub encryption: Option<Encryption>,
 }
 
 impl BackupBuilder {
@@ -317,6 +336,7 @@ impl BackupBuilder {
             write_info_plist: true,
             layout: BlobLayout::Nested,
             files: Vec::new(),
+            encryption: None,
         }
     }
 
@@ -374,8 +394,30 @@ impl BackupBuilder {
             ));
         }
         fs::create_dir_all(&dest)?;
+        let keys = self.encryption.as_ref().map(encrypt::Keys::new);
+        let with_keys: Vec<FileSpec>;
+        let files: &[FileSpec] = match &keys {
+            None => &self.files,
+            Some(k) => {
+                with_keys = self
+                    .files
+                    .iter()
+                    .map(|f| {
+                        let mut f = f.clone();
+                        let is_file =
+                            matches!(f.kind, FileKind::File(_) | FileKind::Generated { .. });
+                        if is_file && f.encryption_key.is_none() {
+                            f.encryption_key =
+                                Some(k.encryption_key(f.protection_class, &f.file_id()));
+                        }
+                        f
+                    })
+                    .collect();
+                &with_keys
+            }
+        };
         let mut made_dirs = HashSet::new();
-        for f in self.files.iter().filter(|f| f.has_blob()) {
+        for f in files.iter().filter(|f| f.has_blob()) {
             let id = f.file_id();
             let path = match self.layout {
                 BlobLayout::Flat => dest.join(&id),
@@ -387,13 +429,29 @@ impl BackupBuilder {
                     sub.join(&id)
                 }
             };
-            f.write_blob(&path)?;
+            f.write_blob(&path, keys.as_ref())?;
         }
-        manifest_db::write(&dest.join("Manifest.db"), &self.files)?;
+        let db_path = dest.join("Manifest.db");
+        manifest_db::write(&db_path, files)?;
+        if let Some(k) = &keys {
+            // iOS 10.2+ encrypts Manifest.db whole, PKCS#7-padded (the real decrypted sample
+            // ends with a leftover 16-byte pad block).
+            let plain = fs::read(&db_path)?;
+            fs::write(
+                &db_path,
+                crate::crypto::encrypt_cbc_pkcs7(&k.db_key, &plain),
+            )?;
+        }
         if self.write_info_plist {
             fs::write(dest.join("Info.plist"), plists::info_plist(self)?)?;
         }
-        fs::write(dest.join("Manifest.plist"), plists::manifest_plist(self))?;
+        fs::write(
+            dest.join("Manifest.plist"),
+            plists::manifest_plist(
+                self,
+                keys.as_ref().map(|k| (&k.keybag[..], &k.manifest_key[..])),
+            ),
+        )?;
         fs::write(dest.join("Status.plist"), plists::status_plist(self))?;
         Ok(dest)
     }

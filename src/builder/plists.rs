@@ -22,9 +22,9 @@ fn s(v: &str) -> Obj {
     Obj::Str(v.to_string())
 }
 
-pub(crate) fn manifest_plist(b: &BackupBuilder) -> Vec<u8> {
-    // Only the non-keybag keys: an unencrypted backup from this builder has no BackupKeyBag
-    // or ManifestKey (we cannot produce a meaningful keybag without device keys).
+/// `keys` is (BackupKeyBag, ManifestKey) for an encrypted backup. A plain backup from this
+/// builder has neither (a real one has a device keybag, which cannot be made without its keys).
+pub(crate) fn manifest_plist(b: &BackupBuilder, keys: Option<(&[u8], &[u8])>) -> Vec<u8> {
     let lockdown = cf_dict(vec![
         ("com.apple.MobileDeviceCrashCopy", Obj::Dict(Vec::new())),
         ("com.apple.TerminalFlashr", Obj::Dict(Vec::new())),
@@ -35,15 +35,20 @@ pub(crate) fn manifest_plist(b: &BackupBuilder) -> Vec<u8> {
         ("SerialNumber", s(&b.serial_number)),
         ("DeviceName", s(&b.device_name)),
     ]);
-    bplist::write(&cf_dict(vec![
-        ("IsEncrypted", Obj::Bool(false)),
+    let mut top = vec![
+        ("IsEncrypted", Obj::Bool(keys.is_some())),
         ("Version", s("10.0")),
         ("Date", cocoa(b.date)),
         ("SystemDomainsVersion", s("24.0")),
         ("WasPasscodeSet", Obj::Bool(b.passcode_set)),
         ("Lockdown", lockdown),
         ("Applications", Obj::Dict(Vec::new())),
-    ]))
+    ];
+    if let Some((keybag, manifest_key)) = keys {
+        top.push(("BackupKeyBag", Obj::Data(keybag.to_vec())));
+        top.push(("ManifestKey", Obj::Data(manifest_key.to_vec())));
+    }
+    bplist::write(&cf_dict(top))
 }
 
 /// Deterministic backup UUID derived from the UDID and date (real ones are random).

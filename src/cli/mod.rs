@@ -2,6 +2,7 @@
 //! knowledge lives here; each command turns its arguments into library calls.
 
 mod backups;
+mod crypt;
 mod extract;
 mod info;
 mod ls;
@@ -74,6 +75,20 @@ enum Command {
         after_help = "Examples:\n  unback ls BACKUP 'Media/DCIM/**/*.HEIC' --domain CameraRollDomain -l\n  unback ls BACKUP --type l --json"
     )]
     Ls(ls::Args),
+    /// Password tools for encrypted backups.
+    #[command(subcommand)]
+    Password(crypt::PasswordCmd),
+    /// Derive the backup key once and print it (or save it with --out) for --key-file / UNBACK_KEY.
+    #[command(
+        after_help = "Example:\n  unback key BACKUP --out backup.key   # then: unback ls BACKUP --key-file backup.key"
+    )]
+    Key(crypt::KeyArgs),
+    /// Print the password-recovery hash line ($itunes_backup$...) that hashcat and John the Ripper read.
+    #[command(after_help = "Example:\n  unback hash BACKUP > backup.hash")]
+    Hash(crypt::HashArgs),
+    /// Write an encrypted backup out as a complete unencrypted one that other tools read.
+    #[command(after_help = "Example:\n  unback decrypt BACKUP plain-copy/ --password-file pw.txt")]
+    Decrypt(crypt::DecryptArgs),
     /// Write files to OUT/<domain>/<relativePath>, in parallel and atomically.
     #[command(
         after_help = "Examples:\n  unback extract BACKUP out/ 'Media/DCIM/**' --domain CameraRollDomain\n  unback extract BACKUP out/ --skip-existing   # finish an interrupted run"
@@ -89,6 +104,10 @@ pub fn main() -> ExitCode {
         Command::Domains(a) => info::run_domains(a),
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
+        Command::Password(c) => crypt::run_password(c),
+        Command::Key(a) => crypt::run_key(a),
+        Command::Hash(a) => crypt::run_hash(a),
+        Command::Decrypt(a) => crypt::run_decrypt(a),
     };
     let exit = match result {
         Ok(e) => e,

@@ -22,7 +22,8 @@ fn key_from_text(text: &str, origin: &Path) -> Result<Secret> {
 /// --key-file, --password-file, UNBACK_KEY, UNBACK_PASSWORD, then a prompt.
 pub fn obtain(args: &SecretArgs, manifest: &Path) -> Result<Secret> {
     if let Some(f) = &args.key_file {
-        let text = zeroize::Zeroizing::new(std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?);
+        let text =
+            zeroize::Zeroizing::new(std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?);
         return key_from_text(&text, f);
     }
     if let Some(f) = &args.password_file {

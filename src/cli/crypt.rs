@@ -1,0 +1,165 @@
+//! Commands for encrypted backups: password check, key, hash, decrypt.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::backup::{keybag_of, read_manifest_plist, unlock_keybag};
+use crate::decrypt::decrypt_backup;
+use crate::error::{Error, Exit, Result};
+use crate::export::Existing;
+
+use super::{BackupArgs, SecretArgs};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum PasswordCmd {
+    /// Check a password (one key derivation; only Manifest.plist is read). Exit 0 or 3.
+    #[command(
+        after_help = "Example:\n  UNBACK_PASSWORD=secret unback password check /path/to/backup"
+    )]
+    Check(ManifestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManifestArgs {
+    /// A backup folder, or its Manifest.plist (a folder holding only Manifest.plist is enough).
+    #[arg(value_name = "BACKUP")]
+    pub backup: PathBuf,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeyArgs {
+    #[command(flatten)]
+    pub m: ManifestArgs,
+    /// Write the key to FILE (created with mode 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HashArgs {
+    /// A backup folder, or its Manifest.plist.
+    #[arg(value_name = "BACKUP")]
+    pub backup: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DecryptArgs {
+    #[command(flatten)]
+    pub backup: BackupArgs,
+    /// The new, unencrypted backup folder.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// Replace blobs that already exist in OUT.
+    #[arg(long, conflicts_with = "skip_existing")]
+    pub overwrite: bool,
+    /// Keep blobs that already exist in OUT (finishes an interrupted run).
+    #[arg(long)]
+    pub skip_existing: bool,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0)]
+    pub jobs: usize,
+}
+
+fn unlock_manifest(m: &ManifestArgs) -> Result<crate::backup::UnlockReport> {
+    let (plist, file) = read_manifest_plist(&m.backup)?;
+    if !plist.is_encrypted {
+        return Err(Error::Usage(format!(
+            "{}: the backup is not encrypted",
+            file.display()
+        )));
+    }
+    let kb = keybag_of(&plist, &file)?;
+    let secret = super::secrets::obtain(&m.secret, &file)?;
+    let (report, _) = unlock_keybag(&kb, &secret, &file)?;
+    super::secrets::report_form(&report);
+    Ok(report)
+}
+
+pub fn run_password(cmd: PasswordCmd) -> Result<Exit> {
+    match cmd {
+        PasswordCmd::Check(m) => {
+            let r = unlock_manifest(&m)?;
+            super::out(|w| writeln!(w, "password OK ({} class keys unlocked)", r.class_keys))?;
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+pub fn run_key(a: KeyArgs) -> Result<Exit> {
+    let r = unlock_manifest(&a.m)?;
+    let hex = r.derived_key.to_hex();
+    match &a.out {
+        Some(path) => {
+            write_secret_file(path, hex.as_bytes())?;
+            eprintln!(
+                "unback: warning: {} holds the backup's key; anyone with it can decrypt the backup. Keep it private.",
+                path.display()
+            );
+        }
+        None => {
+            eprintln!("unback: warning: this key decrypts the backup without the password; keep it private.");
+            super::out(|w| writeln!(w, "{}", &*hex))?;
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+fn write_secret_file(path: &PathBuf, bytes: &[u8]) -> Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path).map_err(|e| Error::io(path, e))?;
+    // An existing file keeps its old mode on open; force 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    f.write_all(bytes)
+        .and_then(|()| f.write_all(b"\n"))
+        .map_err(|e| Error::io(path, e))
+}
+
+pub fn run_hash(a: HashArgs) -> Result<Exit> {
+    let (plist, file) = read_manifest_plist(&a.backup)?;
+    let kb = keybag_of(&plist, &file)?;
+    let line = kb
+        .hash_line()
+        .map_err(|e| Error::unreadable(&file, format!("BackupKeyBag: {e}")))?;
+    super::out(|w| writeln!(w, "{line}"))?;
+    Ok(Exit::Ok)
+}
+
+pub fn run_decrypt(a: DecryptArgs) -> Result<Exit> {
+    let b = super::open(&a.backup)?;
+    let existing = if a.overwrite {
+        Existing::Overwrite
+    } else if a.skip_existing {
+        Existing::Skip
+    } else {
+        Existing::Refuse
+    };
+    let bar = super::progress::Bar::new();
+    let s = decrypt_backup(&b, &a.out, existing, a.jobs, &bar)?;
+    for w in &s.warnings {
+        eprintln!("unback: warning: {w}");
+    }
+    for p in &s.problems {
+        eprintln!("unback: {}: {}", p.entry, p.cause);
+    }
+    super::out(|w| {
+        writeln!(
+            w,
+            "{} blobs decrypted ({} bytes), {} skipped (existing), {} missing, {} failed, {} with invalid padding; plain backup in {}",
+            s.blobs_written, s.bytes_written, s.skipped_existing, s.missing, s.failed, s.bad_padding, a.out.display()
+        )
+    })?;
+    Ok(s.exit())
+}
