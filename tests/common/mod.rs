@@ -1,0 +1,93 @@
+//! Shared helpers for the integration tests: the committed samples, the binary, and a
+//! fingerprint of a folder to prove a command left the backup untouched.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+pub const UDID: &str = "00008110-001A2B3C4D5E801E";
+pub const SAMPLE_PASSWORD: &str = "unback-sample";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn sample() -> PathBuf {
+    root().join("fixtures/sample").join(UDID)
+}
+
+pub fn sample_encrypted() -> PathBuf {
+    root().join("fixtures/sample-encrypted").join(UDID)
+}
+
+pub fn unback() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("unback").unwrap();
+    c.env_remove("UNBACK_PASSWORD").env_remove("UNBACK_KEY");
+    c
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+pub fn sha256_file(p: &Path) -> String {
+    sha256(&std::fs::read(p).unwrap())
+}
+
+/// Every file, folder and link below `dir`: content hash, size, mode and modification time.
+/// Equal fingerprints before and after a command mean nothing in the folder changed.
+pub fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (String, u64, u32, SystemTime)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let h = if m.is_file() {
+                sha256_file(&p)
+            } else {
+                String::new()
+            };
+            if m.is_dir() {
+                stack.push(p.clone());
+            }
+            out.insert(
+                p.strip_prefix(dir).unwrap().to_path_buf(),
+                (h, m.len(), m.permissions().mode(), m.modified().unwrap()),
+            );
+        }
+    }
+    out
+}
+
+/// Relative path → sha256 of every regular file below `dir`.
+pub fn file_hashes(dir: &Path) -> BTreeMap<String, String> {
+    fingerprint(dir)
+        .into_iter()
+        .filter(|(_, (h, ..))| !h.is_empty())
+        .map(|(p, (h, ..))| (p.to_string_lossy().into_owned(), h))
+        .collect()
+}
+
+pub fn mtime_unix(p: &Path) -> i64 {
+    std::fs::metadata(p)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+pub fn stdout(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(a.get_output().stdout.clone()).unwrap()
+}
+
+pub fn stderr(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(a.get_output().stderr.clone()).unwrap()
+}
