@@ -66,6 +66,8 @@ pub struct ExtractSummary {
     pub skipped_existing: u64,
     pub missing: u64,
     pub failed: u64,
+    /// Encrypted files whose decryption had invalid padding, kept whole as `<name>.badpad`.
+    pub bad_padding: u64,
     /// Entries whose path could not be mapped safely into the output folder.
     pub unsafe_paths: u64,
     pub warnings: Vec<String>,
@@ -76,7 +78,7 @@ pub struct ExtractSummary {
 
 impl ExtractSummary {
     pub fn exit(&self) -> Exit {
-        if self.missing + self.failed + self.unsafe_paths > 0 {
+        if self.missing + self.failed + self.unsafe_paths + self.bad_padding > 0 {
             Exit::Partial
         } else {
             Exit::Ok
@@ -85,7 +87,7 @@ impl ExtractSummary {
 }
 
 enum Outcome {
-    Written(WrittenFile, Vec<String>),
+    Written(WrittenFile, Vec<String>, bool),
     Skipped,
     Missing(Problem),
     Failed(Problem),
@@ -163,8 +165,9 @@ pub fn extract(
 
     for o in outcomes {
         match o {
-            Outcome::Written(w, warn) => {
+            Outcome::Written(w, warn, bad) => {
                 summary.files_written += 1;
+                summary.bad_padding += bad as u64;
                 summary.bytes_written += w.size;
                 summary.files.push(w);
                 summary.warnings.extend(warn);
@@ -253,6 +256,7 @@ fn extract_one(
                 sha256: c.sha256.map(hex::encode),
             },
             c.warnings,
+            c.bad_padding,
         ),
         Ok(WriteResult::Skipped) => Outcome::Skipped,
         Err(io) => Outcome::Failed(problem(match err_slot {

@@ -62,7 +62,7 @@ pub fn run(a: Args) -> Result<Exit> {
     super::out(|w| {
         writeln!(
             w,
-            "{} files written ({} bytes), {} folders, {} symlinks recorded, {} skipped (existing), {} missing, {} failed, {} unsafe paths refused",
+            "{} files written ({} bytes), {} folders, {} symlinks recorded, {} skipped (existing), {} missing, {} failed, {} unsafe paths refused, {} kept with invalid padding",
             s.files_written,
             s.bytes_written,
             s.directories,
@@ -70,7 +70,8 @@ pub fn run(a: Args) -> Result<Exit> {
             s.skipped_existing,
             s.missing,
             s.failed,
-            s.unsafe_paths
+            s.unsafe_paths,
+            s.bad_padding
         )
     })?;
     Ok(s.exit())
