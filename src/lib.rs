@@ -9,6 +9,7 @@
 )]
 
 pub mod backup;
+pub mod builder;
 pub mod bplist;
 pub mod cli;
 pub mod discover;
