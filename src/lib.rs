@@ -9,8 +9,8 @@
 )]
 
 pub mod backup;
-pub mod builder;
 pub mod bplist;
+pub mod builder;
 pub mod cli;
 pub mod discover;
 pub mod error;
