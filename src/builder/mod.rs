@@ -11,6 +11,7 @@ mod bplist;
 mod encrypt;
 mod manifest_db;
 mod media;
+pub mod photos_db;
 mod plists;
 
 use std::collections::HashSet;
