@@ -476,6 +476,29 @@ impl Backup {
 }
 
 impl Backup {
+    /// The first `n` plaintext bytes of an entry (fewer if it is shorter), for recognising its
+    /// type by content without reading it whole.
+    pub fn read_head(&self, entry: &Entry, n: usize) -> Result<Vec<u8>> {
+        use std::io::Read;
+        let reader = self.open_entry(entry)?;
+        let blob = self.blob_name(entry).unwrap_or_default();
+        let mut head = Vec::with_capacity(n);
+        let r = if self.is_encrypted() {
+            let key = self.file_key(entry)?;
+            crypto::DecryptReader::new(&key, reader)
+                .take(n as u64)
+                .read_to_end(&mut head)
+        } else {
+            reader.take(n as u64).read_to_end(&mut head)
+        };
+        match r {
+            Ok(_) => Ok(head),
+            // A short file with bad padding still has a recognisable head.
+            Err(_) if !head.is_empty() => Ok(head),
+            Err(e) => Err(copy_error(self, &blob, e)),
+        }
+    }
+
     /// The whole plaintext of a (small) entry, e.g. a database to open in memory.
     pub fn read_entry(&self, entry: &Entry) -> Result<Vec<u8>> {
         let mut v = Vec::with_capacity(entry.size().min(1 << 30) as usize);

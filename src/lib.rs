@@ -21,6 +21,8 @@ pub mod extract;
 pub mod info;
 pub mod keybag;
 pub mod manifest;
+pub mod media;
+pub mod photos;
 pub mod plists;
 pub mod safepath;
 pub mod secret;

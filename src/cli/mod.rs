@@ -6,6 +6,7 @@ mod crypt;
 mod extract;
 mod info;
 mod ls;
+mod photos;
 mod progress;
 mod secrets;
 
@@ -75,6 +76,9 @@ enum Command {
         after_help = "Examples:\n  unback ls BACKUP 'Media/DCIM/**/*.HEIC' --domain CameraRollDomain -l\n  unback ls BACKUP --type l --json"
     )]
     Ls(ls::Args),
+    /// Photos and videos: list them, export them by category, album and date.
+    #[command(subcommand)]
+    Photos(photos::PhotosCmd),
     /// Password tools for encrypted backups.
     #[command(subcommand)]
     Password(crypt::PasswordCmd),
@@ -104,6 +108,7 @@ pub fn main() -> ExitCode {
         Command::Domains(a) => info::run_domains(a),
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
+        Command::Photos(c) => photos::run(c),
         Command::Password(c) => crypt::run_password(c),
         Command::Key(a) => crypt::run_key(a),
         Command::Hash(a) => crypt::run_hash(a),

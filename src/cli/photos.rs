@@ -1,0 +1,462 @@
+//! `photos ls` and `photos export`.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::{Error, Exit, Result};
+use crate::export::Existing;
+use crate::photos::export::{export, ExportOptions};
+use crate::photos::files::EntryIndex;
+use crate::photos::library::{LoadOptions, PhotoLibrary};
+use crate::photos::plan::{self, DateBound, Edits, Filter, Layout, Live, NamePolicy, PlanOptions};
+use crate::photos::sidecar::SidecarKind;
+use crate::photos::{Category, MediaKind};
+
+use super::BackupArgs;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum PhotosCmd {
+    /// List photos and videos with their dates, flags, albums and the versions present.
+    #[command(
+        after_help = "Examples:\n  unback photos ls BACKUP\n  unback photos ls BACKUP --category favorites --json\n  unback photos ls BACKUP --include-deleted --since 2024-01-01 --csv"
+    )]
+    Ls(LsArgs),
+    /// Export photos and videos with their real names and capture dates.
+    #[command(
+        after_help = "Examples:\n  unback photos export BACKUP out/\n  unback photos export BACKUP out/ --category screenshots --layout flat\n  unback photos export BACKUP out/ --album Trips --sidecar xmp\n  unback photos export BACKUP out/ --skip-existing   # finish an interrupted run"
+    )]
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only these categories (repeatable): photos, videos, live, screenshots, screen-recordings,
+    /// panoramas, slo-mo, time-lapse, bursts, edited, favorites, hidden, recently-deleted,
+    /// albums, shared-albums, icloud, messages, whatsapp, apps. Default: the camera roll as the
+    /// Photos app shows it.
+    #[arg(long = "category", value_name = "C")]
+    pub categories: Vec<String>,
+    /// Only assets in this album (repeatable); a folder path ("Trips/2024") matches its albums.
+    #[arg(long = "album", value_name = "NAME")]
+    pub albums: Vec<String>,
+    /// Captured on or after DATE (YYYY-MM-DD local day, or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Captured on or before DATE.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Also assets in the Hidden album.
+    #[arg(long)]
+    pub include_hidden: bool,
+    /// Also assets in Recently Deleted.
+    #[arg(long)]
+    pub include_deleted: bool,
+}
+
+impl FilterArgs {
+    /// The validated filter; pure, so bad values are usage errors before any I/O.
+    pub fn to_filter(&self) -> Result<Filter> {
+        let categories = self
+            .categories
+            .iter()
+            .flat_map(|c| c.split(','))
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| c.parse::<Category>().map_err(Error::Usage))
+            .collect::<Result<Vec<_>>>()?;
+        let date = |s: &Option<String>| -> Result<Option<DateBound>> {
+            s.as_deref()
+                .map(DateBound::parse)
+                .transpose()
+                .map_err(Error::Usage)
+        };
+        Ok(Filter {
+            categories,
+            albums: self.albums.clone(),
+            since: date(&self.since)?,
+            until: date(&self.until)?,
+            include_hidden: self.include_hidden,
+            include_deleted: self.include_deleted,
+        })
+    }
+}
+
+fn load_options(f: &Filter) -> LoadOptions {
+    LoadOptions {
+        messages: f.categories.contains(&Category::Messages),
+        whatsapp: f.categories.contains(&Category::Whatsapp),
+        apps: f.categories.contains(&Category::Apps),
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LsArgs {
+    #[command(flatten)]
+    pub backup: BackupArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// One JSON array of objects.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// A header row, then one row per asset.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LayoutArg {
+    Flat,
+    Date,
+    Album,
+    Category,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum NameArg {
+    Original,
+    Device,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum EditsArg {
+    Original,
+    Edited,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LiveArg {
+    Both,
+    Still,
+    Video,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SidecarArg {
+    Xmp,
+    Json,
+    None,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub backup: BackupArgs,
+    /// Output folder.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Folders: date (YYYY/MM), album, category, or flat.
+    #[arg(long, value_enum, default_value = "date")]
+    pub layout: LayoutArg,
+    /// File names: the original name before import, or the device's (IMG_1234.HEIC).
+    #[arg(long, value_enum, default_value = "original")]
+    pub name: NameArg,
+    /// For edited assets: the original, the edited render, or both ("<name> (edited).<ext>").
+    #[arg(long, value_enum, default_value = "both")]
+    pub edits: EditsArg,
+    /// For Live Photos: both parts, the still only, or the video only.
+    #[arg(long, value_enum, default_value = "both")]
+    pub live: LiveArg,
+    /// Metadata beside each file: XMP (digiKam, darktable, Lightroom, exiftool) or JSON.
+    #[arg(long, value_enum, default_value = "none")]
+    pub sidecar: SidecarArg,
+    /// Replace files that already exist in OUT.
+    #[arg(long, conflicts_with = "skip_existing")]
+    pub overwrite: bool,
+    /// Keep files that already exist in OUT (resumes an interrupted export).
+    #[arg(long)]
+    pub skip_existing: bool,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0)]
+    pub jobs: usize,
+}
+
+impl ExportArgs {
+    pub fn plan_options(&self) -> Result<PlanOptions> {
+        Ok(PlanOptions {
+            filter: self.filter.to_filter()?,
+            layout: match self.layout {
+                LayoutArg::Flat => Layout::Flat,
+                LayoutArg::Date => Layout::Date,
+                LayoutArg::Album => Layout::Album,
+                LayoutArg::Category => Layout::Category,
+            },
+            names: match self.name {
+                NameArg::Original => NamePolicy::Original,
+                NameArg::Device => NamePolicy::Device,
+            },
+            edits: match self.edits {
+                EditsArg::Original => Edits::Original,
+                EditsArg::Edited => Edits::Edited,
+                EditsArg::Both => Edits::Both,
+            },
+            live: match self.live {
+                LiveArg::Both => Live::Both,
+                LiveArg::Still => Live::Still,
+                LiveArg::Video => Live::Video,
+            },
+        })
+    }
+}
+
+fn subtype_name(s: Option<i64>) -> Option<String> {
+    s.map(|v| match v {
+        0 => "still".to_string(),
+        1 => "panorama".into(),
+        2 => "live".into(),
+        10 => "screenshot".into(),
+        100 => "video".into(),
+        101 => "slo-mo".into(),
+        102 => "time-lapse".into(),
+        103 => "screen-recording".into(),
+        other => other.to_string(),
+    })
+}
+
+/// The stable JSON/CSV record of one asset (documented in the README).
+#[derive(Serialize)]
+struct AssetRecord<'a> {
+    uuid: &'a str,
+    original_filename: Option<&'a str>,
+    domain: &'a str,
+    relative_path: &'a str,
+    capture_date: Option<String>,
+    time_zone: Option<&'a str>,
+    kind: MediaKind,
+    subtype: Option<String>,
+    size: u64,
+    width: Option<i64>,
+    height: Option<i64>,
+    favorite: bool,
+    hidden: bool,
+    deleted: bool,
+    trashed_date: Option<String>,
+    edited: bool,
+    live: bool,
+    albums: Vec<String>,
+    categories: Vec<&'static str>,
+    versions: Vec<&'static str>,
+    classified_by: crate::photos::Origin,
+}
+
+fn record<'a>(lib: &'a PhotoLibrary, entries: &[crate::Entry], i: usize) -> AssetRecord<'a> {
+    let a = &lib.assets[i];
+    let f = &lib.files[i];
+    let c = lib.categories[i];
+    let mut versions: Vec<&'static str> = f.versions().iter().map(|(r, _)| r.name()).collect();
+    if f.original.is_none() && !f.previews.is_empty() {
+        versions.retain(|v| *v != "preview");
+        versions.push("thumbnail-only");
+    }
+    let size = f
+        .original
+        .or(f.previews.first().copied())
+        .map(|e| entries[e].size())
+        .unwrap_or(0);
+    AssetRecord {
+        uuid: &a.uuid,
+        original_filename: a.original_filename.as_deref(),
+        domain: &a.domain,
+        relative_path: &a.relative_path,
+        capture_date: a.local_date(),
+        time_zone: a.tz_name.as_deref(),
+        kind: a.kind,
+        subtype: subtype_name(a.subtype),
+        size,
+        width: a.width,
+        height: a.height,
+        favorite: a.favorite,
+        hidden: a.hidden,
+        deleted: a.trashed,
+        trashed_date: a.trashed_date.map(|t| t.rfc3339()),
+        edited: c.contains(Category::Edited),
+        live: c.contains(Category::Live),
+        albums: a
+            .albums
+            .iter()
+            .map(|&x| lib.albums[x].path_string())
+            .collect(),
+        categories: c.names(),
+        versions,
+        classified_by: a.origin,
+    }
+}
+
+fn csv(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn print_notes(lib: &PhotoLibrary) {
+    for n in &lib.notes {
+        eprintln!("unback: note: {n}");
+    }
+}
+
+pub fn run(cmd: PhotosCmd) -> Result<Exit> {
+    match cmd {
+        PhotosCmd::Ls(a) => run_ls(a),
+        PhotosCmd::Export(a) => run_export(a),
+    }
+}
+
+fn run_ls(a: LsArgs) -> Result<Exit> {
+    let filter = a.filter.to_filter()?;
+    let b = super::open(&a.backup)?;
+    let entries = b.entries()?;
+    let idx = EntryIndex::new(&entries);
+    let lib = PhotoLibrary::load(&b, &idx, load_options(&filter));
+    print_notes(&lib);
+    let mut chosen = plan::select(&lib, &filter);
+    chosen.sort_by(|&x, &y| {
+        let (p, q) = (&lib.assets[x], &lib.assets[y]);
+        (p.created, &p.relative_path).cmp(&(q.created, &q.relative_path))
+    });
+    super::out(|w| {
+        if a.json {
+            w.write_all(b"[")?;
+            for (n, &i) in chosen.iter().enumerate() {
+                w.write_all(if n == 0 { b"\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut *w, &record(&lib, &entries, i))?;
+            }
+            return w.write_all(b"\n]\n");
+        }
+        if a.csv {
+            writeln!(w, "uuid,original_filename,domain,relative_path,capture_date,time_zone,kind,subtype,size,width,height,favorite,hidden,deleted,trashed_date,edited,live,albums,categories,versions,classified_by")?;
+            for &i in &chosen {
+                let r = record(&lib, &entries, i);
+                let origin = serde_json::to_value(r.classified_by)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let kind = serde_json::to_value(r.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let row = [
+                    r.uuid.to_string(),
+                    r.original_filename.unwrap_or("").to_string(),
+                    r.domain.to_string(),
+                    r.relative_path.to_string(),
+                    r.capture_date.unwrap_or_default(),
+                    r.time_zone.unwrap_or("").to_string(),
+                    kind,
+                    r.subtype.unwrap_or_default(),
+                    r.size.to_string(),
+                    r.width.map(|v| v.to_string()).unwrap_or_default(),
+                    r.height.map(|v| v.to_string()).unwrap_or_default(),
+                    r.favorite.to_string(),
+                    r.hidden.to_string(),
+                    r.deleted.to_string(),
+                    r.trashed_date.unwrap_or_default(),
+                    r.edited.to_string(),
+                    r.live.to_string(),
+                    r.albums.join(";"),
+                    r.categories.join(";"),
+                    r.versions.join(";"),
+                    origin,
+                ];
+                writeln!(
+                    w,
+                    "{}",
+                    row.iter().map(|f| csv(f)).collect::<Vec<_>>().join(",")
+                )?;
+            }
+            return Ok(());
+        }
+        for &i in &chosen {
+            let r = record(&lib, &entries, i);
+            let mut flags = Vec::new();
+            for (on, name) in [
+                (r.favorite, "favorite"),
+                (r.hidden, "hidden"),
+                (r.deleted, "deleted"),
+                (r.edited, "edited"),
+                (r.live, "live"),
+            ] {
+                if on {
+                    flags.push(name);
+                }
+            }
+            writeln!(
+                w,
+                "{}  {:<25}  {:<28}  {:<5} {:<16} {:>10}  {:>9}  [{}]  albums: {}  versions: {}",
+                r.uuid,
+                r.capture_date.as_deref().unwrap_or("-"),
+                r.original_filename.unwrap_or(lib.assets[i].device_name()),
+                format!("{:?}", r.kind).to_lowercase(),
+                r.subtype.as_deref().unwrap_or("-"),
+                r.size,
+                match (r.width, r.height) {
+                    (Some(x), Some(y)) => format!("{x}x{y}"),
+                    _ => "-".into(),
+                },
+                flags.join(","),
+                if r.albums.is_empty() {
+                    "-".to_string()
+                } else {
+                    r.albums.join("; ")
+                },
+                r.versions.join(","),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(Exit::Ok)
+}
+
+fn run_export(a: ExportArgs) -> Result<Exit> {
+    let popts = a.plan_options()?;
+    let b = super::open(&a.backup)?;
+    let entries = b.entries()?;
+    let idx = EntryIndex::new(&entries);
+    let lib = PhotoLibrary::load(&b, &idx, load_options(&popts.filter));
+    print_notes(&lib);
+    let plan = plan::plan(&lib, &entries, &popts);
+    let opts = ExportOptions {
+        existing: if a.overwrite {
+            Existing::Overwrite
+        } else if a.skip_existing {
+            Existing::Skip
+        } else {
+            Existing::Refuse
+        },
+        jobs: a.jobs,
+        sidecar: match a.sidecar {
+            SidecarArg::Xmp => SidecarKind::Xmp,
+            SidecarArg::Json => SidecarKind::Json,
+            SidecarArg::None => SidecarKind::None,
+        },
+    };
+    let bar = super::progress::Bar::new();
+    let s = export(&b, &entries, &lib, &plan, &a.out, &opts, &bar)?;
+    for w in &s.warnings {
+        eprintln!("unback: warning: {w}");
+    }
+    for p in &s.problems {
+        eprintln!("unback: {}: {}", p.entry, p.cause);
+    }
+    let source = match &lib.source {
+        crate::photos::library::LibrarySource::PhotosDb { .. } => "Photos.sqlite",
+        crate::photos::library::LibrarySource::Manifest { .. } => {
+            "the manifest (no usable Photos.sqlite)"
+        }
+    };
+    super::out(|w| {
+        writeln!(
+            w,
+            "{} assets selected (library read from {source}): {} files written ({} bytes), {} from previews, {} skipped (existing), {} failed, {} assets with nothing in the backup",
+            s.assets_selected, s.files_written, s.bytes_written, s.previews, s.skipped_existing, s.failed, s.missing_assets
+        )?;
+        for (c, n) in &s.per_category {
+            writeln!(w, "  {c}: {n}")?;
+        }
+        Ok(())
+    })?;
+    Ok(s.exit())
+}

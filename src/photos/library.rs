@@ -1,0 +1,563 @@
+//! Building the `PhotoLibrary` from a backup.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+use serde::Serialize;
+
+use super::category::{classify, CategorySet};
+use super::files::{self, AssetFiles, EntryIndex, CAMERA_ROLL};
+use super::schema::{self, Schema};
+use super::xattrs::{self, kind_by_name};
+use super::{Album, Asset, Attachment, MediaKind, Origin};
+use crate::backup::Backup;
+use crate::media::{self, SNIFF_LEN};
+use crate::time::Timestamp;
+
+pub const PHOTOS_SQLITE: &str = "Media/PhotoData/Photos.sqlite";
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LibrarySource {
+    PhotosDb {
+        asset_table: String,
+        join_table: Option<String>,
+        model_version: Option<i64>,
+        wal_frames_applied: usize,
+    },
+    /// Photos.sqlite missing or unusable: assets from the manifest's xattrs, paths and content.
+    Manifest { reason: String },
+}
+
+/// Which non-library sources to scan; scanning app containers reads the head of every file in
+/// them, so it is done only when asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    pub messages: bool,
+    pub whatsapp: bool,
+    pub apps: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PhotoLibrary {
+    pub assets: Vec<Asset>,
+    pub albums: Vec<Album>,
+    /// Per asset (same index): the versions present in the backup.
+    pub files: Vec<AssetFiles>,
+    /// Per asset: its categories.
+    pub categories: Vec<CategorySet>,
+    pub source: LibrarySource,
+    pub notes: Vec<String>,
+}
+
+fn int(v: ValueRef<'_>) -> Option<i64> {
+    match v {
+        ValueRef::Integer(i) => Some(i),
+        ValueRef::Real(r) if r.is_finite() => Some(r as i64),
+        ValueRef::Text(t) => std::str::from_utf8(t).ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn real(v: ValueRef<'_>) -> Option<f64> {
+    match v {
+        ValueRef::Integer(i) => Some(i as f64),
+        ValueRef::Real(r) => Some(r),
+        ValueRef::Text(t) => std::str::from_utf8(t).ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) if b.len() == 16 => Some(xattrs::format_uuid(b)),
+        ValueRef::Integer(i) => Some(i.to_string()),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty())
+}
+
+/// One column of the asset query: an expression if the schema has it, else NULL.
+struct Select<'s> {
+    schema: &'s Schema,
+    exprs: Vec<String>,
+    names: HashMap<&'static str, usize>,
+}
+
+impl<'s> Select<'s> {
+    fn col(&mut self, key: &'static str, alias: &str, table: &str, col: &str) {
+        let e = if self.schema.has(table, col) {
+            format!("{alias}.{col}")
+        } else {
+            "NULL".to_string()
+        };
+        self.names.insert(key, self.exprs.len());
+        self.exprs.push(e);
+    }
+}
+
+fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), String> {
+    let at = s.asset_table.as_str();
+    let mut q = Select {
+        schema: s,
+        exprs: Vec::new(),
+        names: HashMap::new(),
+    };
+    for (k, c) in [
+        ("pk", "Z_PK"),
+        ("uuid", "ZUUID"),
+        ("dir", "ZDIRECTORY"),
+        ("file", "ZFILENAME"),
+        ("kind", "ZKIND"),
+        ("subtype", "ZKINDSUBTYPE"),
+        ("playback", "ZPLAYBACKSTYLE"),
+        ("created", "ZDATECREATED"),
+        ("added", "ZADDEDDATE"),
+        ("favorite", "ZFAVORITE"),
+        ("hidden", "ZHIDDEN"),
+        ("trashed", "ZTRASHEDSTATE"),
+        ("trashed_date", "ZTRASHEDDATE"),
+        ("adjusted", "ZHASADJUSTMENTS"),
+        ("width", "ZWIDTH"),
+        ("height", "ZHEIGHT"),
+        ("lat", "ZLATITUDE"),
+        ("lon", "ZLONGITUDE"),
+        ("saved", "ZSAVEDASSETTYPE"),
+        ("scope", "ZBUNDLESCOPE"),
+        ("burst", "ZAVALANCHEUUID"),
+        ("screenshot", "ZISDETECTEDSCREENSHOT"),
+        ("duration", "ZDURATION"),
+    ] {
+        q.col(k, "a", at, c);
+    }
+    let aa = "ZADDITIONALASSETATTRIBUTES";
+    for (k, c) in [
+        ("orig_name", "ZORIGINALFILENAME"),
+        ("tz_offset", "ZTIMEZONEOFFSET"),
+        ("tz_name", "ZTIMEZONENAME"),
+        ("title", "ZTITLE"),
+        ("creator", "ZCREATORBUNDLEID"),
+        ("imported_by_bundle", "ZIMPORTEDBYBUNDLEIDENTIFIER"),
+    ] {
+        q.col(k, "aa", aa, c);
+    }
+    q.col("caption", "d", "ZASSETDESCRIPTION", "ZLONGDESCRIPTION");
+    // The additional-attributes row: by the asset's pointer when it has one, else by back-reference.
+    let join_aa = if s.has(at, "ZADDITIONALATTRIBUTES") && s.has_table(aa) {
+        format!(" LEFT JOIN {aa} aa ON aa.Z_PK = a.ZADDITIONALATTRIBUTES")
+    } else if s.has(aa, "ZASSET") {
+        format!(" LEFT JOIN {aa} aa ON aa.ZASSET = a.Z_PK")
+    } else {
+        String::new()
+    };
+    let join_d = if !join_aa.is_empty()
+        && s.has(aa, "ZASSETDESCRIPTION")
+        && s.has_table("ZASSETDESCRIPTION")
+    {
+        " LEFT JOIN ZASSETDESCRIPTION d ON d.Z_PK = aa.ZASSETDESCRIPTION"
+    } else {
+        ""
+    };
+    if join_aa.is_empty() {
+        for k in [
+            "orig_name",
+            "tz_offset",
+            "tz_name",
+            "title",
+            "creator",
+            "imported_by_bundle",
+        ] {
+            q.exprs[q.names[k]] = "NULL".into();
+        }
+    }
+    if join_d.is_empty() {
+        q.exprs[q.names["caption"]] = "NULL".into();
+    }
+    let sql = format!(
+        "SELECT {} FROM {at} a{join_aa}{join_d} ORDER BY a.Z_PK",
+        q.exprs.join(", ")
+    );
+    let mut st = conn
+        .prepare(&sql)
+        .map_err(|e| format!("asset query failed ({e})"))?;
+    let mut rows = st.query([]).map_err(|e| e.to_string())?;
+    let mut assets = Vec::new();
+    let mut pks = Vec::new();
+    let n = &q.names;
+    while let Some(r) = rows
+        .next()
+        .map_err(|e| format!("damaged asset table ({e})"))?
+    {
+        let g = |k: &str| r.get_ref(n[k]).unwrap_or(ValueRef::Null);
+        let (Some(dir), Some(file)) = (text(g("dir")), text(g("file"))) else {
+            continue;
+        };
+        let kind = match int(g("kind")) {
+            Some(0) => MediaKind::Photo,
+            Some(1) => MediaKind::Video,
+            _ => kind_by_name(&file),
+        };
+        let lat = real(g("lat")).filter(|v| *v != -180.0 && (-90.0..=90.0).contains(v));
+        let lon = real(g("lon")).filter(|v| *v != -180.0 && (-180.0..=180.0).contains(v));
+        let (lat, lon) = match (lat, lon) {
+            (Some(a), Some(b)) if !(a == 0.0 && b == 0.0) => (Some(a), Some(b)),
+            _ => (None, None),
+        };
+        let imported = text(g("imported_by_bundle"));
+        pks.push(int(g("pk")).unwrap_or(-1));
+        assets.push(Asset {
+            uuid: text(g("uuid")).unwrap_or_default(),
+            domain: CAMERA_ROLL.to_string(),
+            relative_path: format!("Media/{dir}/{file}"),
+            original_filename: text(g("orig_name")),
+            kind,
+            subtype: int(g("subtype")),
+            playback_style: int(g("playback")),
+            created: real(g("created")).and_then(Timestamp::from_cocoa),
+            tz_offset: int(g("tz_offset")).and_then(|v| i32::try_from(v).ok()),
+            tz_name: text(g("tz_name")),
+            added: real(g("added")).and_then(Timestamp::from_cocoa),
+            favorite: int(g("favorite")).unwrap_or(0) != 0,
+            hidden: int(g("hidden")).unwrap_or(0) != 0,
+            trashed: int(g("trashed")).unwrap_or(0) != 0,
+            trashed_date: real(g("trashed_date")).and_then(Timestamp::from_cocoa),
+            edited: int(g("adjusted")).unwrap_or(0) != 0,
+            width: int(g("width")),
+            height: int(g("height")),
+            latitude: lat,
+            longitude: lon,
+            saved_asset_type: int(g("saved")),
+            bundle_scope: int(g("scope")),
+            burst_uuid: text(g("burst")),
+            title: text(g("title")),
+            caption: text(g("caption")),
+            detected_screenshot: int(g("screenshot")).map(|v| v != 0),
+            creator_bundle_id: text(g("creator")).or(imported),
+            duration: real(g("duration")),
+            albums: Vec::new(),
+            origin: Origin::PhotosDb,
+            attachment: None,
+        });
+    }
+    Ok((assets, pks))
+}
+
+/// Albums (user and shared) with their folder paths, and membership from the join table.
+fn read_albums(
+    conn: &Connection,
+    s: &Schema,
+    assets: &mut [Asset],
+    pks: &[i64],
+) -> Result<Vec<Album>, String> {
+    let t = "ZGENERICALBUM";
+    if !s.has_table(t) {
+        return Ok(Vec::new());
+    }
+    let c = |col: &str| {
+        if s.has(t, col) {
+            col.to_string()
+        } else {
+            "NULL".to_string()
+        }
+    };
+    let sql = format!(
+        "SELECT Z_PK, {}, {}, {}, {}, {} FROM {t}",
+        c("ZUUID"),
+        c("ZTITLE"),
+        c("ZKIND"),
+        c("ZPARENTFOLDER"),
+        c("ZTRASHEDSTATE")
+    );
+    let mut st = conn
+        .prepare(&sql)
+        .map_err(|e| format!("album query failed ({e})"))?;
+    struct Raw {
+        uuid: Option<String>,
+        title: Option<String>,
+        kind: i64,
+        parent: Option<i64>,
+        trashed: bool,
+    }
+    let mut raw: HashMap<i64, Raw> = HashMap::new();
+    let mut rows = st.query([]).map_err(|e| e.to_string())?;
+    while let Some(r) = rows
+        .next()
+        .map_err(|e| format!("damaged album table ({e})"))?
+    {
+        let g = |i: usize| r.get_ref(i).unwrap_or(ValueRef::Null);
+        let Some(pk) = int(g(0)) else { continue };
+        raw.insert(
+            pk,
+            Raw {
+                uuid: text(g(1)),
+                title: text(g(2)),
+                kind: int(g(3)).unwrap_or(-1),
+                parent: int(g(4)),
+                trashed: int(g(5)).unwrap_or(0) != 0,
+            },
+        );
+    }
+    // User albums (2) and shared albums (1505); folders (4000) only give paths.
+    let mut pk_to_album: HashMap<i64, usize> = HashMap::new();
+    let mut albums = Vec::new();
+    let mut keys: Vec<&i64> = raw.keys().collect();
+    keys.sort();
+    for pk in keys {
+        let a = &raw[pk];
+        if !(a.kind == 2 || a.kind == 1505) || a.trashed {
+            continue;
+        }
+        let title = a.title.clone().unwrap_or_else(|| "Untitled".into());
+        let mut path = vec![title.clone()];
+        let mut cur = a.parent;
+        // Bounded walk: a cycle in ZPARENTFOLDER must not loop.
+        for _ in 0..64 {
+            let Some(p) = cur.and_then(|p| raw.get(&p)) else {
+                break;
+            };
+            if p.kind == 3999 || p.kind != 4000 {
+                break;
+            }
+            path.insert(0, p.title.clone().unwrap_or_else(|| "Untitled".into()));
+            cur = p.parent;
+        }
+        pk_to_album.insert(*pk, albums.len());
+        albums.push(Album {
+            uuid: a.uuid.clone(),
+            title,
+            kind: a.kind,
+            path,
+            shared: a.kind == 1505,
+        });
+    }
+    if let Some(j) = &s.join {
+        let pk_to_asset: HashMap<i64, usize> =
+            pks.iter().enumerate().map(|(i, pk)| (*pk, i)).collect();
+        let sql = format!("SELECT {}, {} FROM {}", j.album_col, j.asset_col, j.table);
+        let mut st = conn
+            .prepare(&sql)
+            .map_err(|e| format!("album membership query failed ({e})"))?;
+        let mut rows = st.query([]).map_err(|e| e.to_string())?;
+        while let Some(r) = rows
+            .next()
+            .map_err(|e| format!("damaged {} ({e})", j.table))?
+        {
+            let al = r.get_ref(0).ok().and_then(int);
+            let as_ = r.get_ref(1).ok().and_then(int);
+            if let (Some(al), Some(as_)) = (al, as_) {
+                if let (Some(&ai), Some(&xi)) = (pk_to_album.get(&al), pk_to_asset.get(&as_)) {
+                    if !assets[xi].albums.contains(&ai) {
+                        assets[xi].albums.push(ai);
+                    }
+                }
+            }
+        }
+    }
+    Ok(albums)
+}
+
+/// Reads Photos.sqlite (with its -wal applied in memory) into assets and albums.
+fn from_photos_db(
+    backup: &Backup,
+    idx: &EntryIndex<'_>,
+) -> Result<(Vec<Asset>, Vec<Album>, LibrarySource, Vec<String>), String> {
+    let db_i = idx
+        .file(CAMERA_ROLL, PHOTOS_SQLITE)
+        .ok_or_else(|| "Photos.sqlite is not in the backup".to_string())?;
+    let bytes = backup
+        .read_entry(&idx.entries[db_i])
+        .map_err(|e| e.to_string())?;
+    let wal = match idx.file(CAMERA_ROLL, &format!("{PHOTOS_SQLITE}-wal")) {
+        Some(w) => Some(
+            backup
+                .read_entry(&idx.entries[w])
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let mut db = bytes;
+    let mut frames = 0;
+    let mut notes = Vec::new();
+    if let Some(w) = &wal {
+        match crate::sqlite::apply_wal(&mut db, w) {
+            Ok(n) => frames = n,
+            Err(e) => notes.push(format!("Photos.sqlite-wal ignored: {e}")),
+        }
+    }
+    let conn = crate::sqlite::open_bytes(db, None).map_err(|e| format!("Photos.sqlite: {e}"))?;
+    let s = schema::discover(&conn).map_err(|e| format!("Photos.sqlite: {e}"))?;
+    notes.extend(s.notes.iter().cloned());
+    let (mut assets, pks) = read_assets(&conn, &s).map_err(|e| format!("Photos.sqlite: {e}"))?;
+    let albums = match read_albums(&conn, &s, &mut assets, &pks) {
+        Ok(a) => a,
+        Err(e) => {
+            notes.push(format!("Photos.sqlite albums unreadable: {e}"));
+            Vec::new()
+        }
+    };
+    let source = LibrarySource::PhotosDb {
+        asset_table: s.asset_table.clone(),
+        join_table: s.join.as_ref().map(|j| j.table.clone()),
+        model_version: s.model_version,
+        wal_frames_applied: frames,
+    };
+    Ok((assets, albums, source, notes))
+}
+
+impl PhotoLibrary {
+    pub fn load(backup: &Backup, idx: &EntryIndex<'_>, opts: LoadOptions) -> PhotoLibrary {
+        let (mut assets, albums, source, mut notes) = match from_photos_db(backup, idx) {
+            Ok(v) => v,
+            Err(reason) => {
+                let a = xattrs::assets_from_manifest(idx);
+                (
+                    a,
+                    Vec::new(),
+                    LibrarySource::Manifest {
+                        reason: reason.clone(),
+                    },
+                    vec![format!(
+                        "{reason}; classified from the manifest (xattrs, paths, content) instead"
+                    )],
+                )
+            }
+        };
+        let mut files: Vec<AssetFiles> = assets.iter().map(|a| resolve(idx, a)).collect();
+
+        // Camera-roll originals no library row points at (a stale or partial Photos.sqlite):
+        // nothing the backup holds is skipped silently.
+        if matches!(source, LibrarySource::PhotosDb { .. }) {
+            let claimed: BTreeSet<usize> = files
+                .iter()
+                .flat_map(|f| [f.original, f.live_video, f.edited, f.edited_video])
+                .flatten()
+                .collect();
+            let mut extra = 0;
+            for a in xattrs::assets_from_manifest(idx) {
+                if let Some(i) = idx.file(&a.domain, &a.relative_path) {
+                    if !claimed.contains(&i) {
+                        files.push(resolve(idx, &a));
+                        assets.push(a);
+                        extra += 1;
+                    }
+                }
+            }
+            if extra > 0 {
+                notes.push(format!(
+                    "{extra} camera-roll files are not in Photos.sqlite; classified from the manifest"
+                ));
+            }
+        }
+
+        for a in attachments(backup, idx, opts) {
+            files.push(AssetFiles {
+                original: idx.file(&a.domain, &a.relative_path),
+                ..Default::default()
+            });
+            assets.push(a);
+        }
+
+        let categories = assets
+            .iter()
+            .zip(&files)
+            .map(|(a, f)| {
+                let user = a.albums.iter().any(|&i| !albums[i].shared);
+                let shared =
+                    a.albums.iter().any(|&i| albums[i].shared) || a.bundle_scope == Some(2);
+                classify(
+                    a,
+                    user,
+                    shared,
+                    f.edited.is_some() || f.edited_video.is_some(),
+                )
+            })
+            .collect();
+        PhotoLibrary {
+            assets,
+            albums,
+            files,
+            categories,
+            source,
+            notes,
+        }
+    }
+}
+
+fn resolve(idx: &EntryIndex<'_>, a: &Asset) -> AssetFiles {
+    let live = a.subtype == Some(2) || a.playback_style == Some(3) || a.origin != Origin::PhotosDb;
+    files::resolve(
+        idx,
+        &a.domain,
+        &a.relative_path,
+        a.kind == MediaKind::Photo,
+        live,
+    )
+}
+
+/// Images and videos outside the Photos library: Messages attachments, WhatsApp media, and
+/// anything in other app containers, recognised by content.
+fn attachments(backup: &Backup, idx: &EntryIndex<'_>, opts: LoadOptions) -> Vec<Asset> {
+    if !(opts.messages || opts.whatsapp || opts.apps) {
+        return Vec::new();
+    }
+    use rayon::prelude::*;
+    let wanted: Vec<(usize, Attachment)> = idx
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| idx.file(&e.domain, &e.relative_path) == Some(*i))
+        .filter_map(|(i, e)| {
+            let d = e.domain.as_str();
+            let p = e.relative_path.as_str();
+            let kind = if d == "MediaDomain" && p.starts_with("Library/SMS/Attachments/") {
+                Attachment::Messages
+            } else if d.contains("net.whatsapp.") {
+                if !p.contains("Message/Media/") && !p.starts_with("Media/")
+                    || p.ends_with(".thumb")
+                {
+                    return None;
+                }
+                Attachment::Whatsapp
+            } else if d.starts_with("AppDomain") {
+                Attachment::Apps
+            } else {
+                return None;
+            };
+            let on = match kind {
+                Attachment::Messages => opts.messages,
+                Attachment::Whatsapp => opts.whatsapp,
+                Attachment::Apps => opts.apps,
+            };
+            (on && e.size() >= 8).then_some((i, kind))
+        })
+        .collect();
+    let sniffed: Vec<Option<Asset>> = wanted
+        .par_iter()
+        .map(|&(i, att)| {
+            let e = &idx.entries[i];
+            let head = read_head(backup, e)?;
+            let t = media::sniff(&head)?;
+            let name = e.relative_path.rsplit('/').next().unwrap_or("").to_string();
+            let mut a = xattrs::asset_from_entry(e, false);
+            a.kind = if t.is_video() {
+                MediaKind::Video
+            } else {
+                MediaKind::Photo
+            };
+            a.subtype = None;
+            a.uuid = e.file_id.clone();
+            a.original_filename = Some(name);
+            a.created = e.meta.mtime.map(Timestamp::from_unix);
+            a.origin = Origin::Content;
+            a.attachment = Some(att);
+            Some(a)
+        })
+        .collect();
+    sniffed.into_iter().flatten().collect()
+}
+
+fn read_head(backup: &Backup, e: &crate::manifest::Entry) -> Option<Vec<u8>> {
+    backup.read_head(e, SNIFF_LEN).ok()
+}
