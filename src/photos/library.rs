@@ -358,11 +358,11 @@ fn read_albums(
     Ok(albums)
 }
 
+/// What one reading of the library produced: assets, albums, where from, and notes.
+type Loaded = (Vec<Asset>, Vec<Album>, LibrarySource, Vec<String>);
+
 /// Reads Photos.sqlite (with its -wal applied in memory) into assets and albums.
-fn from_photos_db(
-    backup: &Backup,
-    idx: &EntryIndex<'_>,
-) -> Result<(Vec<Asset>, Vec<Album>, LibrarySource, Vec<String>), String> {
+fn from_photos_db(backup: &Backup, idx: &EntryIndex<'_>) -> Result<Loaded, String> {
     let db_i = idx
         .file(CAMERA_ROLL, PHOTOS_SQLITE)
         .ok_or_else(|| "Photos.sqlite is not in the backup".to_string())?;
