@@ -108,9 +108,11 @@ pub fn asset_from_entry(e: &Entry, live_pair: bool) -> Asset {
             None
         },
         playback_style: None,
+        // Without the daemon's date, the file's last modification is the capture time for
+        // camera files (birth can be a restore's time).
         created: date(m, "customCreationDate")
-            .or_else(|| e.meta.birth.map(Timestamp::from_unix))
-            .or_else(|| e.meta.mtime.map(Timestamp::from_unix)),
+            .or_else(|| e.meta.mtime.map(Timestamp::from_unix))
+            .or_else(|| e.meta.birth.map(Timestamp::from_unix)),
         tz_offset,
         tz_name: text(m, "timeZoneName"),
         added: date(m, "addedDate"),
