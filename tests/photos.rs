@@ -559,7 +559,14 @@ fn categories_hidden_deleted_and_attachments() {
     );
     assert_eq!(
         ls(&["--until", "2024-05-18", "--category", "photos"]),
-        ["IMG_0001.HEIC", "IMG_0002.JPG", "IMG_0002.JPG"]
+        // 19:36 local on the 18th is still the 18th, although 17:36 UTC; 01:10 on the 19th is not.
+        [
+            "IMG_0001.HEIC",
+            "IMG_0002.JPG",
+            "IMG_0002.JPG",
+            "IMG_0004.PNG",
+            "IMG_0005.JPG"
+        ]
     );
 
     // One record in full.
