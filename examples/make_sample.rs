@@ -9,6 +9,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use unback::builder::photos_db::{PhotoAlbum, PhotoAsset, PhotosDbBuilder, PhotosSchema};
 use unback::builder::{assetsd_xattrs, uuid_string, BackupBuilder, Encryption, FileSpec};
 
 /// The encrypted sample's password (documented in fixtures/sample/README.md).
@@ -52,6 +53,55 @@ fn dcim(path: &str, data: &[u8], t: i64, xattrs: Vec<(String, Vec<u8>)>) -> File
     FileSpec::file(CR, path, data.to_vec())
         .with_times(t, t + 2, t)
         .with_xattrs(xattrs)
+}
+
+/// Photos.sqlite for the sample: the six DCIM assets (same UUIDs and flags as their xattrs),
+/// one thumbnail-only asset, the album "Zürich" inside the folder "Trips", time zone +02:00.
+fn photos_sqlite(t: [i64; 7]) -> Vec<u8> {
+    let cocoa = |u: i64| (u - 978_307_200) as f64;
+    let u = |n: u8| uuid_string(asset_uuid(n));
+    let mut a1 = PhotoAsset::photo(&u(1), "DCIM/100APPLE", "IMG_0001.JPG", cocoa(t[0]));
+    a1.favorite = true;
+    a1.has_adjustments = true;
+    a1.latitude = 47.376887;
+    a1.longitude = 8.541694;
+    a1.title = Some("Lake view".into());
+    let mut a2 = PhotoAsset::photo(&u(2), "DCIM/100APPLE", "IMG_0002.HEIC", cocoa(t[1]));
+    a2.kind_subtype = 2;
+    a2.playback_style = 3;
+    let mut a3 = PhotoAsset::photo(&u(3), "DCIM/100APPLE", "IMG_0003.PNG", cocoa(t[2]));
+    a3.kind_subtype = 10;
+    let mut a4 = PhotoAsset::video(&u(4), "DCIM/100APPLE", "IMG_0004.MOV", cocoa(t[3]));
+    a4.hidden = true;
+    a4.duration = Some(1.0);
+    let mut a5 = PhotoAsset::photo(&u(5), "DCIM/100APPLE", "IMG_0005.JPG", cocoa(t[4]));
+    a5.original_filename = Some("Été à Zürich.jpg".into());
+    a5.trashed_state = 1;
+    a5.trashed_date = Some(cocoa(1_718_000_000));
+    let a6 = PhotoAsset::photo(&u(6), "DCIM/101APPLE", "IMG_0001.JPG", cocoa(t[5]));
+    let a7 = PhotoAsset::photo(&u(7), "DCIM/100APPLE", "IMG_0006.HEIC", cocoa(t[6]));
+    let mut assets = vec![a1, a2, a3, a4, a5, a6, a7];
+    for a in &mut assets {
+        a.timezone_offset = Some(7200);
+        a.timezone_name = Some("GMT+0200".into());
+    }
+    let album =
+        |n: u8, title: &str, kind: i64, parent: Option<usize>, members: Vec<usize>| PhotoAlbum {
+            uuid: u(n),
+            title: Some(title.into()),
+            kind,
+            parent,
+            assets: members,
+            trashed_state: 0,
+            cloud_guid: None,
+        };
+    let mut db = PhotosDbBuilder::new(PhotosSchema::Ios17_6);
+    db.assets = assets;
+    db.albums = vec![
+        album(100, "Trips", 4000, None, vec![]),
+        album(101, "Zürich", 2, Some(0), vec![0, 4, 5]),
+    ];
+    db.to_bytes().expect("the sample Photos.sqlite")
 }
 
 fn main() -> io::Result<()> {
@@ -194,6 +244,27 @@ fn main() -> io::Result<()> {
             include_bytes!("../fixtures/media/edited_render.jpg").to_vec(),
         )
         .with_times(te, te, te),
+    );
+
+    // An asset whose original was offloaded to iCloud: only its thumbnail remains.
+    let t7 = 1_717_000_000;
+    b.add(
+        FileSpec::file(
+            CR,
+            "Media/PhotoData/Thumbnails/V2/DCIM/100APPLE/IMG_0006.HEIC/5005.JPG",
+            include_bytes!("../fixtures/media/photo_0001b.jpg").to_vec(),
+        )
+        .with_times(t7, t7, t7),
+    );
+
+    // --- The Photos library (iOS 17.6 schema) describing the camera roll above ----------
+    b.add(
+        FileSpec::file(
+            CR,
+            "Media/PhotoData/Photos.sqlite",
+            photos_sqlite([t1, t2, t3, t4, t5, t6, t7]),
+        )
+        .with_times(b.date, b.date, 1_700_000_000),
     );
 
     // --- Messages ------------------------------------------------------------------------

@@ -19,6 +19,8 @@ const SAMPLE_FILES: &[(&str, u64, &str)] = &[
     ("CameraRollDomain/Media/DCIM/100APPLE/IMG_0004.MOV", 2718, "55f4af507f9fd819c34205a026cee75b984f0b213bf78eab27b3ac72c40e9320"),
     ("CameraRollDomain/Media/DCIM/100APPLE/IMG_0005.JPG", 665, "910dfd52baf9f2e3cd5242878e170861a065aa4a3b0946b51d5d92d5f85a24ea"),
     ("CameraRollDomain/Media/DCIM/101APPLE/IMG_0001.JPG", 1440, "0c9b182252f7dce50f503c606f4cbfd35e91abfa478be5a0f0307eb1459e6102"),
+    ("CameraRollDomain/Media/PhotoData/Photos.sqlite", 102400, "19014bf68b553d556c65fc049bd0ed209cad40c7d97372faa00cbe73d258a9e9"),
+    ("CameraRollDomain/Media/PhotoData/Thumbnails/V2/DCIM/100APPLE/IMG_0006.HEIC/5005.JPG", 1440, "0c9b182252f7dce50f503c606f4cbfd35e91abfa478be5a0f0307eb1459e6102"),
     ("CameraRollDomain/Media/PhotoData/Mutations/DCIM/100APPLE/IMG_0001/Adjustments/Adjustments.plist", 329, "bb9162da93da162cf7c8e2ed3c320bdf0312e3586335dac771666ce377c68d3a"),
     ("CameraRollDomain/Media/PhotoData/Mutations/DCIM/100APPLE/IMG_0001/Adjustments/FullSizeRender.jpg", 611, "3d8f0268a7b1d00938deb549a74b9b096d0e521e7da53646e0df90f4fce6cfba"),
     ("HomeDomain/Library/Preferences/com.apple.springboard.plist", 212, "1cacbe873196d890a0076bc133b7612e271c01e40900f24f8672586e29faba2c"),

@@ -922,3 +922,84 @@ fn bad_filters_are_usage_errors() {
         .assert()
         .code(2);
 }
+
+/// The README's main job on the committed sample backups, plain and encrypted.
+#[test]
+fn main_job_on_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = fingerprint(&sample());
+    let out = dir.path().join("plain");
+    let (so, _) = export(&sample(), &out, &[]);
+    assert!(so.starts_with("5 assets selected (library read from Photos.sqlite): 7 files written (6944 bytes), 1 from previews"), "{so}");
+    let want: BTreeMap<String, String> = [
+        (
+            "2024/05/IMG_0001.JPG",
+            "c4500ebbb91322a23e2650f9830aafc8449cf6643b88513fa0d6b37d6d43c3e2",
+        ),
+        (
+            "2024/05/IMG_0001 (edited).jpg",
+            "3d8f0268a7b1d00938deb549a74b9b096d0e521e7da53646e0df90f4fce6cfba",
+        ),
+        (
+            "2024/05/IMG_0001 (1).JPG",
+            "0c9b182252f7dce50f503c606f4cbfd35e91abfa478be5a0f0307eb1459e6102",
+        ),
+        (
+            "2024/05/IMG_0002.HEIC",
+            "38c875a8784ef72bc169c4f4bf5f23d75b4c587632d6655e85395f031de530fc",
+        ),
+        (
+            "2024/05/IMG_0002.MOV",
+            "92b8377f39014e7e7089b2ccf250c8f73048bb544bb76b25c036ab0c62c53a03",
+        ),
+        (
+            "2024/05/IMG_0003.PNG",
+            "d0e1c5c259c5cc7201af63b298438a46728cb753aa2c33514307de710fd0cefa",
+        ),
+        (
+            "2024/05/IMG_0006 (preview).JPG",
+            "0c9b182252f7dce50f503c606f4cbfd35e91abfa478be5a0f0307eb1459e6102",
+        ),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(outputs(&out), want);
+    assert_eq!(mtime_unix(&out.join("2024/05/IMG_0001.JPG")), 1_716_033_801);
+    assert_eq!(mtime_unix(&out.join("2024/05/IMG_0002.MOV")), 1_716_120_000);
+    assert_eq!(fingerprint(&sample()), before);
+
+    let out2 = dir.path().join("enc");
+    unback()
+        .args(["photos", "export"])
+        .arg(sample_encrypted())
+        .arg(&out2)
+        .env("UNBACK_PASSWORD", SAMPLE_PASSWORD)
+        .assert()
+        .success();
+    assert_eq!(outputs(&out2), want);
+    let a = unback()
+        .args(["photos", "export"])
+        .arg(sample())
+        .arg(dir.path().join("all"))
+        .args(["--include-hidden", "--include-deleted", "--layout", "album"])
+        .assert()
+        .success();
+    let got: Vec<String> = outputs(&dir.path().join("all")).into_keys().collect();
+    assert_eq!(
+        got,
+        [
+            "Hidden/Not in an album/IMG_0004.MOV",
+            "Not in an album/IMG_0002.HEIC",
+            "Not in an album/IMG_0002.MOV",
+            "Not in an album/IMG_0003.PNG",
+            "Not in an album/IMG_0006 (preview).JPG",
+            "Recently Deleted/Trips/Zürich/Été à Zürich.jpg",
+            "Trips/Zürich/IMG_0001 (1).JPG",
+            "Trips/Zürich/IMG_0001 (edited).jpg",
+            "Trips/Zürich/IMG_0001.JPG",
+        ],
+        "{}",
+        stdout(&a)
+    );
+}
