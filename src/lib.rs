@@ -30,6 +30,7 @@ pub mod select;
 pub mod source;
 pub mod sqlite;
 pub mod time;
+pub mod verify;
 
 pub use backup::Backup;
 pub use error::{Error, Exit, Result};
