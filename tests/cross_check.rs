@@ -28,7 +28,12 @@ fn python() -> Option<PathBuf> {
     }
 }
 
-fn run_py(py: &Path, script: &str, args: &[&str], password: Option<&str>) -> BTreeMap<String, String> {
+fn run_py(
+    py: &Path,
+    script: &str,
+    args: &[&str],
+    password: Option<&str>,
+) -> BTreeMap<String, String> {
     let mut c = Command::new(py);
     c.arg(root().join("tests/py").join(script)).args(args);
     if let Some(p) = password {
@@ -64,8 +69,23 @@ fn varied(dir: &Path, enc: Option<Encryption>) -> PathBuf {
     b.add(FileSpec::file("HomeDomain", "empty.txt", Vec::new()));
     b.add(FileSpec::file("HomeDomain", "block.bin", vec![0xAB; 16]));
     b.add(FileSpec::file("HomeDomain", "odd.bin", vec![0xCD; 17]).with_protection_class(1));
-    b.add(FileSpec::generated("CameraRollDomain", "Media/DCIM/100APPLE/IMG_0001.MOV", (1 << 20) + 3, 7).with_protection_class(2));
-    b.add(FileSpec::file("AppDomain-x.y", "Documents/Ünïcödé 📷.txt", "ü".repeat(100).into_bytes()).with_protection_class(4));
+    b.add(
+        FileSpec::generated(
+            "CameraRollDomain",
+            "Media/DCIM/100APPLE/IMG_0001.MOV",
+            (1 << 20) + 3,
+            7,
+        )
+        .with_protection_class(2),
+    );
+    b.add(
+        FileSpec::file(
+            "AppDomain-x.y",
+            "Documents/Ünïcödé 📷.txt",
+            "ü".repeat(100).into_bytes(),
+        )
+        .with_protection_class(4),
+    );
     b.add_parents();
     b.write(dir).unwrap()
 }
@@ -73,14 +93,24 @@ fn varied(dir: &Path, enc: Option<Encryption>) -> PathBuf {
 #[test]
 fn iphone_backup_decrypt_agrees_on_encrypted_fixtures() {
     let Some(py) = python() else { return };
-    let theirs = run_py(&py, "decrypt_all.py", &[sample_encrypted().to_str().unwrap()], Some(SAMPLE_PASSWORD));
+    let theirs = run_py(
+        &py,
+        "decrypt_all.py",
+        &[sample_encrypted().to_str().unwrap()],
+        Some(SAMPLE_PASSWORD),
+    );
     let ours = unback_hashes(&sample_encrypted(), Some(SAMPLE_PASSWORD));
     assert_eq!(theirs.len(), 14);
     assert_eq!(theirs, ours);
 
     let dir = tempfile::tempdir().unwrap();
     let b = varied(dir.path(), Some(Encryption::new("pässword", 100, 200)));
-    let theirs = run_py(&py, "decrypt_all.py", &[b.to_str().unwrap()], Some("pässword"));
+    let theirs = run_py(
+        &py,
+        "decrypt_all.py",
+        &[b.to_str().unwrap()],
+        Some("pässword"),
+    );
     assert_eq!(theirs.len(), 5);
     assert_eq!(theirs["HomeDomain/empty.txt"], sha256(b""));
     assert_eq!(theirs, unback_hashes(&b, Some("pässword")));
@@ -89,7 +119,12 @@ fn iphone_backup_decrypt_agrees_on_encrypted_fixtures() {
 #[test]
 fn pyiosbackup_agrees_on_plain_and_decrypted_backups() {
     let Some(py) = python() else { return };
-    let plain = run_py(&py, "read_pyiosbackup.py", &[sample().to_str().unwrap()], None);
+    let plain = run_py(
+        &py,
+        "read_pyiosbackup.py",
+        &[sample().to_str().unwrap()],
+        None,
+    );
     assert_eq!(plain, unback_hashes(&sample(), None));
 
     let enc = run_py(
@@ -109,8 +144,14 @@ fn pyiosbackup_agrees_on_plain_and_decrypted_backups() {
         .env("UNBACK_PASSWORD", SAMPLE_PASSWORD)
         .assert()
         .success();
-    assert_eq!(run_py(&py, "read_pyiosbackup.py", &[out.to_str().unwrap()], None), plain);
+    assert_eq!(
+        run_py(&py, "read_pyiosbackup.py", &[out.to_str().unwrap()], None),
+        plain
+    );
 
     let v = varied(dir.path(), None);
-    assert_eq!(run_py(&py, "read_pyiosbackup.py", &[v.to_str().unwrap()], None), unback_hashes(&v, None));
+    assert_eq!(
+        run_py(&py, "read_pyiosbackup.py", &[v.to_str().unwrap()], None),
+        unback_hashes(&v, None)
+    );
 }

@@ -6,7 +6,11 @@ mod common;
 use common::*;
 use unback::builder::{BackupBuilder, BlobSpec, Encryption, FileSpec};
 
-fn extract_hashes(backup: &std::path::Path, envs: &[(&str, &str)], extra: &[&str]) -> std::collections::BTreeMap<String, String> {
+fn extract_hashes(
+    backup: &std::path::Path,
+    envs: &[(&str, &str)],
+    extra: &[&str],
+) -> std::collections::BTreeMap<String, String> {
     let out = tempfile::tempdir().unwrap();
     let mut c = unback();
     c.arg("extract").arg(backup).arg(out.path()).args(extra);
@@ -23,10 +27,18 @@ fn extract_hashes(backup: &std::path::Path, envs: &[(&str, &str)], extra: &[&str
 fn encrypted_sample_extracts_to_the_same_bytes_as_the_plain_one() {
     let before = fingerprint(&sample_encrypted());
     let plain = extract_hashes(&sample(), &[], &[]);
-    let enc = extract_hashes(&sample_encrypted(), &[("UNBACK_PASSWORD", SAMPLE_PASSWORD)], &["-j", "2"]);
+    let enc = extract_hashes(
+        &sample_encrypted(),
+        &[("UNBACK_PASSWORD", SAMPLE_PASSWORD)],
+        &["-j", "2"],
+    );
     assert_eq!(plain, enc);
     assert_eq!(plain.len(), 14);
-    assert_eq!(fingerprint(&sample_encrypted()), before, "the backup must not change");
+    assert_eq!(
+        fingerprint(&sample_encrypted()),
+        before,
+        "the backup must not change"
+    );
 }
 
 #[test]
@@ -34,19 +46,42 @@ fn password_sources_and_wrong_passwords() {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("pw.txt");
     std::fs::write(&pw, format!("{SAMPLE_PASSWORD}\n")).unwrap();
-    unback().arg("ls").arg(sample_encrypted()).arg("--password-file").arg(&pw).assert().success();
+    unback()
+        .arg("ls")
+        .arg(sample_encrypted())
+        .arg("--password-file")
+        .arg(&pw)
+        .assert()
+        .success();
 
-    let a = unback().arg("ls").arg(sample_encrypted()).env("UNBACK_PASSWORD", "nope").assert().code(3);
-    assert!(stderr(&a).contains("Manifest.plist: the password"), "{}", stderr(&a));
+    let a = unback()
+        .arg("ls")
+        .arg(sample_encrypted())
+        .env("UNBACK_PASSWORD", "nope")
+        .assert()
+        .code(3);
+    assert!(
+        stderr(&a).contains("Manifest.plist: the password"),
+        "{}",
+        stderr(&a)
+    );
     // No password anywhere and no terminal: locked, exit 3, and a hint where to give it.
-    let a = unback().arg("info").arg(sample_encrypted()).assert().code(3);
+    let a = unback()
+        .arg("info")
+        .arg(sample_encrypted())
+        .assert()
+        .code(3);
     assert!(stderr(&a).contains("UNBACK_PASSWORD"), "{}", stderr(&a));
 }
 
 #[test]
 fn password_check_needs_only_the_manifest_plist() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample_encrypted().join("Manifest.plist"), dir.path().join("Manifest.plist")).unwrap();
+    std::fs::copy(
+        sample_encrypted().join("Manifest.plist"),
+        dir.path().join("Manifest.plist"),
+    )
+    .unwrap();
     let a = unback()
         .args(["password", "check"])
         .arg(dir.path())
@@ -75,10 +110,17 @@ fn saved_key_skips_the_password() {
         .assert()
         .success();
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let hex = std::fs::read_to_string(&key).unwrap();
     assert_eq!(hex.trim().len(), 64);
-    let by_file = extract_hashes(&sample_encrypted(), &[], &["--key-file", key.to_str().unwrap()]);
+    let by_file = extract_hashes(
+        &sample_encrypted(),
+        &[],
+        &["--key-file", key.to_str().unwrap()],
+    );
     let by_env = extract_hashes(&sample_encrypted(), &[("UNBACK_KEY", hex.trim())], &[]);
     assert_eq!(by_file, extract_hashes(&sample(), &[], &[]));
     assert_eq!(by_file, by_env);
@@ -93,10 +135,17 @@ fn saved_key_skips_the_password() {
 
 #[test]
 fn hash_lines() {
-    let a = unback().arg("hash").arg(sample_encrypted()).assert().success();
+    let a = unback()
+        .arg("hash")
+        .arg(sample_encrypted())
+        .assert()
+        .success();
     let line = stdout(&a);
     assert!(line.starts_with("$itunes_backup$*10*"), "{line}");
-    assert!(line.contains("*1000*") && line.trim_end().split('*').nth(5) == Some("2000"), "{line}");
+    assert!(
+        line.contains("*1000*") && line.trim_end().split('*').nth(5) == Some("2000"),
+        "{line}"
+    );
     // The real iOS 9.3.5 sample: John the Ripper's own test vector (openwall/john itunes_fmt_plug.c).
     let a = unback()
         .arg("hash")
@@ -124,10 +173,19 @@ fn decrypt_writes_a_plain_backup_that_reads_identically_and_resumes() {
     let d = m.as_dictionary().unwrap();
     assert_eq!(d["IsEncrypted"].as_boolean(), Some(false));
     assert!(d.get("ManifestKey").is_none());
-    assert_eq!(&std::fs::read(out.join("Manifest.db")).unwrap()[..16], b"SQLite format 3\0");
-    assert_eq!(extract_hashes(&out, &[], &[]), extract_hashes(&sample(), &[], &[]));
+    assert_eq!(
+        &std::fs::read(out.join("Manifest.db")).unwrap()[..16],
+        b"SQLite format 3\0"
+    );
+    assert_eq!(
+        extract_hashes(&out, &[], &[]),
+        extract_hashes(&sample(), &[], &[])
+    );
     // Info.plist and Status.plist are copied unchanged.
-    assert_eq!(sha256_file(&out.join("Info.plist")), sha256_file(&sample_encrypted().join("Info.plist")));
+    assert_eq!(
+        sha256_file(&out.join("Info.plist")),
+        sha256_file(&sample_encrypted().join("Info.plist"))
+    );
 
     // Interrupted: lose a blob and the index; --skip-existing finishes it.
     let id = unback::manifest::file_id("HomeDomain", "Library/SMS/sms.db");
@@ -141,11 +199,22 @@ fn decrypt_writes_a_plain_backup_that_reads_identically_and_resumes() {
         .env("UNBACK_PASSWORD", SAMPLE_PASSWORD)
         .assert()
         .success();
-    assert!(stdout(&a).starts_with("1 blobs decrypted (13312 bytes), 13 skipped"), "{}", stdout(&a));
-    assert_eq!(extract_hashes(&out, &[], &[]), extract_hashes(&sample(), &[], &[]));
+    assert!(
+        stdout(&a).starts_with("1 blobs decrypted (13312 bytes), 13 skipped"),
+        "{}",
+        stdout(&a)
+    );
+    assert_eq!(
+        extract_hashes(&out, &[], &[]),
+        extract_hashes(&sample(), &[], &[])
+    );
 }
 
-fn small_encrypted(dir: &std::path::Path, files: Vec<FileSpec>, enc: Encryption) -> std::path::PathBuf {
+fn small_encrypted(
+    dir: &std::path::Path,
+    files: Vec<FileSpec>,
+    enc: Encryption,
+) -> std::path::PathBuf {
     let mut b = BackupBuilder::new("ENC");
     b.encryption = Some(enc);
     for f in files {
@@ -157,21 +226,42 @@ fn small_encrypted(dir: &std::path::Path, files: Vec<FileSpec>, enc: Encryption)
 #[test]
 fn invalid_padding_is_kept_under_a_badpad_name() {
     let dir = tempfile::tempdir().unwrap();
-    let garbage: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37).wrapping_add(11)).collect();
+    let garbage: Vec<u8> = (0u8..32)
+        .map(|i| i.wrapping_mul(37).wrapping_add(11))
+        .collect();
     let backup = small_encrypted(
         dir.path(),
         vec![
             FileSpec::file("HomeDomain", "good.txt", b"good".to_vec()),
-            FileSpec::file("HomeDomain", "bad.db", vec![0u8; 20]).with_blob(BlobSpec::Replace(garbage)),
+            FileSpec::file("HomeDomain", "bad.db", vec![0u8; 20])
+                .with_blob(BlobSpec::Replace(garbage)),
         ],
         Encryption::new("pw", 10, 10),
     );
     let out = dir.path().join("out");
-    let a = unback().arg("extract").arg(&backup).arg(&out).env("UNBACK_PASSWORD", "pw").assert().code(5);
-    assert!(stderr(&a).contains("HomeDomain/bad.db: invalid PKCS#7 padding"), "{}", stderr(&a));
+    let a = unback()
+        .arg("extract")
+        .arg(&backup)
+        .arg(&out)
+        .env("UNBACK_PASSWORD", "pw")
+        .assert()
+        .code(5);
+    assert!(
+        stderr(&a).contains("HomeDomain/bad.db: invalid PKCS#7 padding"),
+        "{}",
+        stderr(&a)
+    );
     assert!(!out.join("HomeDomain/bad.db").exists());
-    assert_eq!(std::fs::metadata(out.join("HomeDomain/bad.db.badpad")).unwrap().len(), 32);
-    assert_eq!(std::fs::read(out.join("HomeDomain/good.txt")).unwrap(), b"good");
+    assert_eq!(
+        std::fs::metadata(out.join("HomeDomain/bad.db.badpad"))
+            .unwrap()
+            .len(),
+        32
+    );
+    assert_eq!(
+        std::fs::read(out.join("HomeDomain/good.txt")).unwrap(),
+        b"good"
+    );
 }
 
 #[test]
@@ -184,13 +274,25 @@ fn recorded_size_is_checked_not_trusted() {
         Encryption::new("pw", 10, 10),
     );
     let out = dir.path().join("out");
-    let a = unback().arg("extract").arg(&backup).arg(&out).env("UNBACK_PASSWORD", "pw").assert().success();
+    let a = unback()
+        .arg("extract")
+        .arg(&backup)
+        .arg(&out)
+        .env("UNBACK_PASSWORD", "pw")
+        .assert()
+        .success();
     assert!(
-        stderr(&a).contains(&format!("recorded size 16 differs from the {} decrypted bytes", content.len())),
+        stderr(&a).contains(&format!(
+            "recorded size 16 differs from the {} decrypted bytes",
+            content.len()
+        )),
         "{}",
         stderr(&a)
     );
-    assert_eq!(std::fs::read(out.join("HomeDomain/grew.db")).unwrap(), content);
+    assert_eq!(
+        std::fs::read(out.join("HomeDomain/grew.db")).unwrap(),
+        content
+    );
 }
 
 #[test]
@@ -202,7 +304,12 @@ fn password_in_the_other_unicode_form_unlocks_and_says_so() {
         vec![FileSpec::file("HomeDomain", "x.txt", b"x".to_vec())],
         Encryption::new("cafe\u{301}", 10, 10),
     );
-    let a = unback().arg("ls").arg(&backup).env("UNBACK_PASSWORD", "caf\u{e9}").assert().success();
+    let a = unback()
+        .arg("ls")
+        .arg(&backup)
+        .env("UNBACK_PASSWORD", "caf\u{e9}")
+        .assert()
+        .success();
     assert!(stderr(&a).contains("NFD form"), "{}", stderr(&a));
 }
 
@@ -211,7 +318,11 @@ fn sha1_only_keybag_unlocks() {
     let dir = tempfile::tempdir().unwrap();
     let backup = small_encrypted(
         dir.path(),
-        vec![FileSpec::file("HomeDomain", "x.txt", b"old keybag".to_vec())],
+        vec![FileSpec::file(
+            "HomeDomain",
+            "x.txt",
+            b"old keybag".to_vec(),
+        )],
         Encryption::sha1_only("pw", 50),
     );
     let h = extract_hashes(&backup, &[("UNBACK_PASSWORD", "pw")], &[]);
@@ -226,7 +337,11 @@ fn real_iteration_counts_unlock() {
     let dir = tempfile::tempdir().unwrap();
     let backup = small_encrypted(
         dir.path(),
-        vec![FileSpec::file("HomeDomain", "x.txt", b"real counts".to_vec())],
+        vec![FileSpec::file(
+            "HomeDomain",
+            "x.txt",
+            b"real counts".to_vec(),
+        )],
         Encryption::new("correct horse", 10_000, 10_000_000),
     );
     unback()
