@@ -89,12 +89,6 @@ impl Backup {
             };
             return Err(source.unreadable("", cause));
         };
-        if kind == ManifestKind::Mbdb {
-            return Err(source.unreadable(
-                MANIFEST_MBDB,
-                "iOS 5–9 backups (Manifest.mbdb) are not supported yet",
-            ));
-        }
 
         let manifest = if source.exists(MANIFEST_PLIST) {
             let bytes = source.read(MANIFEST_PLIST)?;
@@ -288,6 +282,11 @@ impl Backup {
 
     /// Every row of the index, sorted by domain and path.
     pub fn entries(&self) -> Result<Vec<Entry>> {
+        if self.kind == ManifestKind::Mbdb {
+            let bytes = self.source.read(MANIFEST_MBDB)?;
+            return manifest::mbdb::read_entries(&bytes)
+                .map_err(|c| self.source.unreadable(MANIFEST_MBDB, c));
+        }
         let conn = self.manifest_db()?;
         manifest::db::read_entries(&conn).map_err(|c| self.source.unreadable(MANIFEST_DB, c))
     }
