@@ -20,12 +20,14 @@ pub mod export;
 pub mod extract;
 pub mod info;
 pub mod keybag;
+pub mod location;
 pub mod manifest;
 pub mod plists;
 pub mod safepath;
 pub mod secret;
 pub mod select;
 pub mod source;
+pub mod source_zip;
 pub mod sqlite;
 pub mod time;
 

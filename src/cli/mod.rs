@@ -121,8 +121,7 @@ pub fn main() -> ExitCode {
 
 /// Resolves BACKUP (and `--udid`) to one backup and opens it, printing its warnings.
 pub fn open(args: &BackupArgs) -> Result<Backup> {
-    let path = crate::discover::resolve(&args.backup, args.udid.as_deref())?;
-    let mut b = Backup::open(path)?;
+    let mut b = crate::discover::resolve(&args.backup, args.udid.as_deref())?.open()?;
     for w in &b.warnings {
         eprintln!("unback: warning: {w}");
     }
