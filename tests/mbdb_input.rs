@@ -299,3 +299,36 @@ fn pyiosbackup_agrees_on_mbdb_backups() {
     assert_eq!(theirs_enc, theirs);
     assert_eq!(theirs_enc, unback_hashes(&enc, Some("pässword")));
 }
+
+#[test]
+fn decrypt_writes_a_plain_ios9_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let enc = legacy(
+        &dir.path().join("e"),
+        Some(Encryption::sha1_only("pässword", 100)),
+    );
+    let out = dir.path().join("plain");
+    unback()
+        .arg("decrypt")
+        .arg(&enc)
+        .arg(&out)
+        .env("UNBACK_PASSWORD", "pässword")
+        .assert()
+        .success();
+    assert!(out.join("Manifest.mbdb").is_file());
+    assert!(!out.join("Manifest.db").exists());
+    let id = unback::manifest::file_id("HomeDomain", "odd.bin");
+    assert!(out.join(&id).is_file(), "flat blob");
+    let plain = Backup::open(&out).unwrap();
+    assert!(!plain.is_encrypted());
+    let entries = plain.entries().unwrap();
+    assert!(entries.iter().all(|e| e.meta.encryption_key.is_none()));
+    assert_eq!(
+        entries.len(),
+        Backup::open(&enc).unwrap().entries().unwrap().len()
+    );
+    assert_eq!(unback_hashes(&out, None), expected_hashes(&out));
+    if let Some(py) = python() {
+        assert_eq!(run_pyiosbackup(&py, &out, None), expected_hashes(&out));
+    }
+}

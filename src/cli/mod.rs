@@ -33,7 +33,8 @@ pub struct Cli {
 /// Options shared by every command that opens one backup.
 #[derive(Debug, clap::Args)]
 pub struct BackupArgs {
-    /// The backup folder (holding Manifest.plist), or a folder holding several backups.
+    /// The backup folder (holding Manifest.plist), a folder holding several backups, or a .zip
+    /// archive of either.
     #[arg(value_name = "BACKUP")]
     pub backup: PathBuf,
     /// Which backup, when BACKUP holds several: its folder name, UDID or device name.

@@ -224,6 +224,53 @@ impl Record {
     }
 }
 
+fn put_string(out: &mut Vec<u8>, v: Option<&[u8]>) {
+    match v {
+        // Parsed strings are at most 0xFFFE bytes, so the length always fits.
+        Some(b) if b.len() < 0xFFFF => {
+            out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+            out.extend_from_slice(b);
+        }
+        _ => out.extend_from_slice(&[0xFF, 0xFF]),
+    }
+}
+
+impl Record {
+    /// The record's bytes, the inverse of `parse` (absent Domain/Path are written empty).
+    pub fn write(&self, out: &mut Vec<u8>) {
+        put_string(out, Some(&self.domain));
+        put_string(out, Some(&self.path));
+        put_string(out, self.link_target.as_deref());
+        put_string(out, self.data_hash.as_deref());
+        put_string(out, self.encryption_key.as_deref());
+        out.extend_from_slice(&self.mode.to_be_bytes());
+        out.extend_from_slice(&self.inode.to_be_bytes());
+        out.extend_from_slice(&self.uid.to_be_bytes());
+        out.extend_from_slice(&self.gid.to_be_bytes());
+        out.extend_from_slice(&self.mtime.to_be_bytes());
+        out.extend_from_slice(&self.ctime.to_be_bytes());
+        out.extend_from_slice(&self.birth.to_be_bytes());
+        out.extend_from_slice(&self.size.to_be_bytes());
+        out.push(self.protection_class);
+        out.push(self.properties.len().min(255) as u8);
+        for (name, value) in self.properties.iter().take(255) {
+            put_string(out, Some(name));
+            put_string(out, value.as_deref());
+        }
+    }
+}
+
+/// Manifest.mbdb as a plain backup has it: every record kept, its EncryptionKey removed (used
+/// by `decrypt`, whose blobs are plaintext).
+pub fn without_keys(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = MAGIC.to_vec();
+    for mut r in parse(bytes)? {
+        r.encryption_key = None;
+        r.write(&mut out);
+    }
+    Ok(out)
+}
+
 /// Every record as an `Entry`, sorted by domain, path and file ID like Manifest.db listings.
 pub fn read_entries(bytes: &[u8]) -> Result<Vec<Entry>, String> {
     let mut entries: Vec<Entry> = parse(bytes)?.into_iter().map(Record::into_entry).collect();
@@ -324,6 +371,22 @@ mod tests {
         assert_eq!(e[0].meta.target, None);
         assert_eq!(e[2].kind(), crate::EntryKind::Symlink);
         assert_eq!(e[2].meta.target.as_deref(), Some("/var/mobile/Media"));
+    }
+
+    #[test]
+    fn write_is_the_inverse_of_parse() {
+        let bytes = sample();
+        let mut out = MAGIC.to_vec();
+        for r in parse(&bytes).unwrap() {
+            r.write(&mut out);
+        }
+        assert_eq!(out, bytes);
+        let plain = without_keys(&bytes).unwrap();
+        assert_eq!(plain.len(), bytes.len() - 44);
+        assert!(parse(&plain)
+            .unwrap()
+            .iter()
+            .all(|r| r.encryption_key.is_none()));
     }
 
     #[test]
