@@ -351,3 +351,39 @@ fn not_a_backup_archive() {
     std::fs::write(&junk, b"PK\x03\x04 not really").unwrap();
     unback().arg("ls").arg(&junk).assert().code(4);
 }
+
+#[test]
+fn cp437_folder_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let z = dir.path().join("cp437.zip");
+    zip_backups(
+        &z,
+        &[(&sample(), &format!("Sauvegarde_X/{UDID}/"))],
+        DEFLATED,
+    );
+    // Old archivers write names in CP437 without the UTF-8 flag: 0x82 is "é" there (and not
+    // valid UTF-8). Patch the ASCII placeholder in every local and central header.
+    let mut bytes = std::fs::read(&z).unwrap();
+    let needle = b"Sauvegarde_X/";
+    let mut patched = 0;
+    for i in 0..bytes.len() - needle.len() {
+        if &bytes[i..i + needle.len()] == needle {
+            bytes[i + needle.len() - 2] = 0x82;
+            patched += 1;
+        }
+    }
+    assert!(patched > 20);
+    std::fs::write(&z, &bytes).unwrap();
+    assert_same(&sample(), &z, None, None);
+    let out = unback()
+        .args(["backups", "--json"])
+        .arg(&z)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let path = v[0]["path"].as_str().unwrap();
+    assert!(path.ends_with(&format!("Sauvegarde_é/{UDID}")), "{path}");
+}

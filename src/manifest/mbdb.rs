@@ -389,6 +389,42 @@ mod tests {
             .all(|r| r.encryption_key.is_none()));
     }
 
+    /// The synthetic record of pyiosbackup's `test_creating_from_path_mbdb` (FORMAT.md A.4),
+    /// with the values that test asserts; its key unwraps with the all-zero class key and the
+    /// blob decrypts to "Test data".
+    #[test]
+    fn pyiosbackup_example_record() {
+        let key = "04000000\
+                   97317494343807e690fd1e431413963dc0e3deb4907fb89fa36ce65126d0ea1301381fb3a2941e2f";
+        let hexed = format!(
+            "6d6264620500 000c{} 000e{} ffff ffff 002c{key} 81ed 00000000000012d8 000001f5 \
+             000001f5 610a911f 610a914d 6108ed24 0000000000000009 04 00",
+            hex::encode("MyTestDomain"),
+            hex::encode("Media/Test.txt"),
+        );
+        let bytes = hex::decode(hexed.replace([' ', '\n'], "")).unwrap();
+        let e = read_entries(&bytes).unwrap();
+        assert_eq!(e.len(), 1);
+        let e = &e[0];
+        assert_eq!(e.file_id, "5727bd1c5fa1055e15d8b4a75a74793c84b5ffdc");
+        assert_eq!(e.kind(), crate::EntryKind::File);
+        assert_eq!(e.meta.mode, Some(33261));
+        assert_eq!(e.meta.inode, Some(0x12d8));
+        assert_eq!((e.meta.uid, e.meta.gid), (Some(501), Some(501)));
+        assert_eq!(e.meta.mtime, Some(1_628_082_463));
+        assert_eq!(e.meta.ctime, Some(1_628_082_509));
+        assert_eq!(e.meta.birth, Some(1_627_974_948));
+        assert_eq!(e.meta.size, Some(9));
+        assert_eq!(e.meta.protection_class, Some(4));
+        let wrapped = e.meta.encryption_key.as_ref().unwrap();
+        assert_eq!(wrapped[..4], 4u32.to_le_bytes());
+        let zero = crate::secret::Key32::from_bytes([0; 32]);
+        let file_key = crate::crypto::unwrap_key(&zero, &wrapped[4..]).unwrap();
+        let blob = hex::decode("78b51ca5374c3ad575174288688cda49").unwrap();
+        let (plain, _) = crate::crypto::decrypt_to_vec(&file_key, &blob).unwrap();
+        assert_eq!(plain, b"Test data");
+    }
+
     #[test]
     fn header_checked() {
         assert!(parse(b"").is_err());
