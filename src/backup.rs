@@ -49,9 +49,15 @@ pub struct UnlockReport {
 }
 
 impl Backup {
-    /// Opens the backup folder at `path` (the folder holding Manifest.plist).
+    /// Opens the backup folder at `path` (the folder holding Manifest.plist), or the one backup
+    /// inside the zip archive at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Backup> {
         let path = path.as_ref();
+        if crate::source_zip::is_zip_file(path) {
+            return Backup::from_source(Source::Zip(crate::source_zip::ZipSource::open_single(
+                path,
+            )?));
+        }
         if !path.is_dir() {
             return Err(Error::unreadable(
                 path,
@@ -89,12 +95,6 @@ impl Backup {
             };
             return Err(source.unreadable("", cause));
         };
-        if kind == ManifestKind::Mbdb {
-            return Err(source.unreadable(
-                MANIFEST_MBDB,
-                "iOS 5–9 backups (Manifest.mbdb) are not supported yet",
-            ));
-        }
 
         let manifest = if source.exists(MANIFEST_PLIST) {
             let bytes = source.read(MANIFEST_PLIST)?;
@@ -288,6 +288,11 @@ impl Backup {
 
     /// Every row of the index, sorted by domain and path.
     pub fn entries(&self) -> Result<Vec<Entry>> {
+        if self.kind == ManifestKind::Mbdb {
+            let bytes = self.source.read(MANIFEST_MBDB)?;
+            return manifest::mbdb::read_entries(&bytes)
+                .map_err(|c| self.source.unreadable(MANIFEST_MBDB, c));
+        }
         let conn = self.manifest_db()?;
         manifest::db::read_entries(&conn).map_err(|c| self.source.unreadable(MANIFEST_DB, c))
     }
@@ -320,6 +325,13 @@ impl Backup {
 /// Reads Manifest.plist from a backup folder, or from the file itself when `path` names it. Only
 /// this file is needed to check a password or print the recovery hash.
 pub fn read_manifest_plist(path: &Path) -> Result<(ManifestPlist, PathBuf)> {
+    if crate::source_zip::is_zip_file(path) {
+        let z = crate::source_zip::ZipSource::open_single(path)?;
+        let file = z.root().join(MANIFEST_PLIST);
+        let bytes = z.read(MANIFEST_PLIST).map_err(|e| Error::io(&file, e))?;
+        let m = ManifestPlist::parse(&bytes).map_err(|c| Error::unreadable(&file, c))?;
+        return Ok((m, file));
+    }
     let file = if path.is_dir() {
         path.join(MANIFEST_PLIST)
     } else {
@@ -459,6 +471,9 @@ impl Backup {
             copied.bytes = match &mut reader {
                 BlobReader::File(f) => {
                     std::io::copy(f, out).map_err(|e| copy_error(self, &blob, e))?
+                }
+                BlobReader::Zip(z) => {
+                    std::io::copy(z, out).map_err(|e| copy_error(self, &blob, e))?
                 }
             };
         }

@@ -1,5 +1,6 @@
 //! `decrypt`: an encrypted backup rewritten as a plain one that other tools read — plists,
-//! plaintext Manifest.db, and every blob decrypted in the `xx/<fileID>` layout.
+//! plaintext Manifest.db, and every blob decrypted in the `xx/<fileID>` layout (iOS 5–9
+//! backups: Manifest.mbdb without its per-file keys, blobs flat in the root).
 //!
 //! Blobs are written first and the index last (Manifest.db, then Manifest.plist), so a folder
 //! whose run was interrupted is never mistaken for a complete backup; a re-run with
@@ -11,11 +12,11 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::backup::{Backup, INFO_PLIST, MANIFEST_DB, MANIFEST_PLIST, STATUS_PLIST};
+use crate::backup::{Backup, INFO_PLIST, MANIFEST_DB, MANIFEST_MBDB, MANIFEST_PLIST, STATUS_PLIST};
 use crate::error::{Error, Exit, IoContext, Result};
 use crate::export::{self, Existing, Progress, WriteResult};
 use crate::extract::Problem;
-use crate::manifest::{Entry, EntryKind};
+use crate::manifest::{Entry, EntryKind, ManifestKind};
 use crate::safepath;
 use crate::source::is_file_id;
 use crate::time::Timestamp;
@@ -62,12 +63,19 @@ pub fn decrypt_backup(
             backup.path().display()
         )));
     }
-    let db = backup.manifest_db_bytes()?;
-    let entries = {
+    let flat = backup.kind == ManifestKind::Mbdb;
+    let (index_name, db, entries) = if flat {
+        let raw = backup.source().read(MANIFEST_MBDB)?;
+        let plain = crate::manifest::mbdb::without_keys(&raw)
+            .map_err(|c| Error::unreadable(backup.display_path(MANIFEST_MBDB), c))?;
+        (MANIFEST_MBDB, plain, backup.entries()?)
+    } else {
+        let db = backup.manifest_db_bytes()?;
         let conn = crate::sqlite::open_bytes(db.clone(), None)
             .map_err(|c| Error::unreadable(backup.display_path(MANIFEST_DB), c))?;
-        crate::manifest::db::read_entries(&conn)
-            .map_err(|c| Error::unreadable(backup.display_path(MANIFEST_DB), c))?
+        let entries = crate::manifest::db::read_entries(&conn)
+            .map_err(|c| Error::unreadable(backup.display_path(MANIFEST_DB), c))?;
+        (MANIFEST_DB, db, entries)
     };
     std::fs::create_dir_all(out).at(out)?;
     let files: Vec<&Entry> = entries
@@ -81,7 +89,7 @@ pub fn decrypt_backup(
         files
             .par_iter()
             .map(|e| {
-                let o = decrypt_one(backup, e, out, existing);
+                let o = decrypt_one(backup, e, out, existing, flat);
                 progress.advance(1, e.size());
                 o
             })
@@ -115,7 +123,7 @@ pub fn decrypt_backup(
             write_file(&out.join(name), &bytes)?;
         }
     }
-    write_file(&out.join(MANIFEST_DB), &db)?;
+    write_file(&out.join(index_name), &db)?;
     let plist = plain_manifest_plist(&backup.source().read(MANIFEST_PLIST)?)
         .map_err(|c| Error::unreadable(backup.display_path(MANIFEST_PLIST), c))?;
     write_file(&out.join(MANIFEST_PLIST), &plist)?;
@@ -142,7 +150,7 @@ pub fn plain_manifest_plist(bytes: &[u8]) -> std::result::Result<Vec<u8>, String
     Ok(out)
 }
 
-fn decrypt_one(backup: &Backup, e: &Entry, out: &Path, existing: Existing) -> Outcome {
+fn decrypt_one(backup: &Backup, e: &Entry, out: &Path, existing: Existing, flat: bool) -> Outcome {
     let problem = |cause: String| Problem {
         entry: e.display(),
         cause,
@@ -150,9 +158,12 @@ fn decrypt_one(backup: &Backup, e: &Entry, out: &Path, existing: Existing) -> Ou
     if backup.blob_name(e).is_none() {
         return Outcome::Missing(problem(format!("blob {} is missing", e.file_id)));
     }
-    let dir = match safepath::create_dirs(out, Path::new(&e.file_id[..2])) {
-        Ok(d) => d,
-        Err(err) => return Outcome::Failed(problem(err.to_string())),
+    let dir = match flat {
+        true => out.to_path_buf(),
+        false => match safepath::create_dirs(out, Path::new(&e.file_id[..2])) {
+            Ok(d) => d,
+            Err(err) => return Outcome::Failed(problem(err.to_string())),
+        },
     };
     let dest = dir.join(&e.file_id);
     let mut err_slot = None;

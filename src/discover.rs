@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::backup::{
-    folder_name, Backup, INFO_PLIST, MANIFEST_DB, MANIFEST_MBDB, MANIFEST_PLIST, STATUS_PLIST,
+    folder_name, INFO_PLIST, MANIFEST_DB, MANIFEST_MBDB, MANIFEST_PLIST, STATUS_PLIST,
 };
 use crate::error::{Error, Result};
+use crate::location::{self, BackupLocation};
+use crate::source_zip::is_zip_file;
 use crate::time::Timestamp;
 
 /// One backup found on disk, summarised for `unback backups`.
@@ -26,6 +28,9 @@ pub struct Found {
     pub encrypted: Option<bool>,
     /// Why it cannot be opened, if it cannot (an unfinished backup, a damaged plist...).
     pub problem: Option<String>,
+    /// How to open it (a folder, or a prefix inside a zip archive).
+    #[serde(skip)]
+    pub location: BackupLocation,
 }
 
 /// True when `dir` looks like a single backup rather than a folder of backups.
@@ -56,7 +61,8 @@ pub fn archived_suffix(folder: &str) -> Option<(&str, &str)> {
     ok.then_some((udid, &tail[1..]))
 }
 
-fn summarise(dir: &Path) -> Found {
+fn summarise(location: BackupLocation) -> Found {
+    let dir = location.display();
     let folder = folder_name(dir);
     let archived = archived_suffix(&folder).is_some();
     let mut f = Found {
@@ -72,8 +78,9 @@ fn summarise(dir: &Path) -> Found {
         date: None,
         encrypted: None,
         problem: None,
+        location: location.clone(),
     };
-    match Backup::open(dir) {
+    match location.open() {
         Ok(b) => {
             f.udid = b.udid();
             f.device_name = b.device_name();
@@ -106,8 +113,14 @@ fn summarise(dir: &Path) -> Found {
 
 /// Every backup at or directly under `root`, sorted by folder name.
 pub fn find_backups(root: &Path) -> Result<Vec<Found>> {
+    if is_zip_file(root) {
+        return Ok(location::zip_backups(root)?
+            .into_iter()
+            .map(summarise)
+            .collect());
+    }
     if is_backup_dir(root) {
-        return Ok(vec![summarise(root)]);
+        return Ok(vec![summarise(BackupLocation::Dir(root.to_path_buf()))]);
     }
     let rd = std::fs::read_dir(root).map_err(|e| Error::io(root, e))?;
     let mut dirs: Vec<PathBuf> = rd
@@ -116,7 +129,10 @@ pub fn find_backups(root: &Path) -> Result<Vec<Found>> {
         .filter(|p| p.is_dir() && (is_backup_dir(p) || looks_like_failed_backup(p)))
         .collect();
     dirs.sort();
-    Ok(dirs.iter().map(|d| summarise(d)).collect())
+    Ok(dirs
+        .into_iter()
+        .map(|d| summarise(BackupLocation::Dir(d)))
+        .collect())
 }
 
 /// The folders where iTunes, Finder and Apple Devices keep backups on this machine's user
@@ -146,15 +162,16 @@ pub fn default_roots() -> Vec<PathBuf> {
 }
 
 /// Turns the user's BACKUP argument (and an optional `--udid`/device-name selector) into one
-/// backup folder. A folder of several backups needs the selector unless it holds exactly one.
-pub fn resolve(path: &Path, selector: Option<&str>) -> Result<PathBuf> {
+/// backup folder, or one backup inside a zip archive. A folder or archive of several backups
+/// needs the selector unless it holds exactly one.
+pub fn resolve(path: &Path, selector: Option<&str>) -> Result<BackupLocation> {
     if !path.exists() {
         return Err(Error::unreadable(path, "no such file or folder"));
     }
     if is_backup_dir(path) {
-        return Ok(path.to_path_buf());
+        return Ok(BackupLocation::Dir(path.to_path_buf()));
     }
-    if !path.is_dir() {
+    if !path.is_dir() && !is_zip_file(path) {
         return Err(Error::unreadable(path, "not a backup folder"));
     }
     let found = find_backups(path)?;
@@ -186,7 +203,7 @@ pub fn resolve(path: &Path, selector: Option<&str>) -> Result<PathBuf> {
         }
     };
     match candidates.as_slice() {
-        [one] => Ok(one.path.clone()),
+        [one] => Ok(one.location.clone()),
         [] => Err(Error::Usage(format!(
             "{}: no backup matches {:?}; candidates:\n{}",
             path.display(),

@@ -7,10 +7,13 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
+pub use crate::source_zip::{ZipReader, ZipSource};
 
 #[derive(Debug, Clone)]
 pub enum Source {
     Dir(DirSource),
+    /// A backup inside a .zip archive (see `source_zip`).
+    Zip(ZipSource),
 }
 
 #[derive(Debug, Clone)]
@@ -22,12 +25,15 @@ pub struct DirSource {
 /// `File` to `io::copy`, which the standard library turns into `copy_file_range` on Linux.
 pub enum BlobReader {
     File(File),
+    /// A zip member, streamed (and inflated) from the archive's memory map.
+    Zip(ZipReader),
 }
 
 impl Read for BlobReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             BlobReader::File(f) => f.read(buf),
+            BlobReader::Zip(z) => z.read(buf),
         }
     }
 }
@@ -36,6 +42,7 @@ impl BlobReader {
     pub fn byte_len(&self) -> io::Result<u64> {
         match self {
             BlobReader::File(f) => Ok(f.metadata()?.len()),
+            BlobReader::Zip(z) => Ok(z.byte_len()),
         }
     }
 }
@@ -49,6 +56,7 @@ impl Source {
     pub fn root(&self) -> &Path {
         match self {
             Source::Dir(d) => &d.root,
+            Source::Zip(z) => z.root(),
         }
     }
 
@@ -60,6 +68,7 @@ impl Source {
     pub fn exists(&self, name: &str) -> bool {
         match self {
             Source::Dir(d) => d.root.join(name).is_file(),
+            Source::Zip(z) => z.exists(name),
         }
     }
 
@@ -67,6 +76,7 @@ impl Source {
         let path = self.display_path(name);
         match self {
             Source::Dir(_) => Ok(std::fs::metadata(&path).at(&path)?.len()),
+            Source::Zip(z) => z.len(name).at(&path),
         }
     }
 
@@ -74,6 +84,7 @@ impl Source {
         let path = self.display_path(name);
         match self {
             Source::Dir(_) => std::fs::read(&path).at(&path),
+            Source::Zip(z) => z.read(name).at(&path),
         }
     }
 
@@ -81,6 +92,7 @@ impl Source {
         let path = self.display_path(name);
         match self {
             Source::Dir(_) => Ok(BlobReader::File(File::open(&path).at(&path)?)),
+            Source::Zip(z) => Ok(BlobReader::Zip(z.open(name).at(&path)?)),
         }
     }
 
@@ -125,6 +137,7 @@ impl Source {
                     }
                 }
             }
+            Source::Zip(z) => out = z.blob_names(),
         }
         out.sort();
         Ok(out)

@@ -10,6 +10,7 @@ mod archive;
 mod bplist;
 mod encrypt;
 mod manifest_db;
+mod mbdb;
 mod media;
 pub mod photos_db;
 mod plists;
@@ -23,6 +24,7 @@ use sha1::{Digest, Sha1};
 
 pub use archive::{mbfile_archive, xattrs_plist};
 pub use encrypt::Encryption;
+pub use mbdb::{record as mbdb_record, IndexKind};
 pub use media::{
     assetsd_xattrs, date_bplist, generated_bytes, le16, uuid_string, GeneratedReader,
     COCOA_EPOCH_OFFSET,
@@ -319,6 +321,8 @@ pub struct BackupBuilder {
     /// Encrypt the backup with this password and keybag settings (None: a plain backup).
     /// `BlobSpec::Replace` bytes are written as given, unencrypted, for damaged-blob cases.
     pub encryption: Option<Encryption>,
+    /// Manifest.db (default) or Manifest.mbdb; see [`BackupBuilder::ios9`].
+    pub index: IndexKind,
 }
 
 impl BackupBuilder {
@@ -338,6 +342,7 @@ impl BackupBuilder {
             layout: BlobLayout::Nested,
             files: Vec::new(),
             encryption: None,
+            index: IndexKind::Db,
         }
     }
 
@@ -421,6 +426,7 @@ impl BackupBuilder {
         for f in files.iter().filter(|f| f.has_blob()) {
             let id = f.file_id();
             let path = match self.layout {
+                _ if self.index == IndexKind::Mbdb => dest.join(&id),
                 BlobLayout::Flat => dest.join(&id),
                 BlobLayout::Nested => {
                     let sub = dest.join(&id[..2]);
@@ -433,8 +439,13 @@ impl BackupBuilder {
             f.write_blob(&path, keys.as_ref())?;
         }
         let db_path = dest.join("Manifest.db");
-        manifest_db::write(&db_path, files)?;
-        if let Some(k) = &keys {
+        if self.index == IndexKind::Mbdb {
+            // iOS 5–9: the index is never encrypted; the per-file keys are inside it.
+            mbdb::write(&dest.join("Manifest.mbdb"), files)?;
+        } else {
+            manifest_db::write(&db_path, files)?;
+        }
+        if let (Some(k), IndexKind::Db) = (&keys, self.index) {
             // iOS 10.2+ encrypts Manifest.db whole, PKCS#7-padded (the real decrypted sample
             // ends with a leftover 16-byte pad block).
             let plain = fs::read(&db_path)?;

@@ -12,7 +12,7 @@ use sha1::{Digest, Sha1};
 
 use super::bplist::{self, cf_dict, Obj};
 use super::media::{uuid_string, COCOA_EPOCH_OFFSET};
-use super::BackupBuilder;
+use super::{BackupBuilder, IndexKind};
 
 fn cocoa(unix: i64) -> Obj {
     Obj::Date(unix as f64 - COCOA_EPOCH_OFFSET)
@@ -37,7 +37,14 @@ pub(crate) fn manifest_plist(b: &BackupBuilder, keys: Option<(&[u8], &[u8])>) ->
     ]);
     let mut top = vec![
         ("IsEncrypted", Obj::Bool(keys.is_some())),
-        ("Version", s("10.0")),
+        (
+            "Version",
+            s(if b.index == IndexKind::Mbdb {
+                "9.1"
+            } else {
+                "10.0"
+            }),
+        ),
         ("Date", cocoa(b.date)),
         ("SystemDomainsVersion", s("24.0")),
         ("WasPasscodeSet", Obj::Bool(b.passcode_set)),
@@ -46,7 +53,9 @@ pub(crate) fn manifest_plist(b: &BackupBuilder, keys: Option<(&[u8], &[u8])>) ->
     ];
     if let Some((keybag, manifest_key)) = keys {
         top.push(("BackupKeyBag", Obj::Data(keybag.to_vec())));
-        top.push(("ManifestKey", Obj::Data(manifest_key.to_vec())));
+        if b.index == IndexKind::Db {
+            top.push(("ManifestKey", Obj::Data(manifest_key.to_vec())));
+        }
     }
     bplist::write(&cf_dict(top))
 }
@@ -64,7 +73,14 @@ pub(crate) fn backup_uuid(b: &BackupBuilder) -> String {
 pub(crate) fn status_plist(b: &BackupBuilder) -> Vec<u8> {
     bplist::write(&cf_dict(vec![
         ("IsFullBackup", Obj::Bool(true)),
-        ("Version", s("3.3")),
+        (
+            "Version",
+            s(if b.index == IndexKind::Mbdb {
+                "2.4"
+            } else {
+                "3.3"
+            }),
+        ),
         ("UUID", s(&backup_uuid(b))),
         ("Date", cocoa(b.date)),
         ("SnapshotState", s(&b.snapshot_state)),

@@ -34,7 +34,8 @@ pub struct Cli {
 /// Options shared by every command that opens one backup.
 #[derive(Debug, clap::Args)]
 pub struct BackupArgs {
-    /// The backup folder (holding Manifest.plist), or a folder holding several backups.
+    /// The backup folder (holding Manifest.plist), a folder holding several backups, or a .zip
+    /// archive of either.
     #[arg(value_name = "BACKUP")]
     pub backup: PathBuf,
     /// Which backup, when BACKUP holds several: its folder name, UDID or device name.
@@ -126,8 +127,7 @@ pub fn main() -> ExitCode {
 
 /// Resolves BACKUP (and `--udid`) to one backup and opens it, printing its warnings.
 pub fn open(args: &BackupArgs) -> Result<Backup> {
-    let path = crate::discover::resolve(&args.backup, args.udid.as_deref())?;
-    let mut b = Backup::open(path)?;
+    let mut b = crate::discover::resolve(&args.backup, args.udid.as_deref())?.open()?;
     for w in &b.warnings {
         eprintln!("unback: warning: {w}");
     }

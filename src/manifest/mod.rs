@@ -1,6 +1,8 @@
-//! The backup's file index: Manifest.db (iOS 10+) read into `Entry` values.
+//! The backup's file index: Manifest.db (iOS 10+) or Manifest.mbdb (iOS 5–9) read into `Entry`
+//! values.
 
 pub mod db;
+pub mod mbdb;
 pub mod mbfile;
 
 pub use mbfile::FileMeta;
