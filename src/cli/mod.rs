@@ -9,6 +9,7 @@ mod ls;
 mod photos;
 mod progress;
 mod secrets;
+mod verify;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -80,6 +81,12 @@ enum Command {
     /// Photos and videos: list them, export them by category, album and date.
     #[command(subcommand)]
     Photos(photos::PhotosCmd),
+    /// A health report: blobs present and sized right, encryption as declared, orphans,
+    /// photo assets with nothing in the backup. Exit 0 healthy, 5 problems, 4 unreadable.
+    #[command(
+        after_help = "Examples:\n  unback verify BACKUP\n  unback verify BACKUP --deep --json"
+    )]
+    Verify(verify::Args),
     /// Password tools for encrypted backups.
     #[command(subcommand)]
     Password(crypt::PasswordCmd),
@@ -110,6 +117,7 @@ pub fn main() -> ExitCode {
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Photos(c) => photos::run(c),
+        Command::Verify(a) => verify::run(a),
         Command::Password(c) => crypt::run_password(c),
         Command::Key(a) => crypt::run_key(a),
         Command::Hash(a) => crypt::run_hash(a),
