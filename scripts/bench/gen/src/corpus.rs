@@ -198,7 +198,7 @@ pub fn manifest_rows(n: usize) -> Vec<FileSpec> {
         // Prefer recent folders a little so trees get some depth, as real ones have.
         let parent = {
             let ds = &dirs[d];
-            let i = if rng.next() % 2 == 0 {
+            let i = if rng.next() & 1 == 0 {
                 ds.len() - 1 - (rng.next() % ds.len().min(8) as u64) as usize
             } else {
                 (rng.next() % ds.len() as u64) as usize
