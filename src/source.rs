@@ -65,6 +65,14 @@ impl Source {
         self.root().join(name)
     }
 
+    /// The file's own path on disk, when the backup is a plain folder (not a zip member).
+    pub fn local_file(&self, name: &str) -> Option<PathBuf> {
+        match self {
+            Source::Dir(d) => Some(d.root.join(name)),
+            Source::Zip(_) => None,
+        }
+    }
+
     pub fn exists(&self, name: &str) -> bool {
         match self {
             Source::Dir(d) => d.root.join(name).is_file(),

@@ -9,6 +9,49 @@ use rusqlite::{Connection, OpenFlags, MAIN_DB};
 
 pub const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
+/// True when the file starts with the SQLite header (a plaintext database).
+pub fn has_magic(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head == SQLITE_MAGIC
+}
+
+/// Percent-encodes a path for an SQLite `file:` URI, where `?`, `#` and `%` have meanings.
+fn uri_path(path: &std::path::Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for b in abs.to_string_lossy().bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Opens a database file in place, read-only and `immutable=1`: SQLite assumes nobody changes
+/// it, takes no locks and creates no side files, so the backup folder is never written to.
+pub fn open_file_immutable(path: &std::path::Path) -> Result<Connection, String> {
+    let uri = format!("file:{}?mode=ro&immutable=1", uri_path(path));
+    let conn = Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| format!("SQLite cannot open it ({e})"))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| format!("damaged SQLite database ({e})"))?;
+    Ok(conn)
+}
+
 /// Opens `bytes` as a read-only in-memory database. `label` names the file in errors.
 pub fn open_bytes(mut bytes: Vec<u8>, wal: Option<&[u8]>) -> Result<Connection, String> {
     if bytes.len() < 100 || &bytes[..16] != SQLITE_MAGIC {

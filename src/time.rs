@@ -93,8 +93,29 @@ impl Timestamp {
 }
 
 impl serde::Serialize for Timestamp {
+    /// Formats on the stack: listings serialise three timestamps per row for hundreds of
+    /// thousands of rows, and a `String` each showed up in profiles.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.rfc3339())
+        let (y, m, d) = civil_from_days(self.secs.div_euclid(86_400));
+        if !(0..=9999).contains(&y) {
+            return s.serialize_str(&self.rfc3339());
+        }
+        let t = self.secs.rem_euclid(86_400);
+        let mut b = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, v: u32, width: usize| {
+            let mut v = v;
+            for i in (0..width).rev() {
+                b[at + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, y as u32, 4);
+        put(5, m, 2);
+        put(8, d, 2);
+        put(11, (t / 3600) as u32, 2);
+        put(14, ((t / 60) % 60) as u32, 2);
+        put(17, (t % 60) as u32, 2);
+        s.serialize_str(std::str::from_utf8(&b).unwrap_or_default())
     }
 }
 
@@ -136,6 +157,24 @@ mod tests {
             Timestamp::from_unix(951_782_400).rfc3339(),
             "2000-02-29T00:00:00Z"
         );
+    }
+
+    #[test]
+    fn serialised_form_matches_rfc3339() {
+        for secs in [
+            0,
+            1610659523,
+            -1,
+            951_782_400,
+            253_402_300_799,
+            253_402_300_800,
+        ] {
+            let t = Timestamp::from_unix(secs);
+            assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("\"{}\"", t.rfc3339())
+            );
+        }
     }
 
     #[test]

@@ -37,12 +37,27 @@ fn every_row_is_read_and_decoded() {
     );
     // Every stored fileID is the SHA-1 of domain-relativePath, and the record's own RelativePath
     // agrees with the column.
+    let conn = unback::sqlite::open_bytes(
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/real/mvt/Manifest.db"
+        ))
+        .unwrap(),
+        None,
+    )
+    .unwrap();
+    let mut st = conn
+        .prepare("SELECT relativePath, file FROM Files")
+        .unwrap();
+    let mut rows = st.query([]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        let path: String = r.get(0).unwrap();
+        let rec: Vec<u8> = r.get(1).unwrap();
+        let m = unback::manifest::mbfile::decode(&rec).unwrap();
+        assert_eq!(m.relative_path.as_deref(), Some(path.as_str()));
+    }
     for x in &e {
         assert_eq!(x.file_id, file_id(&x.domain, &x.relative_path));
-        assert_eq!(
-            x.meta.relative_path.as_deref(),
-            Some(x.relative_path.as_str())
-        );
     }
     // The type bits of Mode agree with flags on every row.
     for x in &e {

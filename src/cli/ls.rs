@@ -157,10 +157,15 @@ pub fn run(a: Args) -> Result<Exit> {
     let problems = chosen.iter().filter(|e| e.problem.is_some()).count();
     super::out(|w| {
         if a.json {
+            // Serialise each record into a reused buffer: serde_json writing straight to a
+            // `dyn Write` pays a virtual call per token.
+            let mut buf = Vec::with_capacity(1024);
             w.write_all(b"[")?;
             for (i, e) in chosen.iter().enumerate() {
-                w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut *w, &record(e))?;
+                buf.clear();
+                buf.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+                serde_json::to_writer(&mut buf, &record(e))?;
+                w.write_all(&buf)?;
             }
             return w.write_all(b"\n]\n");
         }

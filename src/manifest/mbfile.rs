@@ -147,6 +147,12 @@ fn as_i64(v: Option<i128>) -> Option<i64> {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<FileMeta, MbFileError> {
+    decode_with(bytes, true)
+}
+
+/// `want_path`: also copy out the record's own RelativePath. Manifest.db has it in a column
+/// already, and skipping the copy saves one allocation per row of a large listing.
+pub fn decode_with(bytes: &[u8], want_path: bool) -> Result<FileMeta, MbFileError> {
     let p = Bplist::parse(bytes)?;
     let Object::Dict { keys, values } = p.object(p.top())? else {
         return Err(bad("top level is not a dictionary"));
@@ -183,23 +189,27 @@ pub fn decode(bytes: &[u8]) -> Result<FileMeta, MbFileError> {
 
     let mut m = FileMeta::default();
     for (k, v) in fk.iter().zip(fv.iter()) {
-        let Some(name) = p.string(k)? else { continue };
-        match name.as_str() {
-            "Size" => m.size = as_u64(archive.int(v)?),
-            "Mode" => m.mode = as_u32(archive.int(v)?),
-            "UserID" => m.uid = as_u32(archive.int(v)?),
-            "GroupID" => m.gid = as_u32(archive.int(v)?),
-            "LastModified" => m.mtime = as_i64(archive.int(v)?),
-            "LastStatusChange" => m.ctime = as_i64(archive.int(v)?),
-            "Birth" => m.birth = as_i64(archive.int(v)?),
-            "InodeNumber" => m.inode = as_u64(archive.int(v)?),
-            "ProtectionClass" => m.protection_class = as_u32(archive.int(v)?),
-            "Flags" => m.flags = as_i64(archive.int(v)?),
-            "EncryptionKey" => m.encryption_key = archive.data(v, 0)?.map(<[u8]>::to_vec),
-            "Digest" => m.digest = archive.data(v, 0)?.map(<[u8]>::to_vec),
-            "Target" => m.target = archive.string(v, 0)?,
-            "RelativePath" => m.relative_path = archive.string(v, 0)?,
-            "ExtendedAttributes" => {
+        // Keys are ASCII strings in every archiver seen; compare bytes, allocate nothing.
+        let key: &[u8] = match p.object(k)? {
+            Object::Ascii(b) => b,
+            _ => continue,
+        };
+        match key {
+            b"Size" => m.size = as_u64(archive.int(v)?),
+            b"Mode" => m.mode = as_u32(archive.int(v)?),
+            b"UserID" => m.uid = as_u32(archive.int(v)?),
+            b"GroupID" => m.gid = as_u32(archive.int(v)?),
+            b"LastModified" => m.mtime = as_i64(archive.int(v)?),
+            b"LastStatusChange" => m.ctime = as_i64(archive.int(v)?),
+            b"Birth" => m.birth = as_i64(archive.int(v)?),
+            b"InodeNumber" => m.inode = as_u64(archive.int(v)?),
+            b"ProtectionClass" => m.protection_class = as_u32(archive.int(v)?),
+            b"Flags" => m.flags = as_i64(archive.int(v)?),
+            b"EncryptionKey" => m.encryption_key = archive.data(v, 0)?.map(<[u8]>::to_vec),
+            b"Digest" => m.digest = archive.data(v, 0)?.map(<[u8]>::to_vec),
+            b"Target" => m.target = archive.string(v, 0)?,
+            b"RelativePath" if want_path => m.relative_path = archive.string(v, 0)?,
+            b"ExtendedAttributes" => {
                 if let Some(x) = archive.data(v, 0)? {
                     m.xattrs = decode_xattrs(x)?;
                 }
