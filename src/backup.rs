@@ -73,6 +73,28 @@ impl Backup {
 
     pub fn from_source(source: Source) -> Result<Backup> {
         let mut warnings = Vec::new();
+        // An interrupted backup may have its index only in Snapshot/, where the device writes
+        // until the backup completes: read that rather than refuse.
+        let source = match &source {
+            Source::Dir(_)
+                if !source.exists(MANIFEST_DB)
+                    && !source.exists(MANIFEST_MBDB)
+                    && [MANIFEST_DB, MANIFEST_MBDB].iter().any(|n| {
+                        source
+                            .root()
+                            .join(crate::source::SNAPSHOT)
+                            .join(n)
+                            .is_file()
+                    }) =>
+            {
+                warnings.push(format!(
+                    "{}: the backup did not finish; reading its Snapshot/ folder (files may be missing or stale)",
+                    source.root().display()
+                ));
+                Source::dir_with_snapshot(source.root())
+            }
+            _ => source,
+        };
         let has_db = source.exists(MANIFEST_DB);
         let has_mbdb = source.exists(MANIFEST_MBDB);
         let kind = if has_db {

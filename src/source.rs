@@ -19,6 +19,24 @@ pub enum Source {
 #[derive(Debug, Clone)]
 pub struct DirSource {
     root: PathBuf,
+    /// Reading an interrupted backup: files in `Snapshot/` (where the device writes during a
+    /// backup) take precedence over the top level.
+    snapshot: bool,
+}
+
+/// The staging folder of a backup in progress (FORMAT.md 1.8).
+pub const SNAPSHOT: &str = "Snapshot";
+
+impl DirSource {
+    fn path_of(&self, name: &str) -> PathBuf {
+        if self.snapshot {
+            let s = self.root.join(SNAPSHOT).join(name);
+            if s.is_file() {
+                return s;
+            }
+        }
+        self.root.join(name)
+    }
 }
 
 /// A readable blob. Kept as an enum (not a boxed trait) so the plain-folder case can hand its
@@ -49,7 +67,18 @@ impl BlobReader {
 
 impl Source {
     pub fn dir(root: impl Into<PathBuf>) -> Source {
-        Source::Dir(DirSource { root: root.into() })
+        Source::Dir(DirSource {
+            root: root.into(),
+            snapshot: false,
+        })
+    }
+
+    /// A folder whose backup did not finish: `Snapshot/` first, then the top level.
+    pub fn dir_with_snapshot(root: impl Into<PathBuf>) -> Source {
+        Source::Dir(DirSource {
+            root: root.into(),
+            snapshot: true,
+        })
     }
 
     /// The backup's location, for messages and reports.
@@ -62,20 +91,23 @@ impl Source {
 
     /// A displayable path for a file inside the backup, so errors name the file.
     pub fn display_path(&self, name: &str) -> PathBuf {
-        self.root().join(name)
+        match self {
+            Source::Dir(d) => d.path_of(name),
+            Source::Zip(_) => self.root().join(name),
+        }
     }
 
     /// The file's own path on disk, when the backup is a plain folder (not a zip member).
     pub fn local_file(&self, name: &str) -> Option<PathBuf> {
         match self {
-            Source::Dir(d) => Some(d.root.join(name)),
+            Source::Dir(d) => Some(d.path_of(name)),
             Source::Zip(_) => None,
         }
     }
 
     pub fn exists(&self, name: &str) -> bool {
         match self {
-            Source::Dir(d) => d.root.join(name).is_file(),
+            Source::Dir(d) => d.path_of(name).is_file(),
             Source::Zip(z) => z.exists(name),
         }
     }
@@ -125,24 +157,12 @@ impl Source {
         let mut out = Vec::new();
         match self {
             Source::Dir(d) => {
-                let rd = std::fs::read_dir(&d.root).at(&d.root)?;
-                for ent in rd.flatten() {
-                    let name = ent.file_name().to_string_lossy().into_owned();
-                    let ft = match ent.file_type() {
-                        Ok(t) => t,
-                        Err(_) => continue,
-                    };
-                    if ft.is_file() && is_file_id(&name) {
-                        out.push(name);
-                    } else if ft.is_dir() && name.len() == 2 && is_hex(&name) {
-                        let sub = d.root.join(&name);
-                        for e in std::fs::read_dir(&sub).at(&sub)?.flatten() {
-                            let n = e.file_name().to_string_lossy().into_owned();
-                            if is_file_id(&n) && n.starts_with(&name) {
-                                out.push(format!("{name}/{n}"));
-                            }
-                        }
-                    }
+                let mut roots = vec![(d.root.clone(), String::new())];
+                if d.snapshot {
+                    roots.push((d.root.join(SNAPSHOT), format!("{SNAPSHOT}/")));
+                }
+                for (root, prefix) in roots {
+                    list_blobs(&root, &prefix, &mut out)?;
                 }
             }
             Source::Zip(z) => out = z.blob_names(),
@@ -154,6 +174,29 @@ impl Source {
     pub fn unreadable(&self, name: &str, cause: impl std::fmt::Display) -> Error {
         Error::unreadable(self.display_path(name), cause)
     }
+}
+
+fn list_blobs(root: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
+    let rd = std::fs::read_dir(root).at(root)?;
+    for ent in rd.flatten() {
+        let name = ent.file_name().to_string_lossy().into_owned();
+        let ft = match ent.file_type() {
+            Ok(t) => t,
+            Err(_) => continue,
+        };
+        if ft.is_file() && is_file_id(&name) {
+            out.push(format!("{prefix}{name}"));
+        } else if ft.is_dir() && name.len() == 2 && is_hex(&name) {
+            let sub = root.join(&name);
+            for e in std::fs::read_dir(&sub).at(&sub)?.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if is_file_id(&n) && n.starts_with(&name) {
+                    out.push(format!("{prefix}{name}/{n}"));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn is_hex(s: &str) -> bool {
