@@ -8,6 +8,7 @@ mod info;
 mod ls;
 mod photos;
 mod progress;
+mod recover;
 mod secrets;
 mod verify;
 
@@ -87,6 +88,12 @@ enum Command {
         after_help = "Examples:\n  unback verify BACKUP\n  unback verify BACKUP --deep --json"
     )]
     Verify(verify::Args),
+    /// Find what a normal export misses: deleted and hidden assets, previews of offloaded
+    /// originals, deleted database records, orphan blobs, images embedded in other files.
+    #[command(
+        after_help = "Examples:\n  unback recover BACKUP out/\n  unback recover BACKUP out/ --only carved --only orphans\n  unback recover diff OLDER_BACKUP NEWER_BACKUP"
+    )]
+    Recover(recover::Args),
     /// Password tools for encrypted backups.
     #[command(subcommand)]
     Password(crypt::PasswordCmd),
@@ -118,6 +125,7 @@ pub fn main() -> ExitCode {
         Command::Extract(a) => extract::run(a),
         Command::Photos(c) => photos::run(c),
         Command::Verify(a) => verify::run(a),
+        Command::Recover(a) => recover::run(a),
         Command::Password(c) => crypt::run_password(c),
         Command::Key(a) => crypt::run_key(a),
         Command::Hash(a) => crypt::run_hash(a),

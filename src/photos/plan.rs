@@ -283,7 +283,16 @@ fn folder_for(lib: &PhotoLibrary, i: usize, layout: Layout) -> Vec<PathBuf> {
 /// Builds the plan: selection, versions, names (unique per folder, case-insensitively, since
 /// macOS and Windows file systems ignore case), and modification times.
 pub fn plan(lib: &PhotoLibrary, entries: &[Entry], opts: &PlanOptions) -> Plan {
-    let mut selected = select(lib, &opts.filter);
+    plan_selected(lib, entries, select(lib, &opts.filter), opts)
+}
+
+/// The same for assets chosen by the caller (recovery picks its own); `opts.filter` is ignored.
+pub fn plan_selected(
+    lib: &PhotoLibrary,
+    entries: &[Entry],
+    mut selected: Vec<usize>,
+    opts: &PlanOptions,
+) -> Plan {
     // A stable order makes names deterministic: capture date, then path, then UUID.
     selected.sort_by(|&x, &y| {
         let (a, b) = (&lib.assets[x], &lib.assets[y]);
