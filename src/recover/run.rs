@@ -216,7 +216,8 @@ fn assets(
                 .map(|j| (Kind::Previews, j)),
         );
     }
-    let results: Vec<(Kind, &plan::Job, Result<(u64, String)>)> = work
+    type Written<'a> = (Kind, &'a plan::Job, Result<(u64, String)>);
+    let results: Vec<Written<'_>> = work
         .par_iter()
         .map(|(k, j)| {
             let rel = PathBuf::from(k.name()).join(&j.dest);
