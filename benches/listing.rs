@@ -26,11 +26,9 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
-use serde::Serialize;
 use unback::builder::BackupBuilder;
-use unback::manifest::{Entry, EntryKind};
+use unback::manifest::Entry;
 use unback::select::Selection;
-use unback::time::Timestamp;
 use unback::Backup;
 
 const UDID: &str = "00008110-000B3AC40E1B401E";
@@ -76,47 +74,6 @@ fn sqlite_scan(conn: &Connection) -> usize {
     touched
 }
 
-/// What `unback ls --json` writes per entry (a copy of the private `Record` in src/cli/ls.rs).
-#[derive(Serialize)]
-struct Record<'a> {
-    domain: &'a str,
-    relative_path: &'a str,
-    file_id: &'a str,
-    kind: EntryKind,
-    size: u64,
-    mode: Option<u32>,
-    mtime: Option<Timestamp>,
-    ctime: Option<Timestamp>,
-    birth: Option<Timestamp>,
-    uid: Option<u32>,
-    gid: Option<u32>,
-    inode: Option<u64>,
-    protection_class: Option<u32>,
-    target: Option<&'a str>,
-    problem: Option<&'a str>,
-}
-
-fn record(e: &Entry) -> Record<'_> {
-    let m = &e.meta;
-    Record {
-        domain: &e.domain,
-        relative_path: &e.relative_path,
-        file_id: &e.file_id,
-        kind: e.kind(),
-        size: e.size(),
-        mode: m.mode,
-        mtime: m.mtime.map(Timestamp::from_unix),
-        ctime: m.ctime.map(Timestamp::from_unix),
-        birth: m.birth.map(Timestamp::from_unix),
-        uid: m.uid,
-        gid: m.gid,
-        inode: m.inode,
-        protection_class: m.protection_class,
-        target: m.target.as_deref(),
-        problem: e.problem.as_deref(),
-    }
-}
-
 /// The `ls --json` path of src/cli/ls.rs, written into a sink.
 fn ls_json(dir: &Path) -> usize {
     let b = Backup::open(dir).expect("open");
@@ -128,7 +85,7 @@ fn ls_json(dir: &Path) -> usize {
     for (i, e) in chosen.iter().enumerate() {
         w.write_all(if i == 0 { b"\n" } else { b",\n" })
             .expect("write");
-        serde_json::to_writer(&mut w, &record(e)).expect("json");
+        serde_json::to_writer(&mut w, &unback::manifest::listing::record(e)).expect("json");
     }
     w.write_all(b"\n]\n").expect("write");
     w.flush().expect("flush");

@@ -129,43 +129,8 @@ impl Backup {
             ManifestPlist::default()
         };
 
-        let info = if source.exists(INFO_PLIST) {
-            match source.read(INFO_PLIST).map(|b| InfoPlist::parse(&b)) {
-                Ok(Ok(i)) => Some(i),
-                Ok(Err(c)) => {
-                    warnings.push(format!(
-                        "{}: {c}; ignored",
-                        source.display_path(INFO_PLIST).display()
-                    ));
-                    None
-                }
-                Err(e) => {
-                    warnings.push(format!("{e}; ignored"));
-                    None
-                }
-            }
-        } else {
-            None
-        };
-
-        let status = if source.exists(STATUS_PLIST) {
-            match source.read(STATUS_PLIST).map(|b| StatusPlist::parse(&b)) {
-                Ok(Ok(s)) => Some(s),
-                Ok(Err(c)) => {
-                    warnings.push(format!(
-                        "{}: {c}; ignored",
-                        source.display_path(STATUS_PLIST).display()
-                    ));
-                    None
-                }
-                Err(e) => {
-                    warnings.push(format!("{e}; ignored"));
-                    None
-                }
-            }
-        } else {
-            None
-        };
+        let info = optional_plist(&source, INFO_PLIST, InfoPlist::parse, &mut warnings);
+        let status = optional_plist(&source, STATUS_PLIST, StatusPlist::parse, &mut warnings);
         if let Some(s) = &status {
             if !s.is_finished() {
                 warnings.push(format!(
@@ -388,6 +353,32 @@ pub fn read_manifest_plist(path: &Path) -> Result<(ManifestPlist, PathBuf)> {
     let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
     let m = ManifestPlist::parse(&bytes).map_err(|c| Error::unreadable(&file, c))?;
     Ok((m, file))
+}
+
+/// Info.plist and Status.plist are informational: a damaged one is a warning, not a refusal.
+fn optional_plist<T>(
+    source: &Source,
+    name: &str,
+    parse: fn(&[u8]) -> std::result::Result<T, String>,
+    warnings: &mut Vec<String>,
+) -> Option<T> {
+    if !source.exists(name) {
+        return None;
+    }
+    match source.read(name).map(|b| parse(&b)) {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(c)) => {
+            warnings.push(format!(
+                "{}: {c}; ignored",
+                source.display_path(name).display()
+            ));
+            None
+        }
+        Err(e) => {
+            warnings.push(format!("{e}; ignored"));
+            None
+        }
+    }
 }
 
 pub fn keybag_of(manifest: &ManifestPlist, path: &Path) -> Result<Keybag> {

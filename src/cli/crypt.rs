@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use crate::backup::{keybag_of, read_manifest_plist, unlock_keybag};
 use crate::decrypt::decrypt_backup;
 use crate::error::{Error, Exit, Result};
-use crate::export::Existing;
 
 use super::{BackupArgs, SecretArgs};
 
@@ -139,13 +138,7 @@ pub fn run_hash(a: HashArgs) -> Result<Exit> {
 
 pub fn run_decrypt(a: DecryptArgs) -> Result<Exit> {
     let b = super::open(&a.backup)?;
-    let existing = if a.overwrite {
-        Existing::Overwrite
-    } else if a.skip_existing {
-        Existing::Skip
-    } else {
-        Existing::Refuse
-    };
+    let existing = super::existing(a.overwrite, a.skip_existing);
     let bar = super::progress::Bar::new();
     let s = decrypt_backup(&b, &a.out, existing, a.jobs, &bar)?;
     for w in &s.warnings {

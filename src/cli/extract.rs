@@ -1,7 +1,6 @@
 use std::path::PathBuf;
 
 use crate::error::{Exit, Result};
-use crate::export::Existing;
 use crate::extract::{extract, ExtractOptions};
 use crate::manifest::Entry;
 use crate::select::Selection;
@@ -41,13 +40,7 @@ pub fn run(a: Args) -> Result<Exit> {
     let entries = b.entries()?;
     let chosen: Vec<&Entry> = entries.iter().filter(|e| sel.matches(e)).collect();
     let opts = ExtractOptions {
-        existing: if a.overwrite {
-            Existing::Overwrite
-        } else if a.skip_existing {
-            Existing::Skip
-        } else {
-            Existing::Refuse
-        },
+        existing: super::existing(a.overwrite, a.skip_existing),
         jobs: a.jobs,
         hash: a.hash,
     };

@@ -1,8 +1,7 @@
 use std::io::Write;
 
-use serde::Serialize;
-
 use crate::error::{Exit, Result};
+use crate::manifest::listing::record;
 use crate::manifest::{Entry, EntryKind};
 use crate::select::Selection;
 use crate::time::Timestamp;
@@ -41,47 +40,6 @@ pub struct Args {
     /// A header row, then one row per entry (same fields as --json).
     #[arg(long)]
     pub csv: bool,
-}
-
-/// The stable JSON/CSV record of one entry; field names are documented in the README.
-#[derive(Serialize)]
-struct Record<'a> {
-    domain: &'a str,
-    relative_path: &'a str,
-    file_id: &'a str,
-    kind: EntryKind,
-    size: u64,
-    mode: Option<u32>,
-    mtime: Option<Timestamp>,
-    ctime: Option<Timestamp>,
-    birth: Option<Timestamp>,
-    uid: Option<u32>,
-    gid: Option<u32>,
-    inode: Option<u64>,
-    protection_class: Option<u32>,
-    target: Option<&'a str>,
-    problem: Option<&'a str>,
-}
-
-fn record(e: &Entry) -> Record<'_> {
-    let m = &e.meta;
-    Record {
-        domain: &e.domain,
-        relative_path: &e.relative_path,
-        file_id: &e.file_id,
-        kind: e.kind(),
-        size: e.size(),
-        mode: m.mode,
-        mtime: m.mtime.map(Timestamp::from_unix),
-        ctime: m.ctime.map(Timestamp::from_unix),
-        birth: m.birth.map(Timestamp::from_unix),
-        uid: m.uid,
-        gid: m.gid,
-        inode: m.inode,
-        protection_class: m.protection_class,
-        target: m.target.as_deref(),
-        problem: e.problem.as_deref(),
-    }
 }
 
 const CSV_HEADER: &str = "domain,relative_path,file_id,kind,size,mode,mtime,ctime,birth,uid,gid,inode,protection_class,target,problem";

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{Exit, Result};
+use crate::error::Result;
 use crate::Backup;
 
 #[derive(Debug, Parser)]
@@ -166,6 +166,14 @@ pub fn out(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> 
     }
 }
 
-pub fn exit_ok() -> Result<Exit> {
-    Ok(Exit::Ok)
+/// `--overwrite` / `--skip-existing` (mutually exclusive in clap) to the write policy.
+pub fn existing(overwrite: bool, skip_existing: bool) -> crate::export::Existing {
+    use crate::export::Existing;
+    if overwrite {
+        Existing::Overwrite
+    } else if skip_existing {
+        Existing::Skip
+    } else {
+        Existing::Refuse
+    }
 }

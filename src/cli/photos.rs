@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::{Error, Exit, Result};
-use crate::export::Existing;
 use crate::photos::export::{export, ExportOptions};
 use crate::photos::files::EntryIndex;
 use crate::photos::library::{LoadOptions, PhotoLibrary};
@@ -419,13 +418,7 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
     print_notes(&lib);
     let plan = plan::plan(&lib, &entries, &popts);
     let opts = ExportOptions {
-        existing: if a.overwrite {
-            Existing::Overwrite
-        } else if a.skip_existing {
-            Existing::Skip
-        } else {
-            Existing::Refuse
-        },
+        existing: super::existing(a.overwrite, a.skip_existing),
         jobs: a.jobs,
         sidecar: match a.sidecar {
             SidecarArg::Xmp => SidecarKind::Xmp,

@@ -62,19 +62,8 @@ struct Archive<'a> {
 
 impl<'a> Archive<'a> {
     /// Follows UIDs into `$objects` until a non-UID object, bounded by `MAX_HOPS`.
-    fn resolve(&self, mut index: usize) -> Result<Object<'a>, MbFileError> {
-        for _ in 0..MAX_HOPS {
-            match self.p.object(index)? {
-                Object::Uid(u) => {
-                    index = self
-                        .objects
-                        .get(u as usize)
-                        .ok_or_else(|| bad("UID points past $objects"))?;
-                }
-                other => return Ok(other),
-            }
-        }
-        Err(bad("UID chain too long (cycle?)"))
+    fn resolve(&self, index: usize) -> Result<Object<'a>, MbFileError> {
+        Ok(self.p.object(self.resolve_index(index)?)?)
     }
 
     fn resolve_index(&self, mut index: usize) -> Result<usize, MbFileError> {

@@ -2,6 +2,7 @@
 //! values.
 
 pub mod db;
+pub mod listing;
 pub mod mbdb;
 pub mod mbfile;
 
