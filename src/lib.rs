@@ -24,6 +24,7 @@ pub mod manifest;
 pub mod media;
 pub mod photos;
 pub mod plists;
+pub mod recover;
 pub mod safepath;
 pub mod secret;
 pub mod select;
