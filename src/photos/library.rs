@@ -435,7 +435,7 @@ impl PhotoLibrary {
                 .flatten()
                 .collect();
             let mut extra = 0;
-            for a in xattrs::assets_from_manifest(idx) {
+            for a in xattrs::assets_from_manifest_except(idx, &claimed) {
                 if let Some(i) = idx.file(&a.domain, &a.relative_path) {
                     if !claimed.contains(&i) {
                         files.push(resolve(idx, &a));

@@ -146,8 +146,20 @@ pub fn asset_from_entry(e: &Entry, live_pair: bool) -> Asset {
 /// Every camera-roll original, one asset per photo or video; a Live Photo's video (same folder
 /// and stem, no asset UUID of its own) joins its photo instead of becoming an asset.
 pub fn assets_from_manifest(idx: &EntryIndex<'_>) -> Vec<Asset> {
+    assets_from_manifest_except(idx, &Default::default())
+}
+
+/// The same, skipping entries already accounted for (by Photos.sqlite), so a library of tens of
+/// thousands of assets does not build every asset twice.
+pub fn assets_from_manifest_except(
+    idx: &EntryIndex<'_>,
+    claimed: &std::collections::BTreeSet<usize>,
+) -> Vec<Asset> {
     let mut out = Vec::new();
     for (i, e) in idx.entries.iter().enumerate() {
+        if claimed.contains(&i) {
+            continue;
+        }
         if e.domain != CAMERA_ROLL || !is_library_path(&e.relative_path) {
             continue;
         }
