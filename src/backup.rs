@@ -565,6 +565,29 @@ impl Backup {
         }
     }
 
+    /// The entry's plaintext for a whole-file scan: a read-only memory map of the blob when the
+    /// backup is a plain folder (no copy; pages come in as the scan reaches them), else the
+    /// bytes read (and decrypted) into memory.
+    pub fn map_entry(&self, entry: &Entry) -> Result<EntryBytes> {
+        if !self.is_encrypted() {
+            if let Some(path) = self
+                .blob_name(entry)
+                .and_then(|n| self.source.local_file(&n))
+            {
+                let f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+                if f.metadata().map(|m| m.len() > 0).unwrap_or(false) {
+                    // SAFETY: read-only map of a file in the backup, which this program never
+                    // writes; as with any mapped reader, another process truncating it while we
+                    // scan would fault.
+                    #[allow(unsafe_code)]
+                    let map = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| Error::io(&path, e))?;
+                    return Ok(EntryBytes::Mapped(map));
+                }
+            }
+        }
+        self.read_entry(entry).map(EntryBytes::Owned)
+    }
+
     /// The whole plaintext of a (small) entry, e.g. a database to open in memory.
     pub fn read_entry(&self, entry: &Entry) -> Result<Vec<u8>> {
         let mut v = Vec::with_capacity(entry.size().min(1 << 30) as usize);
@@ -576,6 +599,22 @@ impl Backup {
             ));
         }
         Ok(v)
+    }
+}
+
+/// An entry's bytes, mapped or owned.
+pub enum EntryBytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for EntryBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            EntryBytes::Mapped(m) => m,
+            EntryBytes::Owned(v) => v,
+        }
     }
 }
 

@@ -355,7 +355,7 @@ fn carved(b: &Backup, entries: &[Entry], out: &Path, report: &mut RecoveryReport
             if media::sniff(&head).is_some() {
                 return Vec::new();
             }
-            let bytes = match b.read_entry(e) {
+            let bytes = match b.map_entry(e) {
                 Ok(v) => v,
                 Err(err) => return vec![Err(err)],
             };
