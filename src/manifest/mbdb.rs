@@ -211,7 +211,7 @@ impl Record {
             target: self.link_target.map(|t| lossy(&t)),
             digest: self.data_hash.filter(|d| !d.is_empty()),
             relative_path: Some(relative_path.clone()),
-            xattrs,
+            xattrs: xattrs.into(),
         };
         Entry {
             file_id: id,

@@ -28,8 +28,77 @@ pub struct FileMeta {
     pub target: Option<String>,
     pub digest: Option<Vec<u8>>,
     pub relative_path: Option<String>,
-    /// Decoded from the nested ExtendedAttributes plist: xattr name → raw value.
-    pub xattrs: BTreeMap<String, Vec<u8>>,
+    /// The nested ExtendedAttributes plist: xattr name → raw value, decoded on first use.
+    pub xattrs: Xattrs,
+}
+
+/// Extended attributes, kept as the record's nested plist until something reads them: most
+/// listings never do, and decoding twenty attributes of every camera-roll row dominated them.
+#[derive(Debug, Default)]
+pub struct Xattrs {
+    raw: Option<Vec<u8>>,
+    decoded: std::sync::OnceLock<BTreeMap<String, Vec<u8>>>,
+}
+
+impl Xattrs {
+    pub fn from_raw(raw: Vec<u8>) -> Xattrs {
+        Xattrs {
+            raw: Some(raw),
+            decoded: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The decoded map. A damaged nested plist reads as no attributes; `check` says why.
+    pub fn map(&self) -> &BTreeMap<String, Vec<u8>> {
+        self.decoded.get_or_init(|| match &self.raw {
+            Some(r) => decode_xattrs(r).unwrap_or_default(),
+            None => BTreeMap::new(),
+        })
+    }
+
+    /// Whether the nested plist decodes, with the reason when it does not.
+    pub fn check(&self) -> Result<(), MbFileError> {
+        match &self.raw {
+            Some(r) => decode_xattrs(r).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl From<BTreeMap<String, Vec<u8>>> for Xattrs {
+    fn from(m: BTreeMap<String, Vec<u8>>) -> Xattrs {
+        let cell = std::sync::OnceLock::new();
+        let _ = cell.set(m);
+        Xattrs {
+            raw: None,
+            decoded: cell,
+        }
+    }
+}
+
+impl Clone for Xattrs {
+    fn clone(&self) -> Xattrs {
+        match self.decoded.get() {
+            Some(m) => Xattrs::from(m.clone()),
+            None => Xattrs {
+                raw: self.raw.clone(),
+                decoded: std::sync::OnceLock::new(),
+            },
+        }
+    }
+}
+
+impl PartialEq for Xattrs {
+    fn eq(&self, other: &Xattrs) -> bool {
+        self.map() == other.map()
+    }
+}
+
+impl std::ops::Deref for Xattrs {
+    type Target = BTreeMap<String, Vec<u8>>;
+    fn deref(&self) -> &Self::Target {
+        self.map()
+    }
 }
 
 /// How deep UID chains and wrapper dictionaries may nest before the record is called malformed;
@@ -200,7 +269,7 @@ pub fn decode_with(bytes: &[u8], want_path: bool) -> Result<FileMeta, MbFileErro
             b"RelativePath" if want_path => m.relative_path = archive.string(v, 0)?,
             b"ExtendedAttributes" => {
                 if let Some(x) = archive.data(v, 0)? {
-                    m.xattrs = decode_xattrs(x)?;
+                    m.xattrs = Xattrs::from_raw(x.to_vec());
                 }
             }
             _ => {}
