@@ -318,10 +318,24 @@ fn run_ls(a: LsArgs) -> Result<Exit> {
     });
     super::out(|w| {
         if a.json {
+            // Serialised in parallel chunks into buffers written in order (as `ls --json`).
+            use rayon::prelude::*;
+            let parts: Vec<Vec<u8>> = chosen
+                .par_chunks(2048)
+                .enumerate()
+                .map(|(c, chunk)| {
+                    let mut buf = Vec::with_capacity(chunk.len() * 600);
+                    for (n, &i) in chunk.iter().enumerate() {
+                        buf.extend_from_slice(if c == 0 && n == 0 { b"\n" } else { b",\n" });
+                        // Writing into a Vec cannot fail.
+                        let _ = serde_json::to_writer(&mut buf, &record(&lib, &entries, i));
+                    }
+                    buf
+                })
+                .collect();
             w.write_all(b"[")?;
-            for (n, &i) in chosen.iter().enumerate() {
-                w.write_all(if n == 0 { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut *w, &record(&lib, &entries, i))?;
+            for p in parts {
+                w.write_all(&p)?;
             }
             return w.write_all(b"\n]\n");
         }

@@ -185,57 +185,87 @@ fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), 
     let mut rows = st.query([]).map_err(|e| e.to_string())?;
     let mut assets = Vec::new();
     let mut pks = Vec::new();
-    let n = &q.names;
+    // Column positions resolved once, not hashed per row.
+    let c_added = q.names["added"];
+    let c_adjusted = q.names["adjusted"];
+    let c_burst = q.names["burst"];
+    let c_caption = q.names["caption"];
+    let c_created = q.names["created"];
+    let c_creator = q.names["creator"];
+    let c_dir = q.names["dir"];
+    let c_duration = q.names["duration"];
+    let c_favorite = q.names["favorite"];
+    let c_file = q.names["file"];
+    let c_height = q.names["height"];
+    let c_hidden = q.names["hidden"];
+    let c_imported_by_bundle = q.names["imported_by_bundle"];
+    let c_kind = q.names["kind"];
+    let c_lat = q.names["lat"];
+    let c_lon = q.names["lon"];
+    let c_orig_name = q.names["orig_name"];
+    let c_pk = q.names["pk"];
+    let c_playback = q.names["playback"];
+    let c_saved = q.names["saved"];
+    let c_scope = q.names["scope"];
+    let c_screenshot = q.names["screenshot"];
+    let c_subtype = q.names["subtype"];
+    let c_title = q.names["title"];
+    let c_trashed = q.names["trashed"];
+    let c_trashed_date = q.names["trashed_date"];
+    let c_tz_name = q.names["tz_name"];
+    let c_tz_offset = q.names["tz_offset"];
+    let c_uuid = q.names["uuid"];
+    let c_width = q.names["width"];
     while let Some(r) = rows
         .next()
         .map_err(|e| format!("damaged asset table ({e})"))?
     {
-        let g = |k: &str| r.get_ref(n[k]).unwrap_or(ValueRef::Null);
-        let (Some(dir), Some(file)) = (text(g("dir")), text(g("file"))) else {
+        let g = |i: usize| r.get_ref(i).unwrap_or(ValueRef::Null);
+        let (Some(dir), Some(file)) = (text(g(c_dir)), text(g(c_file))) else {
             continue;
         };
-        let kind = match int(g("kind")) {
+        let kind = match int(g(c_kind)) {
             Some(0) => MediaKind::Photo,
             Some(1) => MediaKind::Video,
             _ => kind_by_name(&file),
         };
-        let lat = real(g("lat")).filter(|v| *v != -180.0 && (-90.0..=90.0).contains(v));
-        let lon = real(g("lon")).filter(|v| *v != -180.0 && (-180.0..=180.0).contains(v));
+        let lat = real(g(c_lat)).filter(|v| *v != -180.0 && (-90.0..=90.0).contains(v));
+        let lon = real(g(c_lon)).filter(|v| *v != -180.0 && (-180.0..=180.0).contains(v));
         let (lat, lon) = match (lat, lon) {
             (Some(a), Some(b)) if !(a == 0.0 && b == 0.0) => (Some(a), Some(b)),
             _ => (None, None),
         };
-        let imported = text(g("imported_by_bundle"));
-        pks.push(int(g("pk")).unwrap_or(-1));
+        let imported = text(g(c_imported_by_bundle));
+        pks.push(int(g(c_pk)).unwrap_or(-1));
         assets.push(Asset {
-            uuid: text(g("uuid")).unwrap_or_default(),
+            uuid: text(g(c_uuid)).unwrap_or_default(),
             domain: CAMERA_ROLL.to_string(),
             relative_path: format!("Media/{dir}/{file}"),
-            original_filename: text(g("orig_name")),
+            original_filename: text(g(c_orig_name)),
             kind,
-            subtype: int(g("subtype")),
-            playback_style: int(g("playback")),
-            created: real(g("created")).and_then(Timestamp::from_cocoa),
-            tz_offset: int(g("tz_offset")).and_then(|v| i32::try_from(v).ok()),
-            tz_name: text(g("tz_name")),
-            added: real(g("added")).and_then(Timestamp::from_cocoa),
-            favorite: int(g("favorite")).unwrap_or(0) != 0,
-            hidden: int(g("hidden")).unwrap_or(0) != 0,
-            trashed: int(g("trashed")).unwrap_or(0) != 0,
-            trashed_date: real(g("trashed_date")).and_then(Timestamp::from_cocoa),
-            edited: int(g("adjusted")).unwrap_or(0) != 0,
-            width: int(g("width")),
-            height: int(g("height")),
+            subtype: int(g(c_subtype)),
+            playback_style: int(g(c_playback)),
+            created: real(g(c_created)).and_then(Timestamp::from_cocoa),
+            tz_offset: int(g(c_tz_offset)).and_then(|v| i32::try_from(v).ok()),
+            tz_name: text(g(c_tz_name)),
+            added: real(g(c_added)).and_then(Timestamp::from_cocoa),
+            favorite: int(g(c_favorite)).unwrap_or(0) != 0,
+            hidden: int(g(c_hidden)).unwrap_or(0) != 0,
+            trashed: int(g(c_trashed)).unwrap_or(0) != 0,
+            trashed_date: real(g(c_trashed_date)).and_then(Timestamp::from_cocoa),
+            edited: int(g(c_adjusted)).unwrap_or(0) != 0,
+            width: int(g(c_width)),
+            height: int(g(c_height)),
             latitude: lat,
             longitude: lon,
-            saved_asset_type: int(g("saved")),
-            bundle_scope: int(g("scope")),
-            burst_uuid: text(g("burst")),
-            title: text(g("title")),
-            caption: text(g("caption")),
-            detected_screenshot: int(g("screenshot")).map(|v| v != 0),
-            creator_bundle_id: text(g("creator")).or(imported),
-            duration: real(g("duration")),
+            saved_asset_type: int(g(c_saved)),
+            bundle_scope: int(g(c_scope)),
+            burst_uuid: text(g(c_burst)),
+            title: text(g(c_title)),
+            caption: text(g(c_caption)),
+            detected_screenshot: int(g(c_screenshot)).map(|v| v != 0),
+            creator_bundle_id: text(g(c_creator)).or(imported),
+            duration: real(g(c_duration)),
             albums: Vec::new(),
             origin: Origin::PhotosDb,
             attachment: None,
@@ -366,27 +396,38 @@ fn from_photos_db(backup: &Backup, idx: &EntryIndex<'_>) -> Result<Loaded, Strin
     let db_i = idx
         .file(CAMERA_ROLL, PHOTOS_SQLITE)
         .ok_or_else(|| "Photos.sqlite is not in the backup".to_string())?;
-    let bytes = backup
-        .read_entry(&idx.entries[db_i])
-        .map_err(|e| e.to_string())?;
-    let wal = match idx.file(CAMERA_ROLL, &format!("{PHOTOS_SQLITE}-wal")) {
-        Some(w) => Some(
-            backup
-                .read_entry(&idx.entries[w])
-                .map_err(|e| e.to_string())?,
-        ),
-        None => None,
-    };
-    let mut db = bytes;
+    let wal_i = idx.file(CAMERA_ROLL, &format!("{PHOTOS_SQLITE}-wal"));
     let mut frames = 0;
     let mut notes = Vec::new();
-    if let Some(w) = &wal {
-        match crate::sqlite::apply_wal(&mut db, w) {
-            Ok(n) => frames = n,
-            Err(e) => notes.push(format!("Photos.sqlite-wal ignored: {e}")),
+    // A plain folder backup's Photos.sqlite with no -wal to apply opens in place, read-only and
+    // immutable (as Manifest.db does); anything else is read, decrypted, into memory.
+    let in_place = match (backup.is_encrypted(), wal_i) {
+        (false, None) => backup
+            .blob_name(&idx.entries[db_i])
+            .and_then(|n| backup.source().local_file(&n))
+            .filter(|p| crate::sqlite::has_magic(p)),
+        _ => None,
+    };
+    let conn = match in_place {
+        Some(path) => {
+            crate::sqlite::open_file_immutable(&path).map_err(|e| format!("Photos.sqlite: {e}"))?
         }
-    }
-    let conn = crate::sqlite::open_bytes(db, None).map_err(|e| format!("Photos.sqlite: {e}"))?;
+        None => {
+            let mut db = backup
+                .read_entry(&idx.entries[db_i])
+                .map_err(|e| e.to_string())?;
+            if let Some(w) = wal_i {
+                let wal = backup
+                    .read_entry(&idx.entries[w])
+                    .map_err(|e| e.to_string())?;
+                match crate::sqlite::apply_wal(&mut db, &wal) {
+                    Ok(n) => frames = n,
+                    Err(e) => notes.push(format!("Photos.sqlite-wal ignored: {e}")),
+                }
+            }
+            crate::sqlite::open_bytes(db, None).map_err(|e| format!("Photos.sqlite: {e}"))?
+        }
+    };
     let s = schema::discover(&conn).map_err(|e| format!("Photos.sqlite: {e}"))?;
     notes.extend(s.notes.iter().cloned());
     let (mut assets, pks) = read_assets(&conn, &s).map_err(|e| format!("Photos.sqlite: {e}"))?;
