@@ -7,59 +7,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::*;
 use unback::builder::{BackupBuilder, Encryption, FileSpec};
-
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("UNBACK_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "UNBACK_PYTHON must be set under CI (scripts/test.sh sets it)"
-            );
-            eprintln!("skipped: UNBACK_PYTHON not set (run ./scripts/test.sh)");
-            None
-        }
-    }
-}
-
-fn run_py(
-    py: &Path,
-    script: &str,
-    args: &[&str],
-    password: Option<&str>,
-) -> BTreeMap<String, String> {
-    let mut c = Command::new(py);
-    c.arg(root().join("tests/py").join(script)).args(args);
-    if let Some(p) = password {
-        c.env("UNBACK_PASSWORD", p);
-    }
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{script} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn unback_hashes(backup: &Path, password: Option<&str>) -> BTreeMap<String, String> {
-    let out = tempfile::tempdir().unwrap();
-    let mut c = unback();
-    c.arg("extract").arg(backup).arg(out.path());
-    if let Some(p) = password {
-        c.env("UNBACK_PASSWORD", p);
-    }
-    c.assert().success();
-    let mut h = file_hashes(out.path());
-    h.remove("unback-extract.json");
-    h
-}
 
 /// A backup with the awkward cases: empty file, sizes around the block and chunk boundaries,
 /// every protection class, a Unicode path.

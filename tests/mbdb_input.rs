@@ -6,25 +6,10 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::*;
 use unback::builder::{BackupBuilder, Encryption, FileSpec};
 use unback::{Backup, EntryKind};
-
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("UNBACK_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "UNBACK_PYTHON must be set under CI (scripts/test.sh sets it)"
-            );
-            eprintln!("skipped: UNBACK_PYTHON not set (run ./scripts/test.sh)");
-            None
-        }
-    }
-}
 
 /// An iOS 9 backup with the awkward cases: empty file, block-size and chunk-boundary sizes,
 /// several protection classes, a Unicode path, a folder, a link and (UTF-8) xattrs.
@@ -73,19 +58,6 @@ fn legacy(dir: &Path, enc: Option<Encryption>) -> PathBuf {
     ));
     b.add_parents();
     b.write(dir).unwrap()
-}
-
-fn unback_hashes(backup: &Path, password: Option<&str>) -> BTreeMap<String, String> {
-    let out = tempfile::tempdir().unwrap();
-    let mut c = unback();
-    c.arg("extract").arg(backup).arg(out.path());
-    if let Some(p) = password {
-        c.env("UNBACK_PASSWORD", p);
-    }
-    c.assert().success();
-    let mut h = file_hashes(out.path());
-    h.remove("unback-extract.json");
-    h
 }
 
 fn expected_hashes(b: &Path) -> BTreeMap<String, String> {
@@ -267,19 +239,11 @@ fn damaged_mbdb_is_unreadable_not_a_crash() {
 }
 
 fn run_pyiosbackup(py: &Path, backup: &Path, password: Option<&str>) -> BTreeMap<String, String> {
-    let mut c = Command::new(py);
-    c.arg(root().join("tests/py/read_pyiosbackup.py"))
-        .arg(backup);
-    if let Some(p) = password {
-        c.arg(p);
+    let b = backup.to_string_lossy();
+    match password {
+        Some(p) => run_py(py, "read_pyiosbackup.py", &[&b, p], None),
+        None => run_py(py, "read_pyiosbackup.py", &[&b], None),
     }
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "read_pyiosbackup.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]

@@ -91,3 +91,54 @@ pub fn stdout(a: &assert_cmd::assert::Assert) -> String {
 pub fn stderr(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(a.get_output().stderr.clone()).unwrap()
 }
+
+/// The Python of the independent readers' virtual environment (`scripts/test.sh` exports it).
+/// Without it the cross-checks are skipped locally, and fail under CI.
+pub fn python() -> Option<PathBuf> {
+    match std::env::var_os("UNBACK_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "UNBACK_PYTHON must be set under CI (scripts/test.sh sets it)"
+            );
+            eprintln!("skipped: UNBACK_PYTHON not set (run ./scripts/test.sh)");
+            None
+        }
+    }
+}
+
+/// Runs a reader script of tests/py; it prints {"domain/relativePath": sha256}.
+pub fn run_py(
+    py: &Path,
+    script: &str,
+    args: &[&str],
+    password: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut c = std::process::Command::new(py);
+    c.arg(root().join("tests/py").join(script)).args(args);
+    if let Some(p) = password {
+        c.env("UNBACK_PASSWORD", p);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Relative path → SHA-256 of what `unback extract` writes (journal left out).
+pub fn unback_hashes(backup: &Path, password: Option<&str>) -> BTreeMap<String, String> {
+    let out = tempfile::tempdir().unwrap();
+    let mut c = unback();
+    c.arg("extract").arg(backup).arg(out.path());
+    if let Some(p) = password {
+        c.env("UNBACK_PASSWORD", p);
+    }
+    c.assert().success();
+    let mut h = file_hashes(out.path());
+    h.remove("unback-extract.json");
+    h
+}
