@@ -139,7 +139,7 @@ pub fn diff(
             .filter(|n| !referenced.contains(n.rsplit('/').next().unwrap_or(n)))
             .filter_map(|n| {
                 let bytes = newer.source().read(&n).ok()?;
-                Some((crate::recover::run::sha_hex_pub(&bytes), n))
+                Some((crate::recover::run::sha_hex(&bytes), n))
             })
             .collect()
     };

@@ -199,7 +199,13 @@ pub fn deleted_records(b: &Backup, idx: &EntryIndex<'_>, out: &Path, report: &mu
                 let e = &idx.entries[li];
                 let name = e.relative_path.replace('/', "_");
                 let rel = folder.join(&name);
-                match super::run::write_entry_pub(b, e, out, &rel) {
+                match super::run::write_entry(
+                    b,
+                    e,
+                    out,
+                    &rel,
+                    e.meta.mtime.map(Timestamp::from_unix),
+                ) {
                     Ok((n, sha)) => linked.push(serde_json::json!({
                         "output": rel.to_string_lossy(),
                         "domain": e.domain,

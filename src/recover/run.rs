@@ -129,12 +129,8 @@ fn provenance(e: &Entry, offset: u64, length: u64) -> Provenance {
     }
 }
 
-fn sha_hex(b: &[u8]) -> String {
+pub fn sha_hex(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
-}
-
-pub fn sha_hex_pub(b: &[u8]) -> String {
-    sha_hex(b)
 }
 
 /// Writes bytes under OUT (atomically; an existing file from an earlier run is replaced, since
@@ -147,7 +143,7 @@ fn write_bytes(out: &Path, rel: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Copies a whole entry to OUT/rel, returning (bytes, sha256).
-fn write_entry(
+pub fn write_entry(
     b: &Backup,
     e: &Entry,
     out: &Path,
