@@ -7,8 +7,8 @@
 //! * `read_bytes` / `open_in_memory` / `scan_in_memory` — the stages of unback's own path
 //!   (read the file, deserialise into an in-memory SQLite, scan that), to see where time goes.
 //! * `entries` — `Backup::open(dir)?.entries()?` (read, decode every MBFile record, sort).
-//! * `ls_json` — `entries` plus selection and the JSON records that `unback ls --json` writes,
-//!   into a sink through the same 64 KiB buffer.
+//! * `ls_json` — what `unback ls --json` does (`Backup::listing`: read, decode and render in
+//!   parallel, sort the keys), written into a sink through the same 64 KiB buffer.
 //!
 //! The backup (300,000 rows by default, `UNBACK_BENCH_ROWS` to change) is built once under
 //! /tmp/unback-bench/ by the corpus shared with `scripts/bench/gen`; `UNBACK_BENCH_LISTING`
@@ -27,7 +27,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use unback::builder::BackupBuilder;
-use unback::manifest::Entry;
+use unback::manifest::listing::Record;
 use unback::select::Selection;
 use unback::Backup;
 
@@ -77,19 +77,20 @@ fn sqlite_scan(conn: &Connection) -> usize {
 /// The `ls --json` path of src/cli/ls.rs, written into a sink.
 fn ls_json(dir: &Path) -> usize {
     let b = Backup::open(dir).expect("open");
-    let entries = b.entries().expect("entries");
-    let sel = Selection::all();
-    let chosen: Vec<&Entry> = entries.iter().filter(|e| sel.matches(e)).collect();
+    let render = |r: &Record<'_>, w: &mut Vec<u8>| {
+        serde_json::to_writer(w, r).expect("json");
+    };
+    let listing = b.listing(&Selection::all(), &render).expect("listing");
     let mut w = BufWriter::with_capacity(1 << 16, std::io::sink());
     w.write_all(b"[").expect("write");
-    for (i, e) in chosen.iter().enumerate() {
+    for (i, r) in listing.records().enumerate() {
         w.write_all(if i == 0 { b"\n" } else { b",\n" })
             .expect("write");
-        serde_json::to_writer(&mut w, &unback::manifest::listing::record(e)).expect("json");
+        w.write_all(r).expect("write");
     }
     w.write_all(b"\n]\n").expect("write");
     w.flush().expect("flush");
-    chosen.len()
+    listing.len()
 }
 
 fn listing(c: &mut Criterion) {

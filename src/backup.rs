@@ -7,9 +7,12 @@ use std::sync::Arc;
 use crate::crypto::{self, Padding};
 use crate::error::{Error, Result};
 use crate::keybag::{ClassKeys, Keybag, KeybagError, PasswordForm};
-use crate::manifest::{self, Entry, ManifestKind};
+use crate::manifest::listing::{Listing, Part, Render};
+use crate::manifest::mbfile::Detail;
+use crate::manifest::{self, Entry, ManifestKind, Row};
 use crate::plists::{InfoPlist, ManifestPlist, StatusPlist};
 use crate::secret::{Key32, Password};
+use crate::select::Selection;
 use crate::source::{BlobReader, Source};
 use crate::sqlite;
 
@@ -297,6 +300,51 @@ impl Backup {
         }
         let conn = self.manifest_db()?;
         manifest::db::read_entries(&conn).map_err(|c| self.source.unreadable(MANIFEST_DB, c))
+    }
+
+    /// Visits every row of the index, folding them into one `T` per part (`init` makes each):
+    /// several parts are read in parallel when Manifest.db can be opened in place, else one.
+    /// Rows borrow from SQLite's buffer; `detail` says how much of each record to copy out.
+    pub fn scan<T: Send>(
+        &self,
+        detail: Detail,
+        init: &(dyn Fn() -> T + Sync),
+        visit: &(dyn Fn(&mut T, Row<'_>) + Sync),
+    ) -> Result<Vec<T>> {
+        if self.kind == ManifestKind::Mbdb {
+            let bytes = self.source.read(MANIFEST_MBDB)?;
+            let entries = manifest::mbdb::read_entries(&bytes)
+                .map_err(|c| self.source.unreadable(MANIFEST_MBDB, c))?;
+            let mut acc = init();
+            for e in &entries {
+                visit(&mut acc, Row::of(e));
+            }
+            return Ok(vec![acc]);
+        }
+        let threads = rayon::current_num_threads();
+        if threads > 1 {
+            if let Some(path) = self.in_place_manifest_db() {
+                let connect = || sqlite::open_file_immutable(&path);
+                return manifest::db::scan_parallel(&connect, threads, detail, init, visit)
+                    .map_err(|c| self.source.unreadable(MANIFEST_DB, c));
+            }
+        }
+        let conn = self.manifest_db()?;
+        let mut acc = init();
+        manifest::db::scan(&conn, None, detail, &mut |r| visit(&mut acc, r))
+            .map_err(|c| self.source.unreadable(MANIFEST_DB, c))?;
+        Ok(vec![acc])
+    }
+
+    /// The selected rows rendered by `render`, in domain and path order, without building an
+    /// `Entry` per row (see `manifest::listing`).
+    pub fn listing(&self, sel: &Selection, render: &Render) -> Result<Listing> {
+        let parts = self.scan(Detail::Listing, &Part::default, &|part: &mut Part, row| {
+            if sel.matches_row(&row) {
+                part.push(&row, render);
+            }
+        })?;
+        Ok(Listing::new(parts))
     }
 
     /// Manifest.db's path when it can be opened in place: a plaintext file in a folder with no

@@ -3,7 +3,7 @@
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::error::{Error, Result};
-use crate::manifest::{Entry, EntryKind};
+use crate::manifest::{Entry, EntryKind, Row};
 
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -50,18 +50,24 @@ impl Selection {
     }
 
     pub fn matches(&self, e: &Entry) -> bool {
-        if let Some(k) = self.kind {
-            if e.kind() != k {
-                return false;
-            }
+        self.matches_parts(&e.domain, &e.relative_path, e.kind())
+    }
+
+    pub fn matches_row(&self, r: &Row<'_>) -> bool {
+        self.matches_parts(&r.domain, &r.relative_path, r.kind())
+    }
+
+    fn matches_parts(&self, domain: &str, relative_path: &str, kind: EntryKind) -> bool {
+        if self.kind.is_some_and(|k| k != kind) {
+            return false;
         }
         if let Some(d) = &self.domains {
-            if !d.is_match(&e.domain) {
+            if !d.is_match(domain) {
                 return false;
             }
         }
         if let Some(p) = &self.paths {
-            if !p.is_match(&e.relative_path) {
+            if !p.is_match(relative_path) {
                 return false;
             }
         }

@@ -1,8 +1,8 @@
 use std::io::Write;
 
 use crate::error::{Exit, Result};
-use crate::manifest::listing::record;
-use crate::manifest::{Entry, EntryKind};
+use crate::manifest::listing::{Record, Render};
+use crate::manifest::EntryKind;
 use crate::select::Selection;
 use crate::time::Timestamp;
 
@@ -44,16 +44,17 @@ pub struct Args {
 
 const CSV_HEADER: &str = "domain,relative_path,file_id,kind,size,mode,mtime,ctime,birth,uid,gid,inode,protection_class,target,problem";
 
-fn csv_field(w: &mut dyn Write, s: &str) -> std::io::Result<()> {
+fn csv_field(w: &mut Vec<u8>, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
-        write!(w, "\"{}\"", s.replace('"', "\"\""))
+        w.push(b'"');
+        w.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+        w.push(b'"');
     } else {
-        w.write_all(s.as_bytes())
+        w.extend_from_slice(s.as_bytes());
     }
 }
 
-fn csv_row(w: &mut dyn Write, e: &Entry) -> std::io::Result<()> {
-    let r = record(e);
+fn csv_row(r: &Record<'_>, w: &mut Vec<u8>) {
     let num = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
     let time = |t: Option<Timestamp>| t.map(|t| t.rfc3339()).unwrap_or_default();
     let kind = format!("{:?}", r.kind).to_lowercase();
@@ -76,11 +77,47 @@ fn csv_row(w: &mut dyn Write, e: &Entry) -> std::io::Result<()> {
     ];
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
-            w.write_all(b",")?;
+            w.push(b',');
         }
-        csv_field(w, f)?;
+        csv_field(w, f);
     }
-    w.write_all(b"\n")
+    w.push(b'\n');
+}
+
+fn long_line(r: &Record<'_>, w: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail.
+    let _ = write!(
+        w,
+        "{} {:>12} {} {} {} {}",
+        mode_string(r.mode, r.kind),
+        r.size,
+        r.mtime
+            .map(Timestamp::rfc3339)
+            .unwrap_or_else(|| "-".repeat(20)),
+        r.protection_class
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into()),
+        r.file_id,
+        r.display()
+    );
+    if let Some(t) = r.target {
+        let _ = write!(w, " -> {t}");
+    }
+    w.push(b'\n');
+}
+
+fn short_line(r: &Record<'_>, w: &mut Vec<u8>) {
+    w.extend_from_slice(r.domain.as_bytes());
+    if !r.relative_path.is_empty() {
+        w.push(b'/');
+        w.extend_from_slice(r.relative_path.as_bytes());
+    }
+    w.push(b'\n');
+}
+
+fn json(r: &Record<'_>, w: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail; a serialisation error would mean a bug in the record type.
+    let _ = serde_json::to_writer(w, r);
 }
 
 /// `drwxr-xr-x`-style rendering of a POSIX mode.
@@ -110,84 +147,48 @@ pub fn run(a: Args) -> Result<Exit> {
     });
     let sel = Selection::new(&a.patterns, &a.domains, kind)?;
     let b = super::open(&a.backup)?;
-    let entries = b.entries()?;
-    let chosen: Vec<&Entry> = entries.iter().filter(|e| sel.matches(e)).collect();
-    let problems = chosen.iter().filter(|e| e.problem.is_some()).count();
+    let render: &Render = if a.json {
+        &json
+    } else if a.csv {
+        &csv_row
+    } else if a.long {
+        &long_line
+    } else {
+        &short_line
+    };
+    let listing = b.listing(&sel, render)?;
     super::out(|w| {
         if a.json {
-            // Records are serialised in parallel, a batch at a time, into buffers written in
-            // order: escaping strings is a large part of listing a big backup.
-            use rayon::prelude::*;
             w.write_all(b"[")?;
-            for (b, batch) in chosen.chunks(65_536).enumerate() {
-                let parts: Vec<Vec<u8>> = batch
-                    .par_chunks(4096)
-                    .enumerate()
-                    .map(|(c, chunk)| {
-                        let mut buf = Vec::with_capacity(chunk.len() * 320);
-                        for (i, e) in chunk.iter().enumerate() {
-                            let first = b == 0 && c == 0 && i == 0;
-                            buf.extend_from_slice(if first { b"\n" } else { b",\n" });
-                            // Writing into a Vec cannot fail; a serialisation error would
-                            // mean a bug in the record type.
-                            let _ = serde_json::to_writer(&mut buf, &record(e));
-                        }
-                        buf
-                    })
-                    .collect();
-                for p in parts {
-                    w.write_all(&p)?;
-                }
+            for (i, r) in listing.records().enumerate() {
+                w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+                w.write_all(r)?;
             }
             return w.write_all(b"\n]\n");
         }
         if a.csv {
             writeln!(w, "{CSV_HEADER}")?;
-            for e in &chosen {
-                csv_row(w, e)?;
-            }
-            return Ok(());
         }
-        for e in &chosen {
-            if a.long {
-                let m = &e.meta;
-                write!(
-                    w,
-                    "{} {:>12} {} {} {} {}",
-                    mode_string(m.mode, e.kind()),
-                    e.size(),
-                    m.mtime
-                        .map(|t| Timestamp::from_unix(t).rfc3339())
-                        .unwrap_or_else(|| "-".repeat(20)),
-                    m.protection_class
-                        .map(|c| c.to_string())
-                        .unwrap_or_else(|| "-".into()),
-                    e.file_id,
-                    e.display()
-                )?;
-                if let Some(t) = &m.target {
-                    write!(w, " -> {t}")?;
-                }
-                writeln!(w)?;
-            } else {
-                writeln!(w, "{}", e.display())?;
-            }
+        for r in listing.records() {
+            w.write_all(r)?;
         }
         Ok(())
     })?;
-    for e in chosen.iter().filter(|e| e.problem.is_some()) {
+    let problems = listing.problems();
+    for p in &problems {
         eprintln!(
             "unback: {}: record of {} ({}): {}",
             b.display_path("Manifest.db").display(),
-            e.display(),
-            e.file_id,
-            e.problem.as_deref().unwrap_or("")
+            p.display,
+            p.file_id,
+            p.message
         );
     }
-    Ok(if problems > 0 {
-        Exit::Partial
-    } else {
+    // Exit::Partial: the listing is complete, but some records could not be read.
+    Ok(if problems.is_empty() {
         Exit::Ok
+    } else {
+        Exit::Partial
     })
 }
 

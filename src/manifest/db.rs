@@ -4,17 +4,18 @@ use rayon::prelude::*;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
-use super::{mbfile, Entry};
+use std::borrow::Cow;
 
-fn text(v: ValueRef<'_>) -> String {
+use super::mbfile::{self, Detail};
+use super::{Entry, Row};
+
+/// A text column, borrowed when it is valid UTF-8 (always, on real rows).
+fn text(v: ValueRef<'_>) -> Cow<'_, str> {
     match v {
-        ValueRef::Text(t) | ValueRef::Blob(t) => match std::str::from_utf8(t) {
-            Ok(s) => s.to_owned(),
-            Err(_) => String::from_utf8_lossy(t).into_owned(),
-        },
-        ValueRef::Integer(i) => i.to_string(),
-        ValueRef::Real(r) => r.to_string(),
-        ValueRef::Null => String::new(),
+        ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t),
+        ValueRef::Integer(i) => Cow::Owned(i.to_string()),
+        ValueRef::Real(r) => Cow::Owned(r.to_string()),
+        ValueRef::Null => Cow::Borrowed(""),
     }
 }
 
@@ -22,19 +23,38 @@ fn text(v: ValueRef<'_>) -> String {
 /// record), then sorts by domain and path so every listing is deterministic whatever order
 /// SQLite stored the rows in.
 pub fn read_entries(conn: &Connection) -> Result<Vec<Entry>, String> {
-    let mut entries = read_rows(conn, None)?;
+    let mut entries = Vec::new();
+    scan(conn, None, Detail::Row, &mut |r| {
+        entries.push(r.into_entry())
+    })?;
     sort_entries(&mut entries);
     Ok(entries)
 }
 
-/// The same, reading `parts` rowid ranges on separate connections in parallel: decoding the
-/// records is most of a large listing's work. `connect` opens one more read-only connection.
+/// The same, reading rowid ranges on separate connections in parallel: decoding the records is
+/// most of a large listing's work. `connect` opens one more read-only connection.
 pub fn read_entries_parallel(
     connect: &(dyn Fn() -> Result<Connection, String> + Sync),
     parts: usize,
 ) -> Result<Vec<Entry>, String> {
-    let first = connect()?;
-    let (lo, hi): (Option<i64>, Option<i64>) = first
+    let chunks = scan_parallel(
+        connect,
+        parts,
+        Detail::Row,
+        &Vec::new,
+        &|v: &mut Vec<Entry>, r| v.push(r.into_entry()),
+    )?;
+    let mut entries = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for c in chunks {
+        entries.extend(c);
+    }
+    sort_entries(&mut entries);
+    Ok(entries)
+}
+
+/// Splits the table into up to `parts` rowid ranges of about equal span.
+fn rowid_ranges(conn: &Connection, parts: usize) -> Result<Vec<(i64, i64)>, String> {
+    let (lo, hi): (Option<i64>, Option<i64>) = conn
         .query_row("SELECT min(rowid), max(rowid) FROM Files", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
@@ -44,26 +64,42 @@ pub fn read_entries_parallel(
     };
     let parts = parts.clamp(1, 64) as i64;
     let span = (hi - lo) / parts + 1;
-    let ranges: Vec<(i64, i64)> = (0..parts)
+    Ok((0..parts)
         .map(|i| (lo + i * span, (lo + (i + 1) * span - 1).min(hi)))
         .filter(|(a, b)| a <= b)
-        .collect();
-    let chunks: Vec<Result<Vec<Entry>, String>> = ranges
+        .collect())
+}
+
+/// Visits every row in `parts` rowid ranges, each on its own connection and thread, folding
+/// each range into a `T` made by `init`; the results come back in rowid order.
+pub fn scan_parallel<T: Send>(
+    connect: &(dyn Fn() -> Result<Connection, String> + Sync),
+    parts: usize,
+    detail: Detail,
+    init: &(dyn Fn() -> T + Sync),
+    visit: &(dyn Fn(&mut T, Row<'_>) + Sync),
+) -> Result<Vec<T>, String> {
+    let ranges = rowid_ranges(&connect()?, parts)?;
+    ranges
         .par_iter()
         .map(|&r| {
             let c = connect()?;
-            read_rows(&c, Some(r))
+            let mut acc = init();
+            scan(&c, Some(r), detail, &mut |row| visit(&mut acc, row))?;
+            Ok(acc)
         })
-        .collect();
-    let mut entries = Vec::new();
-    for c in chunks {
-        entries.extend(c?);
-    }
-    sort_entries(&mut entries);
-    Ok(entries)
+        .collect()
 }
 
-fn read_rows(conn: &Connection, range: Option<(i64, i64)>) -> Result<Vec<Entry>, String> {
+/// Visits every row (or those whose rowid is in `range`) in SQLite's order. Strings and the
+/// record are borrowed from SQLite's buffer; a record that does not decode is visited with
+/// empty metadata and the reason in `problem`.
+pub fn scan(
+    conn: &Connection,
+    range: Option<(i64, i64)>,
+    detail: Detail,
+    visit: &mut dyn FnMut(Row<'_>),
+) -> Result<(), String> {
     let sql = match range {
         None => "SELECT fileID, domain, relativePath, flags, file FROM Files".to_string(),
         Some((a, b)) => format!(
@@ -74,22 +110,23 @@ fn read_rows(conn: &Connection, range: Option<(i64, i64)>) -> Result<Vec<Entry>,
         .prepare(&sql)
         .map_err(|e| format!("no readable Files table ({e})"))?;
     let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
-    let mut entries = Vec::new();
     while let Some(r) = rows
         .next()
         .map_err(|e| format!("damaged Files table ({e})"))?
     {
         let get = |i: usize| r.get_ref(i).map_err(|e| e.to_string());
         let (meta, problem) = match get(4)? {
-            ValueRef::Blob(b) => match mbfile::decode_with(b, false) {
+            ValueRef::Blob(b) => match mbfile::decode_with(b, detail) {
                 Ok(m) => (m, None),
-                Err(e) => (Default::default(), Some(e.to_string())),
+                Err(e) => (Default::default(), Some(Cow::Owned(e.to_string()))),
             },
-            _ => (Default::default(), Some("no MBFile record".to_string())),
+            _ => (Default::default(), Some(Cow::Borrowed("no MBFile record"))),
         };
         let mut file_id = text(get(0)?);
-        file_id.make_ascii_lowercase();
-        entries.push(Entry {
+        if file_id.bytes().any(|b| b.is_ascii_uppercase()) {
+            file_id.to_mut().make_ascii_lowercase();
+        }
+        visit(Row {
             file_id,
             domain: text(get(1)?),
             relative_path: text(get(2)?),
@@ -101,11 +138,11 @@ fn read_rows(conn: &Connection, range: Option<(i64, i64)>) -> Result<Vec<Entry>,
                     .unwrap_or(0),
                 _ => 0,
             },
-            meta,
+            meta: Cow::Owned(meta),
             problem,
         });
     }
-    Ok(entries)
+    Ok(())
 }
 
 /// Sorts by domain, then path, then fileID. Sorting 300,000 entries directly spent most of its

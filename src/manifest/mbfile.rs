@@ -204,13 +204,25 @@ fn as_i64(v: Option<i128>) -> Option<i64> {
     v.and_then(|x| i64::try_from(x).ok())
 }
 
-pub fn decode(bytes: &[u8]) -> Result<FileMeta, MbFileError> {
-    decode_with(bytes, true)
+/// How much of a record to copy out. Each byte string copied is an allocation per row, and a
+/// large listing is mostly rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Every field.
+    Full,
+    /// Every field but RelativePath, which Manifest.db already has in a column.
+    Row,
+    /// What a listing prints: the numbers and the link target; no keys, digest or xattrs.
+    Listing,
 }
 
-/// `want_path`: also copy out the record's own RelativePath. Manifest.db has it in a column
-/// already, and skipping the copy saves one allocation per row of a large listing.
-pub fn decode_with(bytes: &[u8], want_path: bool) -> Result<FileMeta, MbFileError> {
+pub fn decode(bytes: &[u8]) -> Result<FileMeta, MbFileError> {
+    decode_with(bytes, Detail::Full)
+}
+
+pub fn decode_with(bytes: &[u8], detail: Detail) -> Result<FileMeta, MbFileError> {
+    let want_path = detail == Detail::Full;
+    let want_blobs = detail != Detail::Listing;
     let p = Bplist::parse(bytes)?;
     let Object::Dict { keys, values } = p.object(p.top())? else {
         return Err(bad("top level is not a dictionary"));
@@ -263,12 +275,25 @@ pub fn decode_with(bytes: &[u8], want_path: bool) -> Result<FileMeta, MbFileErro
             b"InodeNumber" => m.inode = as_u64(archive.int(v)?),
             b"ProtectionClass" => m.protection_class = as_u32(archive.int(v)?),
             b"Flags" => m.flags = as_i64(archive.int(v)?),
-            b"EncryptionKey" => m.encryption_key = archive.data(v, 0)?.map(<[u8]>::to_vec),
-            b"Digest" => m.digest = archive.data(v, 0)?.map(<[u8]>::to_vec),
+            // Data values are always resolved, so a damaged one is reported whatever the
+            // detail; only the copy is skipped.
+            b"EncryptionKey" => {
+                let d = archive.data(v, 0)?;
+                if want_blobs {
+                    m.encryption_key = d.map(<[u8]>::to_vec);
+                }
+            }
+            b"Digest" => {
+                let d = archive.data(v, 0)?;
+                if want_blobs {
+                    m.digest = d.map(<[u8]>::to_vec);
+                }
+            }
             b"Target" => m.target = archive.string(v, 0)?,
             b"RelativePath" if want_path => m.relative_path = archive.string(v, 0)?,
             b"ExtendedAttributes" => {
-                if let Some(x) = archive.data(v, 0)? {
+                let d = archive.data(v, 0)?;
+                if let (true, Some(x)) = (want_blobs, d) {
                     m.xattrs = Xattrs::from_raw(x.to_vec());
                 }
             }

@@ -8,6 +8,8 @@ pub mod mbfile;
 
 pub use mbfile::FileMeta;
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// Which index the backup has; detected from the files present, never from version numbers.
@@ -31,6 +33,22 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    /// The kind comes from `flags` (1/2/4), which matched the mode bits on every real row seen;
+    /// when flags are unknown the mode's type bits decide.
+    pub fn of(flags: i64, mode: Option<u32>) -> EntryKind {
+        match flags {
+            1 => EntryKind::File,
+            2 => EntryKind::Dir,
+            4 => EntryKind::Symlink,
+            _ => match mode.map(|m| m & 0o170000) {
+                Some(0o100000) => EntryKind::File,
+                Some(0o040000) => EntryKind::Dir,
+                Some(0o120000) => EntryKind::Symlink,
+                _ => EntryKind::Other,
+            },
+        }
+    }
+
     pub fn letter(self) -> char {
         match self {
             EntryKind::File => 'f',
@@ -54,20 +72,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The kind comes from `flags` (1/2/4), which matched the mode bits on every real row seen;
-    /// when flags are unknown the mode's type bits decide.
     pub fn kind(&self) -> EntryKind {
-        match self.flags {
-            1 => EntryKind::File,
-            2 => EntryKind::Dir,
-            4 => EntryKind::Symlink,
-            _ => match self.meta.mode.map(|m| m & 0o170000) {
-                Some(0o100000) => EntryKind::File,
-                Some(0o040000) => EntryKind::Dir,
-                Some(0o120000) => EntryKind::Symlink,
-                _ => EntryKind::Other,
-            },
-        }
+        EntryKind::of(self.flags, self.meta.mode)
     }
 
     pub fn size(&self) -> u64 {
@@ -80,6 +86,46 @@ impl Entry {
             self.domain.clone()
         } else {
             format!("{}/{}", self.domain, self.relative_path)
+        }
+    }
+}
+
+/// One entry of the index, borrowed where it can be: what a scan hands its visitor, so a
+/// listing can print a row straight from SQLite's buffer without building an `Entry`.
+#[derive(Debug, Clone)]
+pub struct Row<'a> {
+    pub file_id: Cow<'a, str>,
+    pub domain: Cow<'a, str>,
+    pub relative_path: Cow<'a, str>,
+    pub flags: i64,
+    pub meta: Cow<'a, FileMeta>,
+    pub problem: Option<Cow<'a, str>>,
+}
+
+impl<'a> Row<'a> {
+    pub fn of(e: &'a Entry) -> Row<'a> {
+        Row {
+            file_id: Cow::Borrowed(&e.file_id),
+            domain: Cow::Borrowed(&e.domain),
+            relative_path: Cow::Borrowed(&e.relative_path),
+            flags: e.flags,
+            meta: Cow::Borrowed(&e.meta),
+            problem: e.problem.as_deref().map(Cow::Borrowed),
+        }
+    }
+
+    pub fn kind(&self) -> EntryKind {
+        EntryKind::of(self.flags, self.meta.mode)
+    }
+
+    pub fn into_entry(self) -> Entry {
+        Entry {
+            file_id: self.file_id.into_owned(),
+            domain: self.domain.into_owned(),
+            relative_path: self.relative_path.into_owned(),
+            flags: self.flags,
+            meta: self.meta.into_owned(),
+            problem: self.problem.map(Cow::into_owned),
         }
     }
 }
