@@ -325,7 +325,7 @@ impl Backup {
         if threads > 1 {
             if let Some(path) = self.in_place_manifest_db() {
                 let connect = || sqlite::open_file_immutable(&path);
-                return manifest::db::scan_parallel(&connect, threads, detail, init, visit)
+                return manifest::db::scan_parallel(&connect, threads * 4, detail, init, visit)
                     .map_err(|c| self.source.unreadable(MANIFEST_DB, c));
             }
         }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::order::{self, Key, RowRef, Rows};
 use super::{Entry, EntryKind, FileMeta, Row};
 use crate::time::Timestamp;
 
@@ -105,14 +106,63 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Where one row's pieces sit in its part's buffers.
+/// Bytes kept in fixed blocks rather than one growing vector: growing a vector of 100 MB by
+/// doubling copies it and faults in its pages twice over.
+#[derive(Default)]
+struct Arena {
+    blocks: Vec<Vec<u8>>,
+}
+
+/// Bytes `start..end` of block `block` of an arena.
+#[derive(Clone, Copy)]
+struct Span {
+    block: u32,
+    start: u32,
+    end: u32,
+}
+
+impl Arena {
+    const BLOCK: usize = 1 << 20;
+
+    /// The block to write about `n` more bytes to: the last one if `n` fits, else a new one.
+    /// Writing more than `n` is allowed (a renderer's output is not known in advance); the
+    /// block then grows.
+    fn room(&mut self, n: usize) -> &mut Vec<u8> {
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|b| b.capacity() - b.len() >= n);
+        if !fits {
+            self.blocks.push(Vec::with_capacity(Arena::BLOCK.max(n)));
+        }
+        let last = self.blocks.len() - 1;
+        &mut self.blocks[last]
+    }
+
+    /// Runs `write` on a block with room for about `n` bytes; the span of what it wrote.
+    fn write(&mut self, n: usize, write: impl FnOnce(&mut Vec<u8>)) -> Span {
+        let b = self.room(n);
+        let start = b.len();
+        write(b);
+        Span {
+            block: (self.blocks.len() - 1) as u32,
+            start: start as u32,
+            end: self.blocks[self.blocks.len() - 1].len() as u32,
+        }
+    }
+
+    fn get(&self, s: Span) -> &[u8] {
+        &self.blocks[s.block as usize][s.start as usize..s.end as usize]
+    }
+}
+
+/// Where one row's pieces sit in its part's arenas.
 struct Slot {
     domain: u32,
-    /// Start of the path in `keys`; the file ID follows it.
-    key: usize,
+    /// The path followed by the file ID.
+    key: Span,
     path_len: u32,
-    id_len: u32,
-    out: (usize, usize),
+    out: Span,
     problem: Option<u32>,
 }
 
@@ -121,8 +171,8 @@ struct Slot {
 pub struct Part {
     domains: Vec<String>,
     domain_ids: HashMap<String, u32>,
-    keys: Vec<u8>,
-    out: Vec<u8>,
+    keys: Arena,
+    out: Arena,
     slots: Vec<Slot>,
     problems: Vec<Problem>,
 }
@@ -142,12 +192,13 @@ impl Part {
                 }
             },
         };
-        let key = self.keys.len();
-        self.keys.extend_from_slice(row.relative_path.as_bytes());
-        self.keys.extend_from_slice(row.file_id.as_bytes());
+        let (path, id) = (row.relative_path.as_bytes(), row.file_id.as_bytes());
+        let key = self.keys.write(path.len() + id.len(), |b| {
+            b.extend_from_slice(path);
+            b.extend_from_slice(id);
+        });
         let rec = Record::of_row(row);
-        let start = self.out.len();
-        render(&rec, &mut self.out);
+        let out = self.out.write(4096, |b| render(&rec, b));
         let problem = row.problem.as_ref().map(|p| {
             self.problems.push(Problem {
                 display: rec.display(),
@@ -159,20 +210,18 @@ impl Part {
         self.slots.push(Slot {
             domain,
             key,
-            path_len: row.relative_path.len() as u32,
-            id_len: row.file_id.len() as u32,
-            out: (start, self.out.len()),
+            path_len: path.len() as u32,
+            out,
             problem,
         });
     }
 
     fn path(&self, s: &Slot) -> &[u8] {
-        &self.keys[s.key..s.key + s.path_len as usize]
+        &self.keys.get(s.key)[..s.path_len as usize]
     }
 
     fn file_id(&self, s: &Slot) -> &[u8] {
-        let at = s.key + s.path_len as usize;
-        &self.keys[at..at + s.id_len as usize]
+        &self.keys.get(s.key)[s.path_len as usize..]
     }
 }
 
@@ -180,27 +229,23 @@ impl Part {
 pub struct Listing {
     parts: Vec<Part>,
     /// (part, slot) of each row, in order.
-    order: Vec<(u32, u32)>,
+    order: Vec<RowRef>,
 }
 
 impl Listing {
-    /// Orders the rows of `parts`. Comparing strings was most of the cost of sorting 300,000
-    /// rows (paths share long prefixes such as `Library/Application Support/`), so integers are
-    /// sorted instead: the domain's rank and 16 bytes of the path, then, within each run of
-    /// equal keys, the path's next 16 bytes, and so on (see `refine`).
+    /// Orders the rows of `parts` (see `order`).
     pub fn new(parts: Vec<Part>) -> Listing {
-        let mut names: Vec<&str> = parts
-            .iter()
-            .flat_map(|p| p.domains.iter().map(String::as_str))
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        let ranks: Vec<Vec<u32>> = parts
+        let ranks = order::ranks(
+            parts
+                .iter()
+                .flat_map(|p| p.domains.iter().map(String::as_str)),
+        );
+        let local: Vec<Vec<u32>> = parts
             .iter()
             .map(|p| {
                 p.domains
                     .iter()
-                    .map(|d| names.binary_search(&d.as_str()).unwrap_or(0) as u32)
+                    .map(|d| ranks.get(d.as_str()).copied().unwrap_or(0))
                     .collect()
             })
             .collect();
@@ -208,19 +253,15 @@ impl Listing {
             .par_iter()
             .enumerate()
             .flat_map_iter(|(pi, p)| {
-                let ranks = &ranks[pi];
-                p.slots.iter().enumerate().map(move |(si, s)| Key {
-                    rank: ranks[s.domain as usize],
-                    bytes: chunk(p.path(s), 0),
-                    part: pi as u32,
-                    slot: si as u32,
+                let ranks = &local[pi];
+                p.slots.iter().enumerate().map(move |(si, s)| {
+                    Key::new(ranks[s.domain as usize], p.path(s), (pi as u32, si as u32))
                 })
             })
             .collect();
-        keys.par_sort_unstable_by_key(|k| (k.rank, k.bytes));
-        let runs = split_runs(&mut keys);
-        runs.into_par_iter().for_each(|run| refine(run, 16, &parts));
-        let order = keys.into_iter().map(|k| (k.part, k.slot)).collect();
+        drop(ranks);
+        order::sort(&mut keys, &parts);
+        let order = keys.into_iter().map(|k| k.row).collect();
         Listing { parts, order }
     }
 
@@ -236,8 +277,7 @@ impl Listing {
     pub fn records(&self) -> impl Iterator<Item = &[u8]> + '_ {
         self.order.iter().map(|&(p, s)| {
             let part = &self.parts[p as usize];
-            let (a, b) = part.slots[s as usize].out;
-            &part.out[a..b]
+            part.out.get(part.slots[s as usize].out)
         })
     }
 
@@ -255,71 +295,15 @@ impl Listing {
     }
 }
 
-/// A row's sort key: its domain's rank and 16 bytes of its path from some offset.
-#[derive(Clone, Copy)]
-struct Key {
-    rank: u32,
-    bytes: u128,
-    part: u32,
-    slot: u32,
-}
-
-/// 16 bytes of `path` from `at`, zero-padded, as a big-endian integer so that integer order is
-/// byte order.
-fn chunk(path: &[u8], at: usize) -> u128 {
-    let mut b = [0u8; 16];
-    if at < path.len() {
-        let n = (path.len() - at).min(16);
-        b[..n].copy_from_slice(&path[at..at + n]);
+impl Rows for Vec<Part> {
+    fn path(&self, (p, s): RowRef) -> &[u8] {
+        let part = &self[p as usize];
+        part.path(&part.slots[s as usize])
     }
-    u128::from_be_bytes(b)
-}
 
-/// The runs of two or more keys with equal (rank, bytes) in a sorted slice.
-fn split_runs(keys: &mut [Key]) -> Vec<&mut [Key]> {
-    let mut runs = Vec::new();
-    let mut rest = keys;
-    while !rest.is_empty() {
-        let first = (rest[0].rank, rest[0].bytes);
-        let n = rest
-            .iter()
-            .position(|k| (k.rank, k.bytes) != first)
-            .unwrap_or(rest.len());
-        let (run, tail) = rest.split_at_mut(n);
-        if n > 1 {
-            runs.push(run);
-        }
-        rest = tail;
-    }
-    runs
-}
-
-/// Sorts a run of keys that agree on the path's bytes before `at`. Keys are refilled with the
-/// next 16 bytes and sorted again, run by run, with a work list rather than recursion because
-/// a path from a backup may be arbitrarily long. Once no path has bytes left, what remains is
-/// ordered exactly: by the whole path (which also orders `a` before `a\0`), then the file ID.
-fn refine(run: &mut [Key], at: usize, parts: &[Part]) {
-    let path = |k: &Key| {
-        let p = &parts[k.part as usize];
-        p.path(&p.slots[k.slot as usize])
-    };
-    let mut work: Vec<(&mut [Key], usize)> = vec![(run, at)];
-    while let Some((run, at)) = work.pop() {
-        if run.iter().all(|k| path(k).len() <= at) {
-            run.sort_unstable_by(|a, b| {
-                let (pa, pb) = (&parts[a.part as usize], &parts[b.part as usize]);
-                let (sa, sb) = (&pa.slots[a.slot as usize], &pb.slots[b.slot as usize]);
-                pa.path(sa)
-                    .cmp(pb.path(sb))
-                    .then_with(|| pa.file_id(sa).cmp(pb.file_id(sb)))
-            });
-            continue;
-        }
-        for k in run.iter_mut() {
-            k.bytes = chunk(path(k), at);
-        }
-        run.sort_unstable_by_key(|k| k.bytes);
-        work.extend(split_runs(run).into_iter().map(|r| (r, at + 16)));
+    fn file_id(&self, (p, s): RowRef) -> &[u8] {
+        let part = &self[p as usize];
+        part.file_id(&part.slots[s as usize])
     }
 }
 

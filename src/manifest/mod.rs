@@ -5,6 +5,7 @@ pub mod db;
 pub mod listing;
 pub mod mbdb;
 pub mod mbfile;
+pub mod order;
 
 pub use mbfile::FileMeta;
 
