@@ -77,9 +77,7 @@ fn sqlite_scan(conn: &Connection) -> usize {
 /// The `ls --json` path of src/cli/ls.rs, written into a sink.
 fn ls_json(dir: &Path) -> usize {
     let b = Backup::open(dir).expect("open");
-    let render = |r: &Record<'_>, w: &mut Vec<u8>| {
-        serde_json::to_writer(w, r).expect("json");
-    };
+    let render = |r: &Record<'_>, w: &mut Vec<u8>| r.write_json(w);
     let listing = b.listing(&Selection::all(), &render).expect("listing");
     let mut w = BufWriter::with_capacity(1 << 16, std::io::sink());
     w.write_all(b"[").expect("write");

@@ -92,13 +92,14 @@ impl Timestamp {
     }
 }
 
-impl serde::Serialize for Timestamp {
-    /// Formats on the stack: listings serialise three timestamps per row for hundreds of
-    /// thousands of rows, and a `String` each showed up in profiles.
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl Timestamp {
+    /// RFC 3339 in UTC for years 0–9999, formatted on the stack: listings write three
+    /// timestamps per row for hundreds of thousands of rows, and a `String` each showed up in
+    /// profiles.
+    fn utc_fixed(self) -> Option<[u8; 20]> {
         let (y, m, d) = civil_from_days(self.secs.div_euclid(86_400));
         if !(0..=9999).contains(&y) {
-            return s.serialize_str(&self.rfc3339());
+            return None;
         }
         let t = self.secs.rem_euclid(86_400);
         let mut b = *b"0000-00-00T00:00:00Z";
@@ -115,7 +116,24 @@ impl serde::Serialize for Timestamp {
         put(11, (t / 3600) as u32, 2);
         put(14, ((t / 60) % 60) as u32, 2);
         put(17, (t % 60) as u32, 2);
-        s.serialize_str(std::str::from_utf8(&b).unwrap_or_default())
+        Some(b)
+    }
+
+    /// Appends `rfc3339()` without allocating for ordinary dates.
+    pub fn write_rfc3339(self, out: &mut Vec<u8>) {
+        match self.utc_fixed() {
+            Some(b) => out.extend_from_slice(&b),
+            None => out.extend_from_slice(self.rfc3339().as_bytes()),
+        }
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.utc_fixed() {
+            Some(b) => s.serialize_str(std::str::from_utf8(&b).unwrap_or_default()),
+            None => s.serialize_str(&self.rfc3339()),
+        }
     }
 }
 

@@ -116,8 +116,7 @@ fn short_line(r: &Record<'_>, w: &mut Vec<u8>) {
 }
 
 fn json(r: &Record<'_>, w: &mut Vec<u8>) {
-    // Writing into a Vec cannot fail; a serialisation error would mean a bug in the record type.
-    let _ = serde_json::to_writer(w, r);
+    r.write_json(w)
 }
 
 /// `drwxr-xr-x`-style rendering of a POSIX mode.
