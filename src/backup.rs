@@ -290,16 +290,15 @@ impl Backup {
             return manifest::mbdb::read_entries(&bytes)
                 .map_err(|c| self.source.unreadable(MANIFEST_MBDB, c));
         }
-        let threads = rayon::current_num_threads();
-        if threads > 1 {
-            if let Some(path) = self.in_place_manifest_db() {
-                let connect = || sqlite::open_file_immutable(&path);
-                return manifest::db::read_entries_parallel(&connect, threads)
-                    .map_err(|c| self.source.unreadable(MANIFEST_DB, c));
-            }
+        let parts = self.scan(Detail::Row, &Vec::new, &|v: &mut Vec<Entry>, r| {
+            v.push(r.into_entry())
+        })?;
+        let mut entries = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for p in parts {
+            entries.extend(p);
         }
-        let conn = self.manifest_db()?;
-        manifest::db::read_entries(&conn).map_err(|c| self.source.unreadable(MANIFEST_DB, c))
+        manifest::db::sort_entries(&mut entries);
+        Ok(entries)
     }
 
     /// Visits every row of the index, folding them into one `T` per part (`init` makes each):
@@ -325,6 +324,8 @@ impl Backup {
         if threads > 1 {
             if let Some(path) = self.in_place_manifest_db() {
                 let connect = || sqlite::open_file_immutable(&path);
+                // More ranges than threads, so that a range of heavier rows does not leave a
+                // core idle at the end.
                 return manifest::db::scan_parallel(&connect, threads * 4, detail, init, visit)
                     .map_err(|c| self.source.unreadable(MANIFEST_DB, c));
             }

@@ -36,27 +36,6 @@ pub fn read_entries(conn: &Connection) -> Result<Vec<Entry>, String> {
     Ok(entries)
 }
 
-/// The same, reading rowid ranges on separate connections in parallel: decoding the records is
-/// most of a large listing's work. `connect` opens one more read-only connection.
-pub fn read_entries_parallel(
-    connect: &(dyn Fn() -> Result<Connection, String> + Sync),
-    parts: usize,
-) -> Result<Vec<Entry>, String> {
-    let chunks = scan_parallel(
-        connect,
-        parts,
-        Detail::Row,
-        &Vec::new,
-        &|v: &mut Vec<Entry>, r| v.push(r.into_entry()),
-    )?;
-    let mut entries = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-    for c in chunks {
-        entries.extend(c);
-    }
-    sort_entries(&mut entries);
-    Ok(entries)
-}
-
 /// Splits the table into up to `parts` rowid ranges of about equal span.
 fn rowid_ranges(conn: &Connection, parts: usize) -> Result<Vec<(i64, i64)>, String> {
     let (lo, hi): (Option<i64>, Option<i64>) = conn
