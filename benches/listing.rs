@@ -4,8 +4,9 @@
 //!
 //! * `sqlite_scan` — the floor: open Manifest.db read-only, `SELECT fileID, domain,
 //!   relativePath, flags, file FROM Files`, touch every column of every row.
-//! * `read_bytes` / `open_in_memory` / `scan_in_memory` — the stages of unback's own path
-//!   (read the file, deserialise into an in-memory SQLite, scan that), to see where time goes.
+//! * `read_bytes` — reading the whole file into memory, which encrypted and zipped backups need.
+//! * `open_in_memory` / `scan_in_memory` — `Backup::manifest_db()` and the floor's scan over it;
+//!   the names are historical: a plain folder's Manifest.db is now opened in place, immutable.
 //! * `entries` — `Backup::open(dir)?.entries()?` (read, decode every MBFile record, sort).
 //! * `ls_json` — what `unback ls --json` does (`Backup::listing`: read, decode and render in
 //!   parallel, sort the keys), written into a sink through the same 64 KiB buffer.
