@@ -18,6 +18,8 @@ pub enum Exit {
     Locked = 3,
     Unreadable = 4,
     Partial = 5,
+    /// Ctrl-C or SIGTERM: 128 + SIGINT, as a shell reports a process that SIGINT stopped.
+    Interrupted = 130,
 }
 
 impl Exit {
@@ -36,6 +38,7 @@ impl Exit {
                 Exit::Unreadable => 3,
                 Exit::Locked => 4,
                 Exit::Usage => 5,
+                Exit::Interrupted => 6,
             }
         }
         if rank(other) > rank(self) {
@@ -139,10 +142,11 @@ mod tests {
             Exit::Locked,
             Exit::Unreadable,
             Exit::Partial,
+            Exit::Interrupted,
         ]
         .iter()
         .map(|e| e.code())
         .collect();
-        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 130]);
     }
 }

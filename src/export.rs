@@ -4,10 +4,12 @@
 //! place, so an interrupted run never leaves a truncated file under its final name. Renaming also
 //! replaces, never follows, whatever sits at the final name.
 
+use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
@@ -42,6 +44,29 @@ pub const TEMP_PREFIX: &str = ".unback-";
 fn temp_path(dir: &Path) -> PathBuf {
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     dir.join(format!("{TEMP_PREFIX}{}-{n}.part", std::process::id()))
+}
+
+/// Temporary files being written now, so that an interrupted run can remove them: the final
+/// names are safe without this, but the output folder should not keep hidden fragments.
+static LIVE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+fn live() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {
+    // A worker that panicked while holding the lock left the set intact; keep using it.
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes every temporary file still being written and returns how many there were. Called
+/// on Ctrl-C just before the process exits: the lock stays held, so no worker can register (and
+/// then create) another one in between.
+pub fn abandon_partial_files() -> (usize, std::sync::MutexGuard<'static, BTreeSet<PathBuf>>) {
+    let guard = live();
+    let mut n = 0;
+    for p in guard.iter() {
+        if std::fs::remove_file(p).is_ok() {
+            n += 1;
+        }
+    }
+    (n, guard)
 }
 
 pub enum WriteResult<T> {
@@ -89,7 +114,16 @@ pub fn write_atomic_as<T>(
     }
     let dir = dest.parent().unwrap_or(Path::new("."));
     let tmp = temp_path(dir);
-    let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+    // Registered before it exists: see `abandon_partial_files`.
+    live().insert(tmp.clone());
+    let opened = OpenOptions::new().write(true).create_new(true).open(&tmp);
+    let mut f = match opened {
+        Ok(f) => f,
+        Err(e) => {
+            live().remove(&tmp);
+            return Err(e);
+        }
+    };
     let result = (|| {
         let v = fill(&mut f)?;
         if let Some(t) = mtime {
@@ -103,6 +137,7 @@ pub fn write_atomic_as<T>(
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    live().remove(&tmp);
     result.map(WriteResult::Written)
 }
 

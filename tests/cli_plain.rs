@@ -577,3 +577,102 @@ fn usage_errors_exit_2() {
         .assert()
         .code(4);
 }
+
+/// Ctrl-C in the middle of a file: the partial file is removed, nothing appears under the final
+/// name, the exit code is 130, and `--skip-existing` then finishes the run.
+#[test]
+fn interrupted_extract_leaves_no_partial_file() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    const SIZE: u64 = 16 << 30; // sparse: long enough to copy that the run is caught mid-file
+    let dir = tempfile::tempdir().unwrap();
+    let (domain, path) = ("CameraRollDomain", "Media/DCIM/100APPLE/IMG_0001.MOV");
+    let mut b = BackupBuilder::new("CTRLC");
+    b.add(FileSpec::file(domain, path, vec![0u8; 16]).with_size_override(SIZE));
+    b.add(FileSpec::file(
+        domain,
+        "Media/DCIM/100APPLE/IMG_0002.JPG",
+        b"jpeg".to_vec(),
+    ));
+    let backup = b.write(dir.path()).unwrap();
+    let id = unback::manifest::file_id(domain, path);
+    let blob = backup.join(&id[..2]).join(&id);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&blob)
+        .unwrap()
+        .set_len(SIZE)
+        .unwrap();
+    // Hashing 16 GiB would dominate the test; other tests hash the backup around every command.
+    let stamp = |p: &std::path::Path| {
+        let m = std::fs::metadata(p).unwrap();
+        (m.len(), m.modified().unwrap())
+    };
+    let before = (stamp(&blob), stamp(&backup.join("Manifest.db")));
+
+    let out = dir.path().join("out");
+    let folder = out.join(domain).join("Media/DCIM/100APPLE");
+    let partials = || -> Vec<String> {
+        std::fs::read_dir(&folder)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with(".unback-"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("unback"))
+        .args(["extract", "-j", "1"])
+        .arg(&backup)
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while partials().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no partial file appeared"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "finished too soon");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(130), "{err}");
+    assert!(err.contains("removed 1 partial file"), "{err}");
+    assert_eq!(partials(), Vec::<String>::new());
+    assert!(!folder.join("IMG_0001.MOV").exists());
+    assert_eq!((stamp(&blob), stamp(&backup.join("Manifest.db"))), before);
+
+    // Finishing the run (with the big file shrunk so the test stays quick).
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&blob)
+        .unwrap()
+        .set_len(16)
+        .unwrap();
+    let a = unback()
+        .args(["extract", "--skip-existing"])
+        .arg(&backup)
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(stdout(&a).starts_with("2 files written (20 bytes)"));
+    assert_eq!(std::fs::read(folder.join("IMG_0002.JPG")).unwrap(), b"jpeg");
+    assert_eq!(
+        std::fs::metadata(folder.join("IMG_0001.MOV"))
+            .unwrap()
+            .len(),
+        16
+    );
+    assert_eq!(partials(), Vec::<String>::new());
+}

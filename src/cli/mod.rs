@@ -152,7 +152,28 @@ pub fn open(args: &BackupArgs) -> Result<Backup> {
         let r = b.unlock(&secret)?;
         secrets::report_form(&r);
     }
+    clean_up_on_interrupt();
     Ok(b)
+}
+
+/// From here on Ctrl-C (or SIGTERM, SIGHUP) removes the temporary files being written before
+/// exiting with 130, so an interrupted export leaves only complete files. Installed after any
+/// password prompt: exiting from inside the prompt would leave the terminal without echo.
+fn clean_up_on_interrupt() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            let (n, _held) = crate::export::abandon_partial_files();
+            if n > 0 {
+                eprintln!(
+                    "\nunback: interrupted; removed {n} partial file(s), every file under its final name is complete; run again with --skip-existing to finish"
+                );
+            } else {
+                eprintln!("\nunback: interrupted");
+            }
+            std::process::exit(crate::Exit::Interrupted.code().into());
+        });
+    });
 }
 
 /// Writes to stdout, treating a closed pipe (`| head`) as a normal end.
