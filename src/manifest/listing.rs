@@ -203,12 +203,13 @@ struct Arena {
     blocks: Vec<Vec<u8>>,
 }
 
-/// Bytes `start..end` of block `block` of an arena.
+/// Bytes `start..end` of block `block` of an arena. Offsets are `usize`: one record of a
+/// hostile backup can exceed 4 GiB once escaped (a 1 GB path of control characters).
 #[derive(Clone, Copy)]
 struct Span {
     block: u32,
-    start: u32,
-    end: u32,
+    start: usize,
+    end: usize,
 }
 
 impl Arena {
@@ -236,13 +237,13 @@ impl Arena {
         write(b);
         Span {
             block: (self.blocks.len() - 1) as u32,
-            start: start as u32,
-            end: self.blocks[self.blocks.len() - 1].len() as u32,
+            start,
+            end: self.blocks[self.blocks.len() - 1].len(),
         }
     }
 
     fn get(&self, s: Span) -> &[u8] {
-        &self.blocks[s.block as usize][s.start as usize..s.end as usize]
+        &self.blocks[s.block as usize][s.start..s.end]
     }
 }
 
