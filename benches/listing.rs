@@ -10,6 +10,7 @@
 //! * `entries` — `Backup::open(dir)?.entries()?` (read, decode every MBFile record, sort).
 //! * `ls_json` — what `unback ls --json` does (`Backup::listing`: read, decode and render in
 //!   parallel, sort the keys), written into a sink through the same 64 KiB buffer.
+//! * `decode_records` — only the MBFile decoding of every row's record, one thread, from memory.
 //!
 //! The backup (300,000 rows by default, `UNBACK_BENCH_ROWS` to change) is built once under
 //! /tmp/unback-bench/ by the corpus shared with `scripts/bench/gen`; `UNBACK_BENCH_LISTING`
@@ -29,6 +30,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use unback::builder::BackupBuilder;
 use unback::manifest::listing::Record;
+use unback::manifest::mbfile::{decode_with, Detail};
 use unback::select::Selection;
 use unback::Backup;
 
@@ -131,6 +133,24 @@ fn listing(c: &mut Criterion) {
         })
     });
     g.bench_function("ls_json", |bch| bch.iter(|| black_box(ls_json(&dir))));
+    // The records alone, already in memory: the decoder's share of a listing.
+    let records: Vec<Vec<u8>> = {
+        let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open Manifest.db");
+        let mut stmt = conn.prepare("SELECT file FROM Files").expect("prepare");
+        let rows = stmt.query_map([], |r| r.get(0)).expect("query");
+        rows.map(|r| r.expect("row")).collect()
+    };
+    g.bench_function("decode_records", |bch| {
+        bch.iter(|| {
+            let mut n = 0u64;
+            for r in &records {
+                let m = decode_with(r, Detail::Listing).expect("record");
+                n += m.size.unwrap_or(0);
+            }
+            black_box(n)
+        })
+    });
     g.finish();
 }
 

@@ -143,7 +143,12 @@ impl<'a> Bplist<'a> {
             return err("object reference out of range", self.table);
         }
         let at = self.table + index * self.offset_size;
-        let off = be(&self.data[at..at + self.offset_size]) as usize;
+        // Small plists (every MBFile record) use 1- or 2-byte offsets.
+        let off = match self.offset_size {
+            1 => self.data[at] as usize,
+            2 => u16::from_be_bytes([self.data[at], self.data[at + 1]]) as usize,
+            n => be(&self.data[at..at + n]) as usize,
+        };
         if off < 8 || off >= self.table {
             return err("object offset outside the object area", at);
         }
@@ -266,6 +271,18 @@ impl<'a> Bplist<'a> {
             }
             _ => return err("unsupported object type", at),
         })
+    }
+
+    /// The bytes of an ASCII string object, or `None` for any other object: dictionary keys
+    /// are compared this way without decoding the whole object.
+    pub fn ascii(&self, index: usize) -> Result<Option<&'a [u8]>> {
+        let at = self.offset_of(index)?;
+        let marker = self.data[at];
+        if marker >> 4 != 0x5 {
+            return Ok(None);
+        }
+        let (len, start) = self.length(at, marker & 0x0F)?;
+        self.slice(start, len).map(Some)
     }
 
     /// The object as a string, if it is one (ASCII or UTF-16).

@@ -131,8 +131,20 @@ struct Archive<'a> {
 
 impl<'a> Archive<'a> {
     /// Follows UIDs into `$objects` until a non-UID object, bounded by `MAX_HOPS`.
-    fn resolve(&self, index: usize) -> Result<Object<'a>, MbFileError> {
-        Ok(self.p.object(self.resolve_index(index)?)?)
+    fn resolve(&self, mut index: usize) -> Result<Object<'a>, MbFileError> {
+        // Returns the object it already parsed: parsing it again doubled the work of a record.
+        for _ in 0..MAX_HOPS {
+            match self.p.object(index)? {
+                Object::Uid(u) => {
+                    index = self
+                        .objects
+                        .get(u as usize)
+                        .ok_or_else(|| bad("UID points past $objects"))?;
+                }
+                o => return Ok(o),
+            }
+        }
+        Err(bad("UID chain too long (cycle?)"))
     }
 
     fn resolve_index(&self, mut index: usize) -> Result<usize, MbFileError> {
@@ -227,9 +239,17 @@ pub fn decode_with(bytes: &[u8], detail: Detail) -> Result<FileMeta, MbFileError
     let Object::Dict { keys, values } = p.object(p.top())? else {
         return Err(bad("top level is not a dictionary"));
     };
-    let objects_ref = p
-        .dict_get(keys, values, "$objects")?
-        .ok_or_else(|| bad("no $objects (not an NSKeyedArchiver archive)"))?;
+    // One pass over the top dictionary's keys for both entries.
+    let (mut objects_ref, mut top_ref) = (None, None);
+    for (k, v) in keys.iter().zip(values.iter()) {
+        match p.ascii(k)? {
+            Some(b"$objects") => objects_ref = Some(v),
+            Some(b"$top") => top_ref = Some(v),
+            _ => {}
+        }
+    }
+    let objects_ref =
+        objects_ref.ok_or_else(|| bad("no $objects (not an NSKeyedArchiver archive)"))?;
     let Object::Array(objects) = p.object(objects_ref)? else {
         return Err(bad("$objects is not an array"));
     };
@@ -237,7 +257,7 @@ pub fn decode_with(bytes: &[u8], detail: Detail) -> Result<FileMeta, MbFileError
 
     // The root is `$top.root`; real archives always use index 1, so fall back to it.
     let mut root_index = objects.get(1);
-    if let Some(top_ref) = p.dict_get(keys, values, "$top")? {
+    if let Some(top_ref) = top_ref {
         if let Object::Dict {
             keys: tk,
             values: tv,
@@ -260,10 +280,7 @@ pub fn decode_with(bytes: &[u8], detail: Detail) -> Result<FileMeta, MbFileError
     let mut m = FileMeta::default();
     for (k, v) in fk.iter().zip(fv.iter()) {
         // Keys are ASCII strings in every archiver seen; compare bytes, allocate nothing.
-        let key: &[u8] = match p.object(k)? {
-            Object::Ascii(b) => b,
-            _ => continue,
-        };
+        let Some(key) = p.ascii(k)? else { continue };
         match key {
             b"Size" => m.size = as_u64(archive.int(v)?),
             b"Mode" => m.mode = as_u32(archive.int(v)?),
