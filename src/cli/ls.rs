@@ -1,4 +1,4 @@
-use std::io::Write;
+use std::io::{IoSlice, Write};
 
 use crate::error::{Exit, Result};
 use crate::manifest::listing::{Record, Render};
@@ -138,6 +138,30 @@ pub fn mode_string(mode: Option<u32>, kind: EntryKind) -> String {
     s
 }
 
+/// Writes the slices in order, handing the writer up to 1,024 at a time (one `writev`) instead
+/// of copying 100 MB of records through its buffer.
+fn write_slices<'a>(
+    w: &mut dyn Write,
+    slices: impl Iterator<Item = &'a [u8]>,
+) -> std::io::Result<()> {
+    let mut batch: Vec<IoSlice<'a>> = Vec::with_capacity(1024);
+    let mut slices = slices.peekable();
+    while slices.peek().is_some() {
+        batch.clear();
+        batch.extend(slices.by_ref().take(1024).map(IoSlice::new));
+        let mut rest = &mut batch[..];
+        while !rest.is_empty() {
+            match w.write_vectored(rest) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn run(a: Args) -> Result<Exit> {
     let kind = a.kind.map(|k| match k {
         TypeArg::F => EntryKind::File,
@@ -159,19 +183,17 @@ pub fn run(a: Args) -> Result<Exit> {
     super::out(|w| {
         if a.json {
             w.write_all(b"[")?;
-            for (i, r) in listing.records().enumerate() {
-                w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-                w.write_all(r)?;
-            }
+            let records = listing
+                .records()
+                .enumerate()
+                .flat_map(|(i, r)| [if i == 0 { &b"\n"[..] } else { &b",\n"[..] }, r]);
+            write_slices(w, records)?;
             return w.write_all(b"\n]\n");
         }
         if a.csv {
             writeln!(w, "{CSV_HEADER}")?;
         }
-        for r in listing.records() {
-            w.write_all(r)?;
-        }
-        Ok(())
+        write_slices(w, listing.records())
     })?;
     let problems = listing.problems();
     for p in &problems {

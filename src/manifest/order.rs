@@ -2,9 +2,9 @@
 //!
 //! Comparing strings was most of the cost of sorting 300,000 rows: paths share long prefixes
 //! (`Library/Application Support/…`) and live far apart in memory. So integers are sorted
-//! instead: the domain's rank and the path's first 16 bytes; then each run of equal keys is
-//! refined with the next 16 bytes, and so on, until only identical paths are left, which the
-//! file ID orders.
+//! instead: the domain's rank and the path's first 32 bytes (which tell apart nearly all rows
+//! of a real backup); then each run of equal keys is refined with the next 32 bytes, and so on,
+//! until only identical paths are left, which the file ID orders.
 
 use rayon::prelude::*;
 
@@ -17,13 +17,16 @@ pub trait Rows: Sync {
     fn file_id(&self, row: RowRef) -> &[u8];
 }
 
-/// A row's sort key: its domain's rank and 16 bytes of its path from some offset.
+/// A row's sort key: its domain's rank and 32 bytes of its path from some offset.
 #[derive(Clone, Copy)]
 pub struct Key {
     rank: u32,
-    bytes: u128,
+    bytes: (u128, u128),
     pub row: RowRef,
 }
+
+/// How many path bytes a key holds.
+const WIDTH: usize = 32;
 
 impl Key {
     /// `rank` is the domain's place among all domains in byte order.
@@ -41,18 +44,24 @@ pub fn sort(keys: &mut [Key], rows: &dyn Rows) {
     keys.par_sort_unstable_by_key(|k| (k.rank, k.bytes));
     split_runs(keys)
         .into_par_iter()
-        .for_each(|run| refine(run, 16, rows));
+        .for_each(|run| refine(run, WIDTH, rows));
 }
 
-/// 16 bytes of `path` from `at`, zero-padded, as a big-endian integer so that integer order is
-/// byte order.
-fn chunk(path: &[u8], at: usize) -> u128 {
-    let mut b = [0u8; 16];
+/// 32 bytes of `path` from `at`, zero-padded, as two big-endian integers so that integer
+/// order is byte order.
+fn chunk(path: &[u8], at: usize) -> (u128, u128) {
+    let mut b = [0u8; WIDTH];
     if at < path.len() {
-        let n = (path.len() - at).min(16);
+        let n = (path.len() - at).min(WIDTH);
         b[..n].copy_from_slice(&path[at..at + n]);
     }
-    u128::from_be_bytes(b)
+    let (hi, lo) = b.split_at(16);
+    let int = |h: &[u8]| {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(h);
+        u128::from_be_bytes(a)
+    };
+    (int(hi), int(lo))
 }
 
 /// The runs of two or more keys with equal (rank, bytes) in a sorted slice.
@@ -75,7 +84,7 @@ fn split_runs(keys: &mut [Key]) -> Vec<&mut [Key]> {
 }
 
 /// Sorts a run of keys that agree on the path's bytes before `at`. Keys are refilled with the
-/// next 16 bytes and sorted again, run by run, with a work list rather than recursion because
+/// next 32 bytes and sorted again, run by run, with a work list rather than recursion because
 /// a path from a backup may be arbitrarily long. Once no path has bytes left, what remains is
 /// ordered exactly: by the whole path (which puts `a` before `a\0`, equal when zero-padded),
 /// then by file ID.
@@ -94,7 +103,7 @@ fn refine(run: &mut [Key], at: usize, rows: &dyn Rows) {
             k.bytes = chunk(rows.path(k.row), at);
         }
         run.sort_unstable_by_key(|k| k.bytes);
-        work.extend(split_runs(run).into_iter().map(|r| (r, at + 16)));
+        work.extend(split_runs(run).into_iter().map(|r| (r, at + WIDTH)));
     }
 }
 
