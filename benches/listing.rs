@@ -83,13 +83,7 @@ fn ls_json(dir: &Path) -> usize {
     let render = |r: &Record<'_>, w: &mut Vec<u8>| r.write_json(w);
     let listing = b.listing(&Selection::all(), &render).expect("listing");
     let mut w = BufWriter::with_capacity(1 << 16, std::io::sink());
-    w.write_all(b"[").expect("write");
-    for (i, r) in listing.records().enumerate() {
-        w.write_all(if i == 0 { b"\n" } else { b",\n" })
-            .expect("write");
-        w.write_all(r).expect("write");
-    }
-    w.write_all(b"\n]\n").expect("write");
+    listing.write_json_array(&mut w).expect("write");
     w.flush().expect("flush");
     listing.len()
 }

@@ -1,4 +1,4 @@
-use std::io::{IoSlice, Write};
+use std::io::Write;
 
 use crate::error::{Exit, Result};
 use crate::manifest::listing::{Record, Render};
@@ -138,30 +138,6 @@ pub fn mode_string(mode: Option<u32>, kind: EntryKind) -> String {
     s
 }
 
-/// Writes the slices in order, handing the writer up to 1,024 at a time (one `writev`) instead
-/// of copying 100 MB of records through its buffer.
-fn write_slices<'a>(
-    w: &mut dyn Write,
-    slices: impl Iterator<Item = &'a [u8]>,
-) -> std::io::Result<()> {
-    let mut batch: Vec<IoSlice<'a>> = Vec::with_capacity(1024);
-    let mut slices = slices.peekable();
-    while slices.peek().is_some() {
-        batch.clear();
-        batch.extend(slices.by_ref().take(1024).map(IoSlice::new));
-        let mut rest = &mut batch[..];
-        while !rest.is_empty() {
-            match w.write_vectored(rest) {
-                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-                Ok(n) => IoSlice::advance_slices(&mut rest, n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    Ok(())
-}
-
 pub fn run(a: Args) -> Result<Exit> {
     let kind = a.kind.map(|k| match k {
         TypeArg::F => EntryKind::File,
@@ -182,18 +158,12 @@ pub fn run(a: Args) -> Result<Exit> {
     let listing = b.listing(&sel, render)?;
     super::out(|w| {
         if a.json {
-            w.write_all(b"[")?;
-            let records = listing
-                .records()
-                .enumerate()
-                .flat_map(|(i, r)| [if i == 0 { &b"\n"[..] } else { &b",\n"[..] }, r]);
-            write_slices(w, records)?;
-            return w.write_all(b"\n]\n");
+            return listing.write_json_array(w);
         }
         if a.csv {
             writeln!(w, "{CSV_HEADER}")?;
         }
-        write_slices(w, listing.records())
+        listing.write(w)
     })?;
     let problems = listing.problems();
     for p in &problems {
