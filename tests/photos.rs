@@ -543,6 +543,29 @@ fn categories_hidden_deleted_and_attachments() {
             "RPReplay_0012.MP4"
         ]
     );
+    // The default leaves out hidden, deleted, shared-album and attachment media, and says so.
+    let a = unback()
+        .args(["photos", "ls"])
+        .arg(&backup)
+        .assert()
+        .success();
+    let err = stderr(&a);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("unback: not listed by default: "))
+        .map(|l| l.split(" (").next().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "recently-deleted: 1",
+            "hidden: 1",
+            "shared-albums: 1",
+            "messages: 2 file(s) in Messages attachments, not read",
+            "whatsapp: 1 file(s) in WhatsApp media, not read"
+        ],
+        "{err}"
+    );
     // Hidden and deleted join other categories only when asked for.
     assert!(!cat("photos").contains(&"IMG_0008.JPG".to_string()));
     let all = ls(&[
@@ -931,6 +954,13 @@ fn main_job_on_the_sample() {
     let out = dir.path().join("plain");
     let (so, _) = export(&sample(), &out, &[]);
     assert!(so.starts_with("5 assets selected (library read from Photos.sqlite): 7 files written (6944 bytes), 1 from previews"), "{so}");
+    // What the default leaves out is said, with the option that adds it.
+    assert!(
+        so.ends_with(
+            "not exported by default, also in the backup:\n  recently-deleted: 1 (add --include-deleted)\n  hidden: 1 (add --include-hidden)\n  messages: 1 file(s) in Messages attachments, not read (add --category messages)\n  whatsapp: 1 file(s) in WhatsApp media, not read (add --category whatsapp)\n"
+        ),
+        "{so}"
+    );
     let want: BTreeMap<String, String> = [
         (
             "2024/05/IMG_0001.JPG",
@@ -985,6 +1015,12 @@ fn main_job_on_the_sample() {
         .args(["--include-hidden", "--include-deleted", "--layout", "album"])
         .assert()
         .success();
+    // Hidden and deleted were asked for; only the unread attachments are left to mention.
+    assert!(
+        stdout(&a).ends_with("also in the backup:\n  messages: 1 file(s) in Messages attachments, not read (add --category messages)\n  whatsapp: 1 file(s) in WhatsApp media, not read (add --category whatsapp)\n"),
+        "{}",
+        stdout(&a)
+    );
     let got: Vec<String> = outputs(&dir.path().join("all")).into_keys().collect();
     assert_eq!(
         got,

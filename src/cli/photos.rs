@@ -304,6 +304,49 @@ pub fn run(cmd: PhotosCmd) -> Result<Exit> {
     }
 }
 
+/// One line per kind of thing the default selection left out, with the option that adds it.
+fn left_out_lines(l: &plan::LeftOut) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut add = |n: usize, what: String| {
+        if n > 0 {
+            v.push(what);
+        }
+    };
+    add(
+        l.recently_deleted,
+        format!(
+            "recently-deleted: {} (add --include-deleted)",
+            l.recently_deleted
+        ),
+    );
+    add(
+        l.hidden,
+        format!("hidden: {} (add --include-hidden)", l.hidden),
+    );
+    add(
+        l.shared_albums,
+        format!(
+            "shared-albums: {} (add --category shared-albums)",
+            l.shared_albums
+        ),
+    );
+    add(
+        l.messages_files,
+        format!(
+            "messages: {} file(s) in Messages attachments, not read (add --category messages)",
+            l.messages_files
+        ),
+    );
+    add(
+        l.whatsapp_files,
+        format!(
+            "whatsapp: {} file(s) in WhatsApp media, not read (add --category whatsapp)",
+            l.whatsapp_files
+        ),
+    );
+    v
+}
+
 fn run_ls(a: LsArgs) -> Result<Exit> {
     let filter = a.filter.to_filter()?;
     let b = super::open(&a.backup)?;
@@ -312,6 +355,11 @@ fn run_ls(a: LsArgs) -> Result<Exit> {
     let lib = PhotoLibrary::load(&b, &idx, load_options(&filter));
     print_notes(&lib);
     let mut chosen = plan::select(&lib, &filter);
+    if let Some(l) = plan::left_out(&lib, &entries, &filter) {
+        for line in left_out_lines(&l) {
+            eprintln!("unback: not listed by default: {line}");
+        }
+    }
     chosen.sort_by(|&x, &y| {
         let (p, q) = (&lib.assets[x], &lib.assets[y]);
         (p.created, &p.relative_path).cmp(&(q.created, &q.relative_path))
@@ -462,6 +510,15 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
         )?;
         for (c, n) in &s.per_category {
             writeln!(w, "  {c}: {n}")?;
+        }
+        if let Some(l) = plan::left_out(&lib, &entries, &popts.filter) {
+            let lines = left_out_lines(&l);
+            if !lines.is_empty() {
+                writeln!(w, "not exported by default, also in the backup:")?;
+                for l in lines {
+                    writeln!(w, "  {l}")?;
+                }
+            }
         }
         Ok(())
     })?;

@@ -550,22 +550,7 @@ fn attachments(backup: &Backup, idx: &EntryIndex<'_>, opts: LoadOptions) -> Vec<
         .enumerate()
         .filter(|(i, e)| idx.file(&e.domain, &e.relative_path) == Some(*i))
         .filter_map(|(i, e)| {
-            let d = e.domain.as_str();
-            let p = e.relative_path.as_str();
-            let kind = if d == "MediaDomain" && p.starts_with("Library/SMS/Attachments/") {
-                Attachment::Messages
-            } else if d.contains("net.whatsapp.") {
-                if !p.contains("Message/Media/") && !p.starts_with("Media/")
-                    || p.ends_with(".thumb")
-                {
-                    return None;
-                }
-                Attachment::Whatsapp
-            } else if d.starts_with("AppDomain") {
-                Attachment::Apps
-            } else {
-                return None;
-            };
+            let kind = attachment_place(e)?;
             let on = match kind {
                 Attachment::Messages => opts.messages,
                 Attachment::Whatsapp => opts.whatsapp,
@@ -597,6 +582,22 @@ fn attachments(backup: &Backup, idx: &EntryIndex<'_>, opts: LoadOptions) -> Vec<
         })
         .collect();
     sniffed.into_iter().flatten().collect()
+}
+
+/// Which attachment source a file's place makes it a candidate of (its content decides).
+pub fn attachment_place(e: &crate::manifest::Entry) -> Option<Attachment> {
+    let d = e.domain.as_str();
+    let p = e.relative_path.as_str();
+    if d == "MediaDomain" && p.starts_with("Library/SMS/Attachments/") {
+        Some(Attachment::Messages)
+    } else if d.contains("net.whatsapp.") {
+        let media = p.contains("Message/Media/") || p.starts_with("Media/");
+        (media && !p.ends_with(".thumb")).then_some(Attachment::Whatsapp)
+    } else if d.starts_with("AppDomain") {
+        Some(Attachment::Apps)
+    } else {
+        None
+    }
 }
 
 fn read_head(backup: &Backup, e: &crate::manifest::Entry) -> Option<Vec<u8>> {

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use super::category::Category;
 use super::files::{extension, stem, Role};
 use super::library::PhotoLibrary;
-use super::Asset;
-use crate::manifest::Entry;
+use super::{Asset, Attachment};
+use crate::manifest::{Entry, EntryKind};
 use crate::safepath::safe_component;
 use crate::time::Timestamp;
 
@@ -205,6 +205,60 @@ pub fn select(lib: &PhotoLibrary, f: &Filter) -> Vec<usize> {
                 && date_ok(a, f)
         })
         .collect()
+}
+
+/// What the default selection (no `--category`) leaves out although the backup holds it, so a
+/// summary can say so: nothing is skipped silently.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Assets, each counted once, under the first of: recently deleted, hidden, only in shared
+    /// albums.
+    pub recently_deleted: usize,
+    pub hidden: usize,
+    pub shared_albums: usize,
+    /// Files where Messages and WhatsApp keep attachments; not read unless asked for, so these
+    /// are files, not yet recognised images and videos.
+    pub messages_files: usize,
+    pub whatsapp_files: usize,
+}
+
+impl LeftOut {
+    pub fn is_empty(&self) -> bool {
+        *self == LeftOut::default()
+    }
+}
+
+/// `None` when categories were asked for: then the user chose, and nothing was left out.
+pub fn left_out(lib: &PhotoLibrary, entries: &[Entry], f: &Filter) -> Option<LeftOut> {
+    if !f.categories.is_empty() {
+        return None;
+    }
+    let mut out = LeftOut::default();
+    for (i, a) in lib.assets.iter().enumerate() {
+        if a.attachment.is_some()
+            || !(f.albums.is_empty() || album_matches(lib, a, &f.albums))
+            || !date_ok(a, f)
+        {
+            continue;
+        }
+        if a.trashed && !f.include_deleted {
+            out.recently_deleted += 1;
+        } else if a.hidden && !f.include_hidden {
+            out.hidden += 1;
+        } else if lib.categories[i].contains(Category::SharedAlbums) {
+            out.shared_albums += 1;
+        }
+    }
+    if f.albums.is_empty() && f.since.is_none() && f.until.is_none() {
+        for e in entries.iter().filter(|e| e.kind() == EntryKind::File) {
+            match super::library::attachment_place(e) {
+                Some(Attachment::Messages) => out.messages_files += 1,
+                Some(Attachment::Whatsapp) => out.whatsapp_files += 1,
+                _ => {}
+            }
+        }
+    }
+    Some(out)
 }
 
 fn safe_name(raw: &str) -> Option<String> {
