@@ -301,6 +301,27 @@ impl Backup {
         Ok(entries)
     }
 
+    /// Refuses an output folder inside this backup, or one that holds it: writing there would
+    /// change the evidence, and `decrypt` could write over the very backup it reads. A zipped
+    /// backup's archive is only read, through a memory map, and needs no such guard.
+    pub fn check_output(&self, out: &Path) -> Result<()> {
+        if let Source::Zip(_) = self.source {
+            return Ok(());
+        }
+        match crate::safepath::overlap(self.path(), out, true) {
+            None => Ok(()),
+            Some(o) => Err(Error::Usage(format!(
+                "{}: the output folder {} the backup {}; choose a folder outside it (unback never writes into a backup)",
+                out.display(),
+                match o {
+                    crate::safepath::Overlap::Inside => "is inside",
+                    crate::safepath::Overlap::Holds => "holds",
+                },
+                self.path().display()
+            ))),
+        }
+    }
+
     /// Visits every row of the index, folding them into one `T` per part (`init` makes each):
     /// several parts are read in parallel when Manifest.db can be opened in place, else one.
     /// Rows borrow from SQLite's buffer; `detail` says how much of each record to copy out.

@@ -57,6 +57,7 @@ pub fn decrypt_backup(
     jobs: usize,
     progress: &dyn Progress,
 ) -> Result<DecryptSummary> {
+    backup.check_output(out)?;
     if !backup.is_encrypted() {
         return Err(Error::Usage(format!(
             "{}: the backup is not encrypted; nothing to decrypt",

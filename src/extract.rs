@@ -101,6 +101,7 @@ pub fn extract(
     opts: &ExtractOptions,
     progress: &dyn Progress,
 ) -> Result<ExtractSummary> {
+    backup.check_output(out)?;
     std::fs::create_dir_all(out).at(out)?;
     let mut summary = ExtractSummary::default();
 

@@ -184,6 +184,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn overlap_sees_through_spellings_and_symlinks() {
+        let d = tempfile::tempdir().unwrap();
+        let backup = d.path().join("Backup/UDID");
+        std::fs::create_dir_all(&backup).unwrap();
+        let inside = Some(Overlap::Inside);
+        assert_eq!(overlap(&backup, &backup, true), inside);
+        assert_eq!(overlap(&backup, &backup.join("new/deeper"), true), inside);
+        assert_eq!(
+            overlap(&backup, &d.path().join("Backup/missing/../UDID/x"), true),
+            inside
+        );
+        assert_eq!(
+            overlap(&backup, &d.path().join("Backup"), true),
+            Some(Overlap::Holds)
+        );
+        assert_eq!(overlap(&backup, &d.path().join("Backup"), false), None);
+        assert_eq!(overlap(&backup, &d.path().join("Backup/UDID2"), true), None);
+        assert_eq!(overlap(&backup, &d.path().join("out"), true), None);
+        #[cfg(unix)]
+        {
+            let link = d.path().join("link");
+            std::os::unix::fs::symlink(&backup, &link).unwrap();
+            assert_eq!(overlap(&backup, &link.join("out"), true), inside);
+            assert_eq!(overlap(&link, &backup.join("out"), true), inside);
+        }
+    }
+
+    #[test]
     fn ordinary_paths_map_unchanged() {
         assert_eq!(
             map_entry("CameraRollDomain", "Media/DCIM/100APPLE/IMG_0001.HEIC").unwrap(),
@@ -238,5 +266,60 @@ mod tests {
         let ok = create_dirs(out.path(), Path::new("CameraRollDomain/Media")).unwrap();
         assert!(ok.is_dir());
         assert!(join_checked(out.path(), Path::new("../x")).is_err());
+    }
+}
+
+/// `path` made absolute with `.` and `..` resolved, symlinks included for the part that exists,
+/// so that two spellings of one place compare equal even before the output folder is created.
+fn resolved(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut lexical = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            Component::CurDir => {}
+            c => lexical.push(c),
+        }
+    }
+    // Canonicalise the longest existing prefix and keep the rest as written.
+    let mut existing = lexical.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(existing) {
+            let mut out = c;
+            out.extend(rest.iter().rev());
+            return out;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(p), Some(n)) => {
+                rest.push(n.to_os_string());
+                existing = p;
+            }
+            _ => return lexical,
+        }
+    }
+}
+
+/// Where something is about to be written, relative to the backup being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlap {
+    /// The output is the backup folder or inside it.
+    Inside,
+    /// The output folder holds the backup (its files could be written over).
+    Holds,
+}
+
+/// How `out` overlaps the folder `backup`, if it does. `tree`: `out` is a folder that will
+/// receive a tree of files (then holding the backup counts too); else it is one file.
+pub fn overlap(backup: &Path, out: &Path, tree: bool) -> Option<Overlap> {
+    let (backup, out) = (resolved(backup), resolved(out));
+    if out.starts_with(&backup) {
+        Some(Overlap::Inside)
+    } else if tree && backup.starts_with(&out) {
+        Some(Overlap::Holds)
+    } else {
+        None
     }
 }

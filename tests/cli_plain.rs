@@ -676,3 +676,114 @@ fn interrupted_extract_leaves_no_partial_file() {
     );
     assert_eq!(partials(), Vec::<String>::new());
 }
+
+/// Copies a backup folder (files only, as the builder writes them) into `dest`.
+fn copy_backup(src: &std::path::Path, dest: &std::path::Path) {
+    std::fs::create_dir_all(dest).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dest.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_backup(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+}
+
+/// An output folder inside the backup, the backup folder itself, or a folder that holds the
+/// backup is refused before anything is written, by every command that writes.
+#[test]
+fn output_inside_or_around_the_backup_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain/00008110-001A2B3C4D5E801E");
+    copy_backup(&sample(), &plain);
+    let enc = dir.path().join("enc/00008110-001A2B3C4D5E801E");
+    copy_backup(&sample_encrypted(), &enc);
+    let (before_plain, before_enc) = (fingerprint(&plain), fingerprint(&enc));
+    let inside = plain.join("out");
+    let dotted = plain.join("nonexistent/../../00008110-001A2B3C4D5E801E/x");
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (
+            vec![
+                "extract".into(),
+                plain.clone().into(),
+                inside.clone().into(),
+            ],
+            "is inside",
+        ),
+        (
+            vec!["extract".into(), plain.clone().into(), plain.clone().into()],
+            "is inside",
+        ),
+        (
+            vec!["extract".into(), plain.clone().into(), dotted.into()],
+            "is inside",
+        ),
+        (
+            vec![
+                "photos".into(),
+                "export".into(),
+                plain.clone().into(),
+                inside.clone().into(),
+            ],
+            "is inside",
+        ),
+        (
+            vec![
+                "photos".into(),
+                "export".into(),
+                plain.clone().into(),
+                dir.path().join("plain").into(),
+            ],
+            "holds",
+        ),
+        (
+            vec![
+                "recover".into(),
+                plain.clone().into(),
+                inside.clone().into(),
+            ],
+            "is inside",
+        ),
+        (
+            vec![
+                "decrypt".into(),
+                enc.clone().into(),
+                dir.path().join("enc").into(),
+            ],
+            "holds",
+        ),
+        (
+            vec![
+                "key".into(),
+                enc.clone().into(),
+                "--out".into(),
+                enc.join("Manifest.plist").into(),
+            ],
+            "inside the backup",
+        ),
+    ];
+    for (args, says) in cases {
+        let a = unback()
+            .args(&args)
+            .env("UNBACK_PASSWORD", SAMPLE_PASSWORD)
+            .assert()
+            .code(2);
+        let err = stderr(&a);
+        assert!(
+            err.contains(says) && err.contains("never writes into a backup"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(fingerprint(&plain), before_plain);
+    assert_eq!(fingerprint(&enc), before_enc);
+    assert!(!inside.exists());
+    // Beside the backup is fine.
+    unback()
+        .args(["photos", "export"])
+        .arg(&plain)
+        .arg(dir.path().join("plain-out"))
+        .assert()
+        .success();
+}

@@ -63,15 +63,23 @@ pub struct DecryptArgs {
 
 fn unlock_manifest(m: &ManifestArgs) -> Result<crate::backup::UnlockReport> {
     let (plist, file) = read_manifest_plist(&m.backup)?;
+    unlock_keybag_of(&plist, &file, m)
+}
+
+fn unlock_keybag_of(
+    plist: &crate::plists::ManifestPlist,
+    file: &std::path::Path,
+    m: &ManifestArgs,
+) -> Result<crate::backup::UnlockReport> {
     if !plist.is_encrypted {
         return Err(Error::Usage(format!(
             "{}: the backup is not encrypted",
             file.display()
         )));
     }
-    let kb = keybag_of(&plist, &file)?;
-    let secret = super::secrets::obtain(&m.secret, &file)?;
-    let (report, _) = unlock_keybag(&kb, &secret, &file)?;
+    let kb = keybag_of(plist, file)?;
+    let secret = super::secrets::obtain(&m.secret, file)?;
+    let (report, _) = unlock_keybag(&kb, &secret, file)?;
     super::secrets::report_form(&report);
     Ok(report)
 }
@@ -87,7 +95,19 @@ pub fn run_password(cmd: PasswordCmd) -> Result<Exit> {
 }
 
 pub fn run_key(a: KeyArgs) -> Result<Exit> {
-    let r = unlock_manifest(&a.m)?;
+    let (plist, manifest) = read_manifest_plist(&a.m.backup)?;
+    if let Some(path) = &a.out {
+        // The key file must not land in the backup (or replace one of its files).
+        let folder = manifest.parent().unwrap_or(std::path::Path::new("."));
+        if crate::safepath::overlap(folder, path, false).is_some() {
+            return Err(Error::Usage(format!(
+                "{}: inside the backup {}; save the key outside it (unback never writes into a backup)",
+                path.display(),
+                folder.display()
+            )));
+        }
+    }
+    let r = unlock_keybag_of(&plist, &manifest, &a.m)?;
     let hex = r.derived_key.to_hex();
     match &a.out {
         Some(path) => {
@@ -138,6 +158,7 @@ pub fn run_hash(a: HashArgs) -> Result<Exit> {
 
 pub fn run_decrypt(a: DecryptArgs) -> Result<Exit> {
     let b = super::open(&a.backup)?;
+    b.check_output(&a.out)?;
     let existing = super::existing(a.overwrite, a.skip_existing);
     let bar = super::progress::Bar::new();
     let s = decrypt_backup(&b, &a.out, existing, a.jobs, &bar)?;

@@ -37,6 +37,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<Exit> {
     let sel = Selection::new(&a.patterns, &a.domains, None)?;
     let b = super::open(&a.backup)?;
+    b.check_output(&a.out)?;
     let entries = b.entries()?;
     let chosen: Vec<&Entry> = entries.iter().filter(|e| sel.matches(e)).collect();
     let opts = ExtractOptions {

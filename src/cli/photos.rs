@@ -474,6 +474,7 @@ fn run_ls(a: LsArgs) -> Result<Exit> {
 fn run_export(a: ExportArgs) -> Result<Exit> {
     let popts = a.plan_options()?;
     let b = super::open(&a.backup)?;
+    b.check_output(&a.out)?;
     let entries = b.entries()?;
     let idx = EntryIndex::new(&entries);
     let lib = PhotoLibrary::load(&b, &idx, load_options(&popts.filter));

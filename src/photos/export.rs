@@ -274,6 +274,7 @@ pub fn export(
     opts: &ExportOptions,
     progress: &dyn Progress,
 ) -> Result<PhotoSummary> {
+    backup.check_output(out)?;
     std::fs::create_dir_all(out).at(out)?;
     let previous = if opts.existing == Existing::Skip {
         load_journal(out)

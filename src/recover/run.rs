@@ -401,6 +401,7 @@ pub fn recover(
     out: &Path,
     opts: &RecoverOptions,
 ) -> Result<RecoveryReport> {
+    b.check_output(out)?;
     std::fs::create_dir_all(out).at(out)?;
     let kinds: Vec<Kind> = if opts.kinds.is_empty() {
         Kind::ALL.to_vec()
