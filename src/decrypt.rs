@@ -78,7 +78,7 @@ pub fn decrypt_backup(
             .map_err(|c| Error::unreadable(backup.display_path(MANIFEST_DB), c))?;
         (MANIFEST_DB, db, entries)
     };
-    std::fs::create_dir_all(out).at(out)?;
+    crate::export::create_out(out)?;
     let files: Vec<&Entry> = entries
         .iter()
         .filter(|e| e.kind() == EntryKind::File && is_file_id(&e.file_id))

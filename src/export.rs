@@ -36,6 +36,21 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// How a file refused because its final name exists is described; a second run into the same
+/// folder refuses every file, and the CLI folds those reports into one line.
+pub const EXISTS: &str = "already exists (use --overwrite or --skip-existing)";
+
+/// Creates the output folder, saying plainly when the name is taken by something else.
+pub fn create_out(out: &Path) -> crate::error::Result<()> {
+    if out.exists() && !out.is_dir() {
+        return Err(crate::Error::io(
+            out,
+            io::Error::new(io::ErrorKind::AlreadyExists, "exists and is not a folder"),
+        ));
+    }
+    std::fs::create_dir_all(out).map_err(|e| crate::Error::io(out, e))
+}
+
 /// Temporary names must be unique across threads and across concurrent runs.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -102,10 +117,7 @@ pub fn write_atomic_as<T>(
             _ => {
                 return Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
-                    format!(
-                        "{}: already exists (use --overwrite or --skip-existing)",
-                        dest.display()
-                    ),
+                    format!("{}: {EXISTS}", dest.display()),
                 ))
             }
         },

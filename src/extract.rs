@@ -102,7 +102,7 @@ pub fn extract(
     progress: &dyn Progress,
 ) -> Result<ExtractSummary> {
     backup.check_output(out)?;
-    std::fs::create_dir_all(out).at(out)?;
+    crate::export::create_out(out)?;
     let mut summary = ExtractSummary::default();
 
     // Map every path first: an unsafe name is reported and its entry skipped, nothing else.

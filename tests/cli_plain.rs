@@ -234,7 +234,30 @@ fn rerun_refuses_then_skip_existing_and_overwrite() {
         .arg(out.path())
         .assert()
         .code(5);
-    assert!(stderr(&a).contains("already exists (use --overwrite or --skip-existing)"));
+    // 16 files refused: three named, the rest counted in one line.
+    let err = stderr(&a);
+    assert_eq!(
+        err.matches(": already exists (use --overwrite").count(),
+        3,
+        "{err}"
+    );
+    assert!(
+        err.contains("… and 13 more files that already exist (use --overwrite or --skip-existing)"),
+        "{err}"
+    );
+    // A file where the output folder should be.
+    let file = out.path().join("unback-extract.json");
+    let a = unback()
+        .arg("extract")
+        .arg(sample())
+        .arg(&file)
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&a).contains("unback-extract.json: exists and is not a folder"),
+        "{}",
+        stderr(&a)
+    );
     // An interrupted run: one file gone, a stray temporary left behind.
     let gone = out
         .path()

@@ -165,9 +165,7 @@ pub fn run_decrypt(a: DecryptArgs) -> Result<Exit> {
     for w in &s.warnings {
         eprintln!("unback: warning: {w}");
     }
-    for p in &s.problems {
-        eprintln!("unback: {}: {}", p.entry, p.cause);
-    }
+    super::print_problems(&s.problems);
     super::out(|w| {
         writeln!(
             w,

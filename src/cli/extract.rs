@@ -50,9 +50,7 @@ pub fn run(a: Args) -> Result<Exit> {
     for w in &s.warnings {
         eprintln!("unback: warning: {w}");
     }
-    for p in &s.problems {
-        eprintln!("unback: {}: {}", p.entry, p.cause);
-    }
+    super::print_problems(&s.problems);
     super::out(|w| {
         writeln!(
             w,

@@ -187,6 +187,29 @@ pub fn out(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> 
     }
 }
 
+/// Prints the per-file problems of a writing command. Files refused because they exist are
+/// shown a few at a time: a second run into the same folder would otherwise print one line per
+/// file. The journal keeps every one.
+pub fn print_problems(problems: &[crate::extract::Problem]) {
+    const SHOWN: usize = 3;
+    let mut exists = 0;
+    for p in problems {
+        if p.cause.ends_with(crate::export::EXISTS) {
+            exists += 1;
+            if exists > SHOWN {
+                continue;
+            }
+        }
+        eprintln!("unback: {}: {}", p.entry, p.cause);
+    }
+    if exists > SHOWN {
+        eprintln!(
+            "unback: … and {} more files that already exist (use --overwrite or --skip-existing)",
+            exists - SHOWN
+        );
+    }
+}
+
 /// `--overwrite` / `--skip-existing` (mutually exclusive in clap) to the write policy.
 pub fn existing(overwrite: bool, skip_existing: bool) -> crate::export::Existing {
     use crate::export::Existing;

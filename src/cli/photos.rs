@@ -494,9 +494,7 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
     for w in &s.warnings {
         eprintln!("unback: warning: {w}");
     }
-    for p in &s.problems {
-        eprintln!("unback: {}: {}", p.entry, p.cause);
-    }
+    super::print_problems(&s.problems);
     let source = match &lib.source {
         crate::photos::library::LibrarySource::PhotosDb { .. } => "Photos.sqlite",
         crate::photos::library::LibrarySource::Manifest { .. } => {

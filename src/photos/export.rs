@@ -275,7 +275,7 @@ pub fn export(
     progress: &dyn Progress,
 ) -> Result<PhotoSummary> {
     backup.check_output(out)?;
-    std::fs::create_dir_all(out).at(out)?;
+    crate::export::create_out(out)?;
     let previous = if opts.existing == Existing::Skip {
         load_journal(out)
     } else {

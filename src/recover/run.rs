@@ -402,7 +402,7 @@ pub fn recover(
     opts: &RecoverOptions,
 ) -> Result<RecoveryReport> {
     b.check_output(out)?;
-    std::fs::create_dir_all(out).at(out)?;
+    crate::export::create_out(out)?;
     let kinds: Vec<Kind> = if opts.kinds.is_empty() {
         Kind::ALL.to_vec()
     } else {
