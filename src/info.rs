@@ -24,14 +24,16 @@ pub struct BackupInfo {
     pub full_backup: Option<bool>,
     pub manifest_version: Option<String>,
     pub index: ManifestKind,
-    pub files: u64,
-    pub directories: u64,
-    pub symlinks: u64,
-    pub other_entries: u64,
+    /// The index is encrypted and no password was given: the counts below are `null`.
+    pub index_locked: bool,
+    pub files: Option<u64>,
+    pub directories: Option<u64>,
+    pub symlinks: Option<u64>,
+    pub other_entries: Option<u64>,
     /// Sum of the recorded sizes of regular files.
-    pub total_size: u64,
-    pub domains: u64,
-    pub undecodable_records: u64,
+    pub total_size: Option<u64>,
+    pub domains: Option<u64>,
+    pub undecodable_records: Option<u64>,
     pub warnings: Vec<String>,
 }
 
@@ -42,7 +44,9 @@ pub struct DomainStat {
     pub bytes: u64,
 }
 
-pub fn backup_info(b: &Backup, entries: &[Entry]) -> BackupInfo {
+/// What the backup says about itself, with counts from `entries` when the index could be read
+/// (`None`: an encrypted index and no password, which still leaves the device details).
+pub fn backup_info(b: &Backup, entries: Option<&[Entry]>) -> BackupInfo {
     let lock = &b.manifest.lockdown;
     let info = b.info.as_ref();
     let mut i = BackupInfo {
@@ -76,32 +80,43 @@ pub fn backup_info(b: &Backup, entries: &[Entry]) -> BackupInfo {
         full_backup: b.status.as_ref().and_then(|s| s.is_full_backup),
         manifest_version: b.manifest.version.clone(),
         index: b.kind,
-        files: 0,
-        directories: 0,
-        symlinks: 0,
-        other_entries: 0,
-        total_size: 0,
-        domains: 0,
-        undecodable_records: 0,
+        index_locked: entries.is_none(),
+        files: None,
+        directories: None,
+        symlinks: None,
+        other_entries: None,
+        total_size: None,
+        domains: None,
+        undecodable_records: None,
         warnings: b.warnings.clone(),
     };
+    let Some(entries) = entries else {
+        return i;
+    };
+    let (mut files, mut dirs, mut links, mut other, mut size, mut bad) = (0, 0, 0, 0, 0, 0);
     let mut domains = std::collections::BTreeSet::new();
     for e in entries {
         domains.insert(e.domain.as_str());
         match e.kind() {
             EntryKind::File => {
-                i.files += 1;
-                i.total_size += e.size();
+                files += 1;
+                size += e.size();
             }
-            EntryKind::Dir => i.directories += 1,
-            EntryKind::Symlink => i.symlinks += 1,
-            EntryKind::Other => i.other_entries += 1,
+            EntryKind::Dir => dirs += 1,
+            EntryKind::Symlink => links += 1,
+            EntryKind::Other => other += 1,
         }
         if e.problem.is_some() {
-            i.undecodable_records += 1;
+            bad += 1;
         }
     }
-    i.domains = domains.len() as u64;
+    i.files = Some(files);
+    i.directories = Some(dirs);
+    i.symlinks = Some(links);
+    i.other_entries = Some(other);
+    i.total_size = Some(size);
+    i.domains = Some(domains.len() as u64);
+    i.undecodable_records = Some(bad);
     i
 }
 

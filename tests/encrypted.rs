@@ -66,12 +66,43 @@ fn password_sources_and_wrong_passwords() {
         stderr(&a)
     );
     // No password anywhere and no terminal: locked, exit 3, and a hint where to give it.
+    let a = unback().arg("ls").arg(sample_encrypted()).assert().code(3);
+    assert!(stderr(&a).contains("UNBACK_PASSWORD"), "{}", stderr(&a));
+    // `info` shows the device all the same, and says the counts need the password.
     let a = unback()
-        .arg("info")
+        .args(["info", "--json"])
         .arg(sample_encrypted())
         .assert()
+        .success();
+    assert!(
+        stderr(&a).contains("no password was given"),
+        "{}",
+        stderr(&a)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(v["device_name"], "Ana's iPhone");
+    assert_eq!(v["ios_version"], "17.5.1");
+    assert_eq!(v["encrypted"], true);
+    assert_eq!(v["index_locked"], true);
+    assert_eq!(v["files"], serde_json::Value::Null);
+    let a = unback()
+        .args(["info", "--json"])
+        .arg(sample_encrypted())
+        .env("UNBACK_PASSWORD", SAMPLE_PASSWORD)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(
+        (v["index_locked"].clone(), v["files"].clone()),
+        (false.into(), 16.into())
+    );
+    // A wrong password is still an error, for `info` too.
+    unback()
+        .arg("info")
+        .arg(sample_encrypted())
+        .env("UNBACK_PASSWORD", "nope")
+        .assert()
         .code(3);
-    assert!(stderr(&a).contains("UNBACK_PASSWORD"), "{}", stderr(&a));
 }
 
 #[test]

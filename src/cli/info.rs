@@ -1,4 +1,4 @@
-use crate::error::{Exit, Result};
+use crate::error::{Error, Exit, Result};
 use crate::info::{backup_info, domain_stats};
 
 use super::BackupArgs;
@@ -25,10 +25,26 @@ fn opt(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("-")
 }
 
+fn count(v: Option<u64>) -> String {
+    v.map_or_else(
+        || "- (encrypted; give the password to count)".into(),
+        |n| n.to_string(),
+    )
+}
+
 pub fn run_info(a: InfoArgs) -> Result<Exit> {
-    let b = super::open(&a.backup)?;
-    let entries = b.entries()?;
-    let i = backup_info(&b, &entries);
+    // The device details are readable without the password; only the counts need the index.
+    let b = super::open_or_locked(&a.backup)?;
+    let entries = if b.is_encrypted() && !b.is_unlocked() {
+        match b.entries() {
+            Ok(e) => Some(e),
+            Err(Error::Locked { .. }) => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        Some(b.entries()?)
+    };
+    let i = backup_info(&b, entries.as_deref());
     super::out(|w| {
         if a.json {
             serde_json::to_writer_pretty(&mut *w, &i)?;
@@ -67,17 +83,20 @@ pub fn run_info(a: InfoArgs) -> Result<Exit> {
             }
         )?;
         writeln!(w, "Snapshot state:  {}", opt(&i.snapshot_state))?;
-        writeln!(w, "Files:           {}", i.files)?;
-        writeln!(w, "Directories:     {}", i.directories)?;
-        writeln!(w, "Symlinks:        {}", i.symlinks)?;
-        writeln!(w, "Total size:      {} bytes", i.total_size)?;
-        writeln!(w, "Domains:         {}", i.domains)?;
-        if i.undecodable_records > 0 {
-            writeln!(w, "Undecodable:     {} records", i.undecodable_records)?;
+        writeln!(w, "Files:           {}", count(i.files))?;
+        writeln!(w, "Directories:     {}", count(i.directories))?;
+        writeln!(w, "Symlinks:        {}", count(i.symlinks))?;
+        match i.total_size {
+            Some(n) => writeln!(w, "Total size:      {n} bytes")?,
+            None => writeln!(w, "Total size:      {}", count(None))?,
+        }
+        writeln!(w, "Domains:         {}", count(i.domains))?;
+        if let Some(n) = i.undecodable_records.filter(|&n| n > 0) {
+            writeln!(w, "Undecodable:     {n} records")?;
         }
         Ok(())
     })?;
-    Ok(if i.undecodable_records > 0 {
+    Ok(if i.undecodable_records.unwrap_or(0) > 0 {
         Exit::Partial
     } else {
         Exit::Ok

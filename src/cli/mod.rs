@@ -143,14 +143,32 @@ pub fn main() -> ExitCode {
 
 /// Resolves BACKUP (and `--udid`) to one backup and opens it, printing its warnings.
 pub fn open(args: &BackupArgs) -> Result<Backup> {
+    open_with(args, false)
+}
+
+/// Like `open`, but an encrypted backup with no password given (no option, no environment
+/// variable, no terminal to prompt on) stays locked instead of failing: `info` still shows the
+/// device. A password that is given and wrong is still an error.
+pub fn open_or_locked(args: &BackupArgs) -> Result<Backup> {
+    open_with(args, true)
+}
+
+fn open_with(args: &BackupArgs, allow_locked: bool) -> Result<Backup> {
     let mut b = crate::discover::resolve(&args.backup, args.udid.as_deref())?.open()?;
     for w in &b.warnings {
         eprintln!("unback: warning: {w}");
     }
     if b.is_encrypted() {
-        let secret = secrets::obtain(&args.secret, &b.display_path(crate::backup::MANIFEST_PLIST))?;
-        let r = b.unlock(&secret)?;
-        secrets::report_form(&r);
+        match secrets::obtain(&args.secret, &b.display_path(crate::backup::MANIFEST_PLIST)) {
+            Ok(secret) => {
+                let r = b.unlock(&secret)?;
+                secrets::report_form(&r);
+            }
+            Err(crate::Error::Locked { .. }) if allow_locked => eprintln!(
+                "unback: note: the backup is encrypted and no password was given; showing what is readable without it"
+            ),
+            Err(e) => return Err(e),
+        }
     }
     clean_up_on_interrupt();
     Ok(b)
