@@ -37,20 +37,24 @@ pub fn read_entries(conn: &Connection) -> Result<Vec<Entry>, String> {
 }
 
 /// Splits the table into up to `parts` rowid ranges of about equal span.
-fn rowid_ranges(conn: &Connection, parts: usize) -> Result<Vec<(i64, i64)>, String> {
-    let (lo, hi): (Option<i64>, Option<i64>) = conn
-        .query_row("SELECT min(rowid), max(rowid) FROM Files", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .map_err(|e| format!("no readable Files table ({e})"))?;
+fn rowid_ranges(conn: &Connection, parts: usize) -> Result<Vec<Option<(i64, i64)>>, String> {
+    // A table without rowids (not Apple's, but possible in a rebuilt file) is read whole.
+    let Ok((lo, hi)) = conn.query_row("SELECT min(rowid), max(rowid) FROM Files", [], |r| {
+        Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?))
+    }) else {
+        return Ok(vec![None]);
+    };
     let (Some(lo), Some(hi)) = (lo, hi) else {
         return Ok(Vec::new());
     };
-    let parts = parts.clamp(1, 64) as i64;
+    // In i128: rowids may span all of i64 (they can be negative), and `hi - lo` must not wrap.
+    let (lo, hi) = (i128::from(lo), i128::from(hi));
+    let parts = parts.clamp(1, 64) as i128;
     let span = (hi - lo) / parts + 1;
     Ok((0..parts)
         .map(|i| (lo + i * span, (lo + (i + 1) * span - 1).min(hi)))
         .filter(|(a, b)| a <= b)
+        .map(|(a, b)| Some((a as i64, b as i64)))
         .collect())
 }
 
@@ -69,7 +73,7 @@ pub fn scan_parallel<T: Send>(
         .map(|&r| {
             let c = connect()?;
             let mut acc = init();
-            scan(&c, Some(r), detail, &mut |row| visit(&mut acc, row))?;
+            scan(&c, r, detail, &mut |row| visit(&mut acc, row))?;
             Ok(acc)
         })
         .collect()
@@ -164,5 +168,83 @@ impl Rows for Vec<Entry> {
 
     fn file_id(&self, (_, i): RowRef) -> &[u8] {
         self[i as usize].file_id.as_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::{mbfile_archive, FileSpec};
+
+    /// A Files table in a file, with the rows given (rowid, path) and `without_rowid` shape.
+    fn db(dir: &std::path::Path, rows: &[(i64, &str)], without_rowid: bool) -> std::path::PathBuf {
+        let path = dir.join("Manifest.db");
+        let c = Connection::open(&path).unwrap();
+        let shape = if without_rowid { " WITHOUT ROWID" } else { "" };
+        c.execute_batch(&format!(
+            "CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB){shape};"
+        ))
+        .unwrap();
+        for &(rowid, p) in rows {
+            let spec = FileSpec::file("HomeDomain", p, b"x".to_vec());
+            let id = crate::manifest::file_id("HomeDomain", p);
+            let blob = mbfile_archive(&spec);
+            if without_rowid {
+                c.execute(
+                    "INSERT INTO Files VALUES (?1, 'HomeDomain', ?2, 1, ?3)",
+                    rusqlite::params![id, p, blob],
+                )
+                .unwrap();
+            } else {
+                c.execute(
+                    "INSERT INTO Files (rowid, fileID, domain, relativePath, flags, file) VALUES (?1, ?2, 'HomeDomain', ?3, 1, ?4)",
+                    rusqlite::params![rowid, id, p, blob],
+                )
+                .unwrap();
+            }
+        }
+        path
+    }
+
+    fn paths(path: &std::path::Path, parts: usize) -> Vec<String> {
+        let connect = || crate::sqlite::open_file_immutable(path);
+        let chunks = scan_parallel(
+            &connect,
+            parts,
+            Detail::Row,
+            &Vec::new,
+            &|v: &mut Vec<Entry>, r| v.push(r.into_entry()),
+        )
+        .unwrap();
+        let mut e: Vec<Entry> = chunks.into_iter().flatten().collect();
+        sort_entries(&mut e);
+        e.into_iter().map(|e| e.relative_path).collect()
+    }
+
+    #[test]
+    fn rowids_across_all_of_i64_are_all_read() {
+        let d = tempfile::tempdir().unwrap();
+        let rows = [
+            (i64::MIN + 1, "a"),
+            (-5, "b"),
+            (0, "c"),
+            (7, "d"),
+            (i64::MAX, "e"),
+        ];
+        let path = db(d.path(), &rows, false);
+        for parts in [1, 2, 3, 8, 64] {
+            assert_eq!(
+                paths(&path, parts),
+                ["a", "b", "c", "d", "e"],
+                "{parts} parts"
+            );
+        }
+    }
+
+    #[test]
+    fn a_table_without_rowid_is_read_whole() {
+        let d = tempfile::tempdir().unwrap();
+        let path = db(d.path(), &[(0, "x"), (0, "y")], true);
+        assert_eq!(paths(&path, 8), ["x", "y"]);
     }
 }
