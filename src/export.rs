@@ -51,6 +51,28 @@ pub fn create_out(out: &Path) -> crate::error::Result<()> {
     std::fs::create_dir_all(out).map_err(|e| crate::Error::io(out, e))
 }
 
+/// Whether the file system holding `dir` treats names differing only in case as one (macOS and
+/// Windows by default), found by creating a probe file and looking it up in upper case. When
+/// the probe cannot be made, the answer is yes: renaming a file needlessly loses nothing.
+pub fn folds_case(dir: &Path) -> bool {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let probe = dir.join(format!("{TEMP_PREFIX}case-{}-{n}.part", std::process::id()));
+    live().insert(probe.clone());
+    let folds = match OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let upper = probe
+                .file_name()
+                .map(|n| dir.join(n.to_string_lossy().to_uppercase()));
+            let folds = upper.is_some_and(|u| u.exists());
+            let _ = std::fs::remove_file(&probe);
+            folds
+        }
+        Err(_) => true,
+    };
+    live().remove(&probe);
+    folds
+}
+
 /// Temporary names must be unique across threads and across concurrent runs.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 

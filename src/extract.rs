@@ -139,6 +139,11 @@ pub fn extract(
         }
     }
 
+    let fold_case = export::folds_case(out);
+    summary
+        .warnings
+        .extend(disambiguate(&dirs, &mut files, fold_case));
+
     for (rel, _) in &dirs {
         if let Err(err) = safepath::create_dirs(out, rel) {
             summary.failed += 1;
@@ -198,6 +203,65 @@ pub fn extract(
     summary.directories = dirs.len() as u64;
     write_journal(out, &summary)?;
     Ok(summary)
+}
+
+/// Gives every file its own output name. Two entries can map to one: names Windows forbids are
+/// rewritten (`1.7:en:.map` → `1.7_en_.map`, and a real iPhone held both), and a
+/// case-insensitive output file system (`fold_case`: macOS and Windows by default) folds
+/// `com.apple.Preferences.plist` and `com.apple.preferences.plist` together, again both on a
+/// real iPhone. Without this the second one was refused as "already exists" and never
+/// extracted. A name the device itself used wins; the others get ` (1)`, ` (2)`… before the
+/// extension, and a warning says where each went (the journal records every output).
+fn disambiguate(
+    dirs: &[(PathBuf, Option<Timestamp>)],
+    files: &mut [(&Entry, PathBuf)],
+    fold_case: bool,
+) -> Vec<String> {
+    let key = |p: &Path| {
+        let s = p.to_string_lossy();
+        if fold_case {
+            s.to_lowercase()
+        } else {
+            s.into_owned()
+        }
+    };
+    let mut taken: std::collections::HashSet<String> = dirs.iter().map(|(p, _)| key(p)).collect();
+    // Names kept as the device wrote them are placed first, each group in listing order.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| {
+        let (e, rel) = &files[i];
+        let kept = rel.to_string_lossy() == format!("{}/{}", e.domain, e.relative_path);
+        (!kept, i)
+    });
+    let mut warnings = Vec::new();
+    for i in order {
+        let (e, rel) = &mut files[i];
+        if taken.insert(key(rel)) {
+            continue;
+        }
+        let name = rel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (stem, ext) = match name.rfind('.') {
+            Some(d) if d > 0 => (&name[..d], &name[d..]),
+            _ => (name.as_str(), ""),
+        };
+        let fresh = (1..)
+            .map(|n| rel.with_file_name(format!("{stem} ({n}){ext}")))
+            .find(|c| !taken.contains(&key(c)));
+        if let Some(fresh) = fresh {
+            taken.insert(key(&fresh));
+            warnings.push(format!(
+                "{}: written as {} (another entry has that name once made portable{})",
+                e.display(),
+                fresh.display(),
+                if fold_case { " or case-folded" } else { "" }
+            ));
+            *rel = fresh;
+        }
+    }
+    warnings
 }
 
 fn extract_one(
@@ -283,4 +347,54 @@ fn write_journal(out: &Path, summary: &ExtractSummary) -> Result<()> {
     })
     .at(&dest)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str) -> Entry {
+        Entry {
+            file_id: String::new(),
+            domain: "HomeDomain".into(),
+            relative_path: path.into(),
+            flags: 1,
+            meta: Default::default(),
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn case_folding_file_systems_get_distinct_names() {
+        let es = [
+            entry("P/a.plist"),
+            entry("P/A.plist"),
+            entry("P/b:c"),
+            entry("p"),
+        ];
+        let mut files: Vec<(&Entry, PathBuf)> = es[..3]
+            .iter()
+            .map(|e| (e, safepath::map_entry(&e.domain, &e.relative_path).unwrap()))
+            .collect();
+        // A folder `HomeDomain/P` and a file that folds onto it.
+        let dirs = vec![(PathBuf::from("HomeDomain/p"), None)];
+        let w = disambiguate(&dirs, &mut files, true);
+        let names: Vec<String> = files.iter().map(|(_, p)| p.display().to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "HomeDomain/P/a.plist",
+                "HomeDomain/P/A (1).plist",
+                "HomeDomain/P/b_c"
+            ]
+        );
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("or case-folded"), "{w:?}");
+        // Told apart by case: nothing to rename.
+        let mut files: Vec<(&Entry, PathBuf)> = es[..2]
+            .iter()
+            .map(|e| (e, safepath::map_entry(&e.domain, &e.relative_path).unwrap()))
+            .collect();
+        assert!(disambiguate(&dirs, &mut files, false).is_empty());
+    }
 }

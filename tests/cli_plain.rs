@@ -810,3 +810,80 @@ fn output_inside_or_around_the_backup_is_refused() {
         .assert()
         .success();
 }
+
+/// Real iPhones hold names that collide once made portable (`1.7:en:.map` beside
+/// `1.7_en_.map`, both in a real iOS 16 file listing) and names that differ only in case. Every
+/// file is extracted: the device's own name wins, the other gets ` (1)`, and a warning says so.
+#[test]
+fn names_that_collide_once_made_portable_are_all_extracted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = BackupBuilder::new("COLLIDE");
+    let c = "Library/Spotlight/Corrections";
+    b.add(FileSpec::file(
+        "HomeDomain",
+        &format!("{c}/1.7:en:.map"),
+        b"colon".to_vec(),
+    ));
+    b.add(FileSpec::file(
+        "HomeDomain",
+        &format!("{c}/1.7_en_.map"),
+        b"underscore".to_vec(),
+    ));
+    b.add(FileSpec::file(
+        "HomeDomain",
+        &format!("{c}/1.7?en?.map"),
+        b"question".to_vec(),
+    ));
+    let p = "Library/Preferences";
+    b.add(FileSpec::file(
+        "HomeDomain",
+        &format!("{p}/com.apple.Preferences.plist"),
+        b"upper".to_vec(),
+    ));
+    b.add(FileSpec::file(
+        "HomeDomain",
+        &format!("{p}/com.apple.preferences.plist"),
+        b"lower".to_vec(),
+    ));
+    b.add_parents();
+    let backup = b.write(dir.path()).unwrap();
+    let out = dir.path().join("out");
+    let a = unback()
+        .arg("extract")
+        .arg(&backup)
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(stdout(&a).starts_with("5 files written"), "{}", stdout(&a));
+    let read = |rel: &str| std::fs::read(out.join("HomeDomain").join(rel)).unwrap();
+    assert_eq!(read(&format!("{c}/1.7_en_.map")), b"underscore");
+    // `:` sorts before `?`, so the colon name takes (1).
+    assert_eq!(read(&format!("{c}/1.7_en_ (1).map")), b"colon");
+    assert_eq!(read(&format!("{c}/1.7_en_ (2).map")), b"question");
+    let err = stderr(&a);
+    assert!(
+        err.contains("HomeDomain/Library/Spotlight/Corrections/1.7:en:.map: written as HomeDomain/Library/Spotlight/Corrections/1.7_en_ (1).map"),
+        "{err}"
+    );
+    // This file system tells case apart (ext4 here), so both keep their names.
+    if !unback::export::folds_case(&out) {
+        assert_eq!(read(&format!("{p}/com.apple.Preferences.plist")), b"upper");
+        assert_eq!(read(&format!("{p}/com.apple.preferences.plist")), b"lower");
+    }
+    // The journal maps each output back to its entry.
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("unback-extract.json")).unwrap()).unwrap();
+    let colon = j["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["relative_path"] == format!("{c}/1.7:en:.map"))
+        .unwrap();
+    assert!(
+        colon["output"]
+            .as_str()
+            .unwrap()
+            .ends_with("1.7_en_ (1).map"),
+        "{colon}"
+    );
+}
