@@ -206,11 +206,11 @@ pub fn extract(
 }
 
 /// Gives every file its own output name. Two entries can map to one: names Windows forbids are
-/// rewritten (`1.7:en:.map` → `1.7_en_.map`, and a real iPhone held both), and a
-/// case-insensitive output file system (`fold_case`: macOS and Windows by default) folds
-/// `com.apple.Preferences.plist` and `com.apple.preferences.plist` together, again both on a
-/// real iPhone. Without this the second one was refused as "already exists" and never
-/// extracted. A name the device itself used wins; the others get ` (1)`, ` (2)`… before the
+/// rewritten (`1.7:en:.map` → `1.7_en_.map`; a device may hold both), and a case-insensitive
+/// output file system (`fold_case`: macOS and Windows by default) folds
+/// `com.apple.Preferences.plist` and `com.apple.preferences.plist` together, which one real
+/// iOS 16 device holds side by side (iLEAPP's magnet-mvs-2023 file listing). Without this the
+/// second one was refused as "already exists" and never extracted. A name the device itself used wins; the others get ` (1)`, ` (2)`… before the
 /// extension, and a warning says where each went (the journal records every output).
 fn disambiguate(
     dirs: &[(PathBuf, Option<Timestamp>)],

@@ -811,9 +811,10 @@ fn output_inside_or_around_the_backup_is_refused() {
         .success();
 }
 
-/// Real iPhones hold names that collide once made portable (`1.7:en:.map` beside
-/// `1.7_en_.map`, both in a real iOS 16 file listing) and names that differ only in case. Every
-/// file is extracted: the device's own name wins, the other gets ` (1)`, and a warning says so.
+/// Names that collide once made portable (`1.7:en:.map` beside `1.7_en_.map`) and names that
+/// differ only in case (a real iOS 16 device holds both `com.apple.Preferences.plist` and
+/// `com.apple.preferences.plist`). Every file is extracted: the device's own name wins, the
+/// other gets ` (1)`, and a warning says so.
 #[test]
 fn names_that_collide_once_made_portable_are_all_extracted() {
     let dir = tempfile::tempdir().unwrap();
