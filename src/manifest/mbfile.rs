@@ -130,9 +130,9 @@ struct Archive<'a> {
 }
 
 impl<'a> Archive<'a> {
-    /// Follows UIDs into `$objects` until a non-UID object, bounded by `MAX_HOPS`.
-    fn resolve(&self, mut index: usize) -> Result<Object<'a>, MbFileError> {
-        // Returns the object it already parsed: parsing it again doubled the work of a record.
+    /// Follows UIDs into `$objects` until a non-UID object, bounded by `MAX_HOPS`: its index
+    /// and the object itself, already parsed (parsing it again doubled the work of a record).
+    fn follow(&self, mut index: usize) -> Result<(usize, Object<'a>), MbFileError> {
         for _ in 0..MAX_HOPS {
             match self.p.object(index)? {
                 Object::Uid(u) => {
@@ -141,25 +141,18 @@ impl<'a> Archive<'a> {
                         .get(u as usize)
                         .ok_or_else(|| bad("UID points past $objects"))?;
                 }
-                o => return Ok(o),
+                o => return Ok((index, o)),
             }
         }
         Err(bad("UID chain too long (cycle?)"))
     }
 
-    fn resolve_index(&self, mut index: usize) -> Result<usize, MbFileError> {
-        for _ in 0..MAX_HOPS {
-            match self.p.object(index)? {
-                Object::Uid(u) => {
-                    index = self
-                        .objects
-                        .get(u as usize)
-                        .ok_or_else(|| bad("UID points past $objects"))?;
-                }
-                _ => return Ok(index),
-            }
-        }
-        Err(bad("UID chain too long (cycle?)"))
+    fn resolve(&self, index: usize) -> Result<Object<'a>, MbFileError> {
+        self.follow(index).map(|(_, o)| o)
+    }
+
+    fn resolve_index(&self, index: usize) -> Result<usize, MbFileError> {
+        self.follow(index).map(|(i, _)| i)
     }
 
     /// Bytes of a data value: raw data, or a `{NS.data: …}` wrapper (whose value may be a UID).
@@ -183,8 +176,8 @@ impl<'a> Archive<'a> {
         if depth > MAX_HOPS {
             return Err(bad("NS.string nesting too deep"));
         }
-        let i = self.resolve_index(index)?;
-        match self.p.object(i)? {
+        let (i, o) = self.follow(index)?;
+        match o {
             Object::Ascii(b"$null") => Ok(None),
             Object::Ascii(_) | Object::Utf16(_) => Ok(self.p.string(i)?),
             Object::Dict { keys, values } => match self.p.dict_get(keys, values, "NS.string")? {
