@@ -195,42 +195,43 @@ impl Backup {
             return sqlite::open_file_immutable(&path)
                 .map_err(|c| self.source.unreadable(MANIFEST_DB, c));
         }
-        let bytes = self.manifest_db_bytes()?;
         let wal = if self.source.exists(&wal_name) {
             Some(self.source.read(&wal_name)?)
         } else {
             None
         };
-        sqlite::open_bytes(bytes, wal.as_deref())
+        let bytes = self.source.read(MANIFEST_DB)?;
+        let plain = bytes.get(..16) == Some(&sqlite::SQLITE_MAGIC[..]);
+        if !plain && self.is_encrypted() && wal.is_none() {
+            // Decrypted straight into SQLite's buffer: no second 100 MB-scale copy. Anything
+            // unusual (bad padding, not SQLite) takes the path below, which says what is wrong.
+            let key = self.manifest_db_key()?;
+            if let Some((head, len)) = crypto::head_and_len(&key, &bytes) {
+                if &head == sqlite::SQLITE_MAGIC {
+                    let reader = crypto::DecryptReader::new(&key, &bytes[..]);
+                    return sqlite::open_reader(reader, len)
+                        .map_err(|c| self.source.unreadable(MANIFEST_DB, c));
+                }
+            }
+        }
+        sqlite::open_bytes(self.plain_manifest_db(bytes)?, wal.as_deref())
             .map_err(|c| self.source.unreadable(MANIFEST_DB, c))
     }
 
     /// The plaintext bytes of Manifest.db, decrypted in memory when the backup is encrypted
     /// (iOS 10.2+ encrypt it whole; 10.0–10.1 leave it plain and have no ManifestKey).
     pub fn manifest_db_bytes(&self) -> Result<Vec<u8>> {
-        let bytes = self.source.read(MANIFEST_DB)?;
+        self.plain_manifest_db(self.source.read(MANIFEST_DB)?)
+    }
+
+    fn plain_manifest_db(&self, bytes: Vec<u8>) -> Result<Vec<u8>> {
         let plain = bytes.get(..16) == Some(&sqlite::SQLITE_MAGIC[..]);
         if plain || !self.is_encrypted() {
             return Ok(bytes);
         }
         let path = self.source.display_path(MANIFEST_DB);
-        let keys = self
-            .class_keys
-            .as_ref()
-            .ok_or(Error::Locked { path: path.clone() })?;
-        let wrapped = self.manifest.manifest_key.as_ref().ok_or_else(|| {
-            Error::unreadable(
-                self.source.display_path(MANIFEST_PLIST),
-                "Manifest.db is encrypted but Manifest.plist has no ManifestKey",
-            )
-        })?;
-        let key = keys.unwrap_wrapped(wrapped).map_err(|e| {
-            Error::unreadable(
-                self.source.display_path(MANIFEST_PLIST),
-                format!("ManifestKey: {e}"),
-            )
-        })?;
-        let (plain, padding) = crypto::decrypt_to_vec(&key, &bytes)
+        let key = self.manifest_db_key()?;
+        let (plain, _padding) = crypto::decrypt_to_vec(&key, &bytes)
             .map_err(|e| Error::unreadable(&path, format!("cannot decrypt: {e}")))?;
         if plain.get(..16) != Some(&sqlite::SQLITE_MAGIC[..]) {
             return Err(Error::unreadable(
@@ -238,8 +239,25 @@ impl Backup {
                 "decrypted with the ManifestKey but the result is not SQLite (damaged file or wrong key)",
             ));
         }
-        let _ = padding;
         Ok(plain)
+    }
+
+    /// Manifest.db's own key, unwrapped from Manifest.plist's ManifestKey with the class keys.
+    fn manifest_db_key(&self) -> Result<Key32> {
+        let path = self.source.display_path(MANIFEST_DB);
+        let keys = self.class_keys.as_ref().ok_or(Error::Locked { path })?;
+        let wrapped = self.manifest.manifest_key.as_ref().ok_or_else(|| {
+            Error::unreadable(
+                self.source.display_path(MANIFEST_PLIST),
+                "Manifest.db is encrypted but Manifest.plist has no ManifestKey",
+            )
+        })?;
+        keys.unwrap_wrapped(wrapped).map_err(|e| {
+            Error::unreadable(
+                self.source.display_path(MANIFEST_PLIST),
+                format!("ManifestKey: {e}"),
+            )
+        })
     }
 
     /// The keybag from Manifest.plist.

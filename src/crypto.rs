@@ -242,6 +242,34 @@ pub fn decrypt_to_vec(key: &Key32, ciphertext: &[u8]) -> Result<(Vec<u8>, Paddin
     Ok((data, padding))
 }
 
+/// The first plaintext block and the plaintext length of a whole ciphertext, from its first and
+/// last two blocks only: enough to check a decrypted file's magic and size it before streaming
+/// it anywhere. `None` when the ciphertext is not whole blocks or its padding is invalid.
+pub fn head_and_len(key: &Key32, ciphertext: &[u8]) -> Option<([u8; BLOCK], usize)> {
+    let n = ciphertext.len();
+    if n == 0 || n % BLOCK != 0 {
+        return None;
+    }
+    let block = |iv: &[u8], c: &[u8]| -> [u8; BLOCK] {
+        let mut iv_a = [0u8; BLOCK];
+        iv_a.copy_from_slice(iv);
+        let mut b = [0u8; BLOCK];
+        b.copy_from_slice(c);
+        let mut dec = CbcDec::new(key.as_bytes().into(), &iv_a.into());
+        decrypt_in_place(&mut dec, &mut b);
+        b
+    };
+    let head = block(&ZERO_IV, &ciphertext[..BLOCK]);
+    let iv = if n == BLOCK {
+        &ZERO_IV[..]
+    } else {
+        &ciphertext[n - 2 * BLOCK..n - BLOCK]
+    };
+    let last = block(iv, &ciphertext[n - BLOCK..]);
+    let pad = pkcs7_pad_len(&last)?;
+    Some((head, n - usize::from(pad)))
+}
+
 /// A `Read` adapter yielding the plaintext of an AES-256-CBC (zero IV) ciphertext.
 ///
 /// A valid PKCS#7 pad is stripped. Unlike [`decrypt_stream`], an invalid pad is reported as
@@ -415,6 +443,33 @@ impl<R: Read> Read for DecryptReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn head_and_len_from_three_blocks() {
+        let k = key("0101010101010101010101010101010101010101010101010101010101010101");
+        for n in [0usize, 1, 15, 16, 17, 31, 32, 100, 4096] {
+            let plain: Vec<u8> = (0..n).map(|i| (i * 7 + 3) as u8).collect();
+            let c = encrypt_cbc_pkcs7(&k, &plain);
+            let (head, len) = head_and_len(&k, &c).unwrap();
+            assert_eq!(len, n);
+            let want = decrypt_to_vec(&k, &c).unwrap().0;
+            let mut first = [0u8; BLOCK];
+            let m = n.min(BLOCK);
+            first[..m].copy_from_slice(&want[..m]);
+            if n < BLOCK {
+                // The rest of the first block is padding.
+                assert_eq!(&head[..m], &first[..m]);
+            } else {
+                assert_eq!(head, first);
+            }
+        }
+        // Not whole blocks, or a last block that is not PKCS#7: no answer.
+        assert!(head_and_len(&k, &[0u8; 15]).is_none());
+        let mut c = encrypt_cbc_pkcs7(&k, b"sixteen bytes!!!");
+        let last = c.len() - 1;
+        c[last - 16] ^= 0x20; // flips the pad byte of the plaintext's last block
+        assert!(head_and_len(&k, &c).is_none());
+    }
 
     fn h(s: &str) -> Vec<u8> {
         hex::decode(s).unwrap()

@@ -60,20 +60,26 @@ pub fn open_bytes(mut bytes: Vec<u8>, wal: Option<&[u8]>) -> Result<Connection, 
     if let Some(wal) = wal {
         apply_wal(&mut bytes, wal)?;
     }
-    // A database written in WAL mode has header bytes 18/19 = 2; SQLite refuses to deserialize
-    // such a file ("unable to open database file"). Rollback-journal mode (1) reads the same pages.
-    if bytes[18] == 2 {
-        bytes[18] = 1;
-    }
-    if bytes[19] == 2 {
-        bytes[19] = 1;
+    let len = bytes.len();
+    open_reader(&bytes[..], len)
+}
+
+/// Opens the `len` bytes that `reader` yields as a read-only in-memory database. SQLite's own
+/// buffer is filled straight from the reader, so a database decrypted on the fly is never held
+/// twice (for a 350 MB Manifest.db that was a second copy and its page faults).
+pub fn open_reader(reader: impl std::io::Read, len: usize) -> Result<Connection, String> {
+    if len < 100 {
+        return Err("not an SQLite database (bad header)".into());
     }
     let mut conn = Connection::open_in_memory_with_flags(
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| e.to_string())?;
-    let len = bytes.len();
-    conn.deserialize_read_exact(MAIN_DB, &bytes[..], len, true)
+    let reader = RollbackHeader {
+        inner: reader,
+        at: 0,
+    };
+    conn.deserialize_read_exact(MAIN_DB, reader, len, true)
         .map_err(|e| format!("SQLite cannot open it ({e})"))?;
     // Nothing is ever written, but make that a guarantee rather than a habit.
     conn.pragma_update(None, "query_only", true)
@@ -85,6 +91,32 @@ pub fn open_bytes(mut bytes: Vec<u8>, wal: Option<&[u8]>) -> Result<Connection, 
     })
     .map_err(|e| format!("damaged SQLite database ({e})"))?;
     Ok(conn)
+}
+
+/// Passes a database through, turning header bytes 18 and 19 from 2 (WAL mode) into 1: SQLite
+/// refuses to deserialize a WAL-mode file ("unable to open database file"), and rollback mode
+/// reads the same pages.
+struct RollbackHeader<R> {
+    inner: R,
+    at: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for RollbackHeader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for pos in [18u64, 19] {
+            if let Some(b) = pos
+                .checked_sub(self.at)
+                .and_then(|i| buf[..n].get_mut(i as usize))
+            {
+                if *b == 2 {
+                    *b = 1;
+                }
+            }
+        }
+        self.at += n as u64;
+        Ok(n)
+    }
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -218,6 +250,40 @@ mod tests {
         let wal = std::fs::read(dir.join("t.db-wal")).unwrap();
         std::mem::forget(c); // keep the -wal from being checkpointed away on close
         (db, wal)
+    }
+
+    /// One byte a call: the header rewrite must find bytes 18 and 19 whatever the read sizes.
+    struct OneByte<'a>(&'a [u8]);
+
+    impl std::io::Read for OneByte<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some((&b, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            buf[0] = b;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn a_wal_mode_database_opens_from_any_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = wal_db(dir.path());
+        assert_eq!((db[18], db[19]), (2, 2));
+        for conn in [
+            open_reader(OneByte(&db), db.len()).unwrap(),
+            open_reader(&db[..], db.len()).unwrap(),
+        ] {
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 1); // 'base', checkpointed into the file
+        }
+        assert!(open_reader(&db[..50], 50).is_err());
     }
 
     #[test]
