@@ -18,7 +18,7 @@ pub enum Exit {
     Locked = 3,
     Unreadable = 4,
     Partial = 5,
-    /// Ctrl-C or SIGTERM: 128 + SIGINT, as a shell reports a process that SIGINT stopped.
+    /// Ctrl-C: 128 + SIGINT, as a shell reports a process that SIGINT stopped.
     Interrupted = 130,
 }
 

@@ -174,7 +174,7 @@ fn open_with(args: &BackupArgs, allow_locked: bool) -> Result<Backup> {
     Ok(b)
 }
 
-/// From here on Ctrl-C (or SIGTERM, SIGHUP) removes the temporary files being written before
+/// From here on Ctrl-C removes the temporary files being written before
 /// exiting with 130, so an interrupted export leaves only complete files. Installed after any
 /// password prompt: exiting from inside the prompt would leave the terminal without echo.
 fn clean_up_on_interrupt() {
