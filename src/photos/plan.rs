@@ -183,26 +183,57 @@ fn date_ok(a: &Asset, f: &Filter) -> bool {
     after && before
 }
 
+/// Why a filter passes over an asset that its album and date filters would keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeldBack {
+    RecentlyDeleted,
+    Hidden,
+    /// Default selection only: an attachment, not a library asset.
+    Attachment,
+    /// Default selection only: the asset is only in shared albums.
+    SharedAlbum,
+    /// Categories were asked for and this asset is in none of them.
+    NotAsked,
+}
+
+/// The one place that decides which assets the categories and the hidden/deleted options take,
+/// shared by `select` and by `left_out`'s account of what the default left behind.
+fn held_back(
+    lib: &PhotoLibrary,
+    i: usize,
+    f: &Filter,
+    want: super::CategorySet,
+) -> Option<HeldBack> {
+    let a = &lib.assets[i];
+    let c = lib.categories[i];
+    let hidden_ok = f.include_hidden || want.contains(Category::Hidden);
+    let deleted_ok = f.include_deleted || want.contains(Category::RecentlyDeleted);
+    if a.trashed && !deleted_ok {
+        Some(HeldBack::RecentlyDeleted)
+    } else if a.hidden && !hidden_ok {
+        Some(HeldBack::Hidden)
+    } else if !want.is_empty() {
+        (!c.intersects(want)).then_some(HeldBack::NotAsked)
+    } else if a.attachment.is_some() {
+        Some(HeldBack::Attachment)
+    } else if c.contains(Category::SharedAlbums) {
+        Some(HeldBack::SharedAlbum)
+    } else {
+        None
+    }
+}
+
+fn albums_and_dates_ok(lib: &PhotoLibrary, a: &Asset, f: &Filter) -> bool {
+    (f.albums.is_empty() || album_matches(lib, a, &f.albums)) && date_ok(a, f)
+}
+
 /// The assets a filter picks. With no category: the camera roll as the Photos app shows it —
 /// library assets that are neither hidden, nor recently deleted, nor only in shared albums.
 pub fn select(lib: &PhotoLibrary, f: &Filter) -> Vec<usize> {
     let want: super::CategorySet = f.categories.iter().copied().collect();
-    let hidden_ok = f.include_hidden || want.contains(Category::Hidden);
-    let deleted_ok = f.include_deleted || want.contains(Category::RecentlyDeleted);
     (0..lib.assets.len())
         .filter(|&i| {
-            let a = &lib.assets[i];
-            let c = lib.categories[i];
-            let in_scope = if want.is_empty() {
-                a.attachment.is_none() && !c.contains(Category::SharedAlbums)
-            } else {
-                c.intersects(want)
-            };
-            in_scope
-                && (!a.hidden || hidden_ok)
-                && (!a.trashed || deleted_ok)
-                && (f.albums.is_empty() || album_matches(lib, a, &f.albums))
-                && date_ok(a, f)
+            held_back(lib, i, f, want).is_none() && albums_and_dates_ok(lib, &lib.assets[i], f)
         })
         .collect()
 }
@@ -234,19 +265,16 @@ pub fn left_out(lib: &PhotoLibrary, entries: &[Entry], f: &Filter) -> Option<Lef
         return None;
     }
     let mut out = LeftOut::default();
+    let none = super::CategorySet::default();
     for (i, a) in lib.assets.iter().enumerate() {
-        if a.attachment.is_some()
-            || !(f.albums.is_empty() || album_matches(lib, a, &f.albums))
-            || !date_ok(a, f)
-        {
+        if !albums_and_dates_ok(lib, a, f) {
             continue;
         }
-        if a.trashed && !f.include_deleted {
-            out.recently_deleted += 1;
-        } else if a.hidden && !f.include_hidden {
-            out.hidden += 1;
-        } else if lib.categories[i].contains(Category::SharedAlbums) {
-            out.shared_albums += 1;
+        match held_back(lib, i, f, none) {
+            Some(HeldBack::RecentlyDeleted) => out.recently_deleted += 1,
+            Some(HeldBack::Hidden) => out.hidden += 1,
+            Some(HeldBack::SharedAlbum) => out.shared_albums += 1,
+            _ => {}
         }
     }
     if f.albums.is_empty() && f.since.is_none() && f.until.is_none() {
