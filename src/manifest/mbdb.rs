@@ -274,18 +274,8 @@ pub fn without_keys(bytes: &[u8]) -> Result<Vec<u8>, String> {
 /// Every record as an `Entry`, sorted by domain, path and file ID like Manifest.db listings.
 pub fn read_entries(bytes: &[u8]) -> Result<Vec<Entry>, String> {
     let mut entries: Vec<Entry> = parse(bytes)?.into_iter().map(Record::into_entry).collect();
-    entries.sort_by(|a, b| {
-        (
-            a.domain.as_str(),
-            a.relative_path.as_str(),
-            a.file_id.as_str(),
-        )
-            .cmp(&(
-                b.domain.as_str(),
-                b.relative_path.as_str(),
-                b.file_id.as_str(),
-            ))
-    });
+    // The same order as Manifest.db listings: domain, path, fileID.
+    super::db::sort_entries(&mut entries);
     Ok(entries)
 }
 
