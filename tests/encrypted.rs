@@ -147,6 +147,22 @@ fn saved_key_skips_the_password() {
     );
     let hex = std::fs::read_to_string(&key).unwrap();
     assert_eq!(hex.trim().len(), 64);
+    // Saving again over a world-readable file leaves the key 0600, and nothing else behind.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    unback()
+        .arg("key")
+        .arg(sample_encrypted())
+        .arg("--out")
+        .arg(&key)
+        .env("UNBACK_PASSWORD", SAMPLE_PASSWORD)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), hex);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     let by_file = extract_hashes(
         &sample_encrypted(),
         &[],

@@ -125,25 +125,21 @@ pub fn run_key(a: KeyArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// Writes the key file atomically (an interrupted write never leaves half a key under the
+/// name) and readable by its owner only: the mode is set while the temporary file is still
+/// empty, before the key goes in.
 fn write_secret_file(path: &PathBuf, bytes: &[u8]) -> Result<()> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o.open(path).map_err(|e| Error::io(path, e))?;
-    // An existing file keeps its old mode on open; force 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| Error::io(path, e))?;
-    }
-    f.write_all(bytes)
-        .and_then(|()| f.write_all(b"\n"))
-        .map_err(|e| Error::io(path, e))
+    crate::export::write_atomic(path, crate::export::Existing::Overwrite, None, |f| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        f.write_all(bytes)?;
+        f.write_all(b"\n")
+    })
+    .map(|_| ())
+    .map_err(|e| Error::io(path, e))
 }
 
 pub fn run_hash(a: HashArgs) -> Result<Exit> {
