@@ -726,64 +726,24 @@ fn output_inside_or_around_the_backup_is_refused() {
     let (before_plain, before_enc) = (fingerprint(&plain), fingerprint(&enc));
     let inside = plain.join("out");
     let dotted = plain.join("nonexistent/../../00008110-001A2B3C4D5E801E/x");
-    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+    let args = |parts: &[&dyn AsRef<std::ffi::OsStr>]| -> Vec<std::ffi::OsString> {
+        parts.iter().map(|p| p.as_ref().to_os_string()).collect()
+    };
+    let (plain_parent, enc_parent) = (dir.path().join("plain"), dir.path().join("enc"));
+    let manifest = enc.join("Manifest.plist");
+    let cases = [
+        (args(&[&"extract", &plain, &inside]), "is inside"),
+        (args(&[&"extract", &plain, &plain]), "is inside"),
+        (args(&[&"extract", &plain, &dotted]), "is inside"),
+        (args(&[&"photos", &"export", &plain, &inside]), "is inside"),
         (
-            vec![
-                "extract".into(),
-                plain.clone().into(),
-                inside.clone().into(),
-            ],
-            "is inside",
-        ),
-        (
-            vec!["extract".into(), plain.clone().into(), plain.clone().into()],
-            "is inside",
-        ),
-        (
-            vec!["extract".into(), plain.clone().into(), dotted.into()],
-            "is inside",
-        ),
-        (
-            vec![
-                "photos".into(),
-                "export".into(),
-                plain.clone().into(),
-                inside.clone().into(),
-            ],
-            "is inside",
-        ),
-        (
-            vec![
-                "photos".into(),
-                "export".into(),
-                plain.clone().into(),
-                dir.path().join("plain").into(),
-            ],
+            args(&[&"photos", &"export", &plain, &plain_parent]),
             "holds",
         ),
+        (args(&[&"recover", &plain, &inside]), "is inside"),
+        (args(&[&"decrypt", &enc, &enc_parent]), "holds"),
         (
-            vec![
-                "recover".into(),
-                plain.clone().into(),
-                inside.clone().into(),
-            ],
-            "is inside",
-        ),
-        (
-            vec![
-                "decrypt".into(),
-                enc.clone().into(),
-                dir.path().join("enc").into(),
-            ],
-            "holds",
-        ),
-        (
-            vec![
-                "key".into(),
-                enc.clone().into(),
-                "--out".into(),
-                enc.join("Manifest.plist").into(),
-            ],
+            args(&[&"key", &enc, &"--out", &manifest]),
             "inside the backup",
         ),
     ];
