@@ -319,25 +319,9 @@ impl Backup {
         Ok(entries)
     }
 
-    /// Refuses an output folder inside this backup, or one that holds it: writing there would
-    /// change the evidence, and `decrypt` could write over the very backup it reads. A zipped
-    /// backup's archive is only read, through a memory map, and needs no such guard.
-    pub fn check_output(&self, out: &Path) -> Result<()> {
-        if let Source::Zip(_) = self.source {
-            return Ok(());
-        }
-        match crate::safepath::overlap(self.path(), out, true) {
-            None => Ok(()),
-            Some(o) => Err(Error::Usage(format!(
-                "{}: the output folder {} the backup {}; choose a folder outside it (unback never writes into a backup)",
-                out.display(),
-                match o {
-                    crate::safepath::Overlap::Inside => "is inside",
-                    crate::safepath::Overlap::Holds => "holds",
-                },
-                self.path().display()
-            ))),
-        }
+    /// Whether the backup is read from a zip archive (only ever memory-mapped, never written).
+    pub fn is_zipped(&self) -> bool {
+        matches!(self.source, Source::Zip(_))
     }
 
     /// Visits every row of the index, folding them into one `T` per part (`init` makes each):
@@ -555,7 +539,7 @@ impl Backup {
         let mut copied = Copied::default();
         if self.is_encrypted() {
             let key = self.file_key(entry)?;
-            let mut w = crate::export::HashingWriter::new(&mut *out);
+            let mut w = crate::hashing::HashingWriter::new(&mut *out);
             let outcome =
                 crypto::decrypt_stream(&key, &mut reader, &mut w).map_err(|e| match e {
                     crypto::DecryptError::Io(io) => copy_error(self, &blob, io),
@@ -591,7 +575,7 @@ impl Backup {
         if hash {
             // Large reads: io::copy's 8 KiB buffer made hashing a plain blob slower than
             // decrypting an encrypted one.
-            let mut w = crate::export::HashingWriter::new(&mut *out);
+            let mut w = crate::hashing::HashingWriter::new(&mut *out);
             let mut buf = vec![0u8; 1 << 20];
             loop {
                 let n = match std::io::Read::read(&mut reader, &mut buf) {

@@ -827,7 +827,7 @@ fn names_that_collide_once_made_portable_are_all_extracted() {
         "{err}"
     );
     // This file system tells case apart (ext4 here), so both keep their names.
-    if !unback::export::folds_case(&out) {
+    if !unback::export::atomic::folds_case(&out) {
         assert_eq!(read(&format!("{p}/com.apple.Preferences.plist")), b"upper");
         assert_eq!(read(&format!("{p}/com.apple.preferences.plist")), b"lower");
     }

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::backup::{keybag_of, read_manifest_plist, unlock_keybag};
-use crate::decrypt::decrypt_backup;
 use crate::error::{Error, Exit, Result};
+use crate::export::decrypt::decrypt_backup;
 
 use super::{BackupArgs, SecretArgs};
 
@@ -129,7 +129,7 @@ pub fn run_key(a: KeyArgs) -> Result<Exit> {
 /// name) and readable by its owner only: the mode is set while the temporary file is still
 /// empty, before the key goes in.
 fn write_secret_file(path: &PathBuf, bytes: &[u8]) -> Result<()> {
-    crate::export::write_atomic(path, crate::export::Existing::Overwrite, None, |f| {
+    crate::export::atomic::write_atomic(path, crate::export::Existing::Overwrite, None, |f| {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -154,7 +154,7 @@ pub fn run_hash(a: HashArgs) -> Result<Exit> {
 
 pub fn run_decrypt(a: DecryptArgs) -> Result<Exit> {
     let b = super::open(&a.backup)?;
-    b.check_output(&a.out)?;
+    crate::export::check_output(&b, &a.out)?;
     let existing = super::existing(a.overwrite, a.skip_existing);
     let bar = super::progress::Bar::new();
     let s = decrypt_backup(&b, &a.out, existing, a.jobs, &bar)?;

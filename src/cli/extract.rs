@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use crate::error::{Exit, Result};
-use crate::extract::{extract, ExtractOptions};
+use crate::export::extract::{extract, ExtractOptions};
 use crate::manifest::Entry;
 use crate::select::Selection;
 
@@ -37,7 +37,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<Exit> {
     let sel = Selection::new(&a.patterns, &a.domains, None)?;
     let b = super::open(&a.backup)?;
-    b.check_output(&a.out)?;
+    crate::export::check_output(&b, &a.out)?;
     let entries = b.entries()?;
     let chosen: Vec<&Entry> = entries.iter().filter(|e| sel.matches(e)).collect();
     let opts = ExtractOptions {

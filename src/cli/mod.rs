@@ -208,11 +208,11 @@ pub fn out(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> 
 /// Prints the per-file problems of a writing command. Files refused because they exist are
 /// shown a few at a time: a second run into the same folder would otherwise print one line per
 /// file. The journal keeps every one.
-pub fn print_problems(problems: &[crate::extract::Problem]) {
+pub fn print_problems(problems: &[crate::export::Problem]) {
     const SHOWN: usize = 3;
     let mut exists = 0;
     for p in problems {
-        if p.cause.ends_with(crate::export::EXISTS) {
+        if p.kind == crate::export::ProblemKind::Exists {
             exists += 1;
             if exists > SHOWN {
                 continue;

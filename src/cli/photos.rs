@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::{Error, Exit, Result};
-use crate::photos::export::{export, ExportOptions};
+use crate::export::photos::{export, ExportOptions};
 use crate::photos::files::EntryIndex;
 use crate::photos::library::{LoadOptions, PhotoLibrary};
-use crate::photos::plan::{self, DateBound, Edits, Filter, Layout, Live, NamePolicy, PlanOptions};
 use crate::photos::sidecar::SidecarKind;
 use crate::photos::{Category, MediaKind};
+use crate::plan::photos::{
+    self as plan, DateBound, Edits, Filter, Layout, Live, NamePolicy, PlanOptions,
+};
 
 use super::BackupArgs;
 
@@ -474,7 +476,7 @@ fn run_ls(a: LsArgs) -> Result<Exit> {
 fn run_export(a: ExportArgs) -> Result<Exit> {
     let popts = a.plan_options()?;
     let b = super::open(&a.backup)?;
-    b.check_output(&a.out)?;
+    crate::export::check_output(&b, &a.out)?;
     let entries = b.entries()?;
     let idx = EntryIndex::new(&entries);
     let lib = PhotoLibrary::load(&b, &idx, load_options(&popts.filter));

@@ -73,7 +73,7 @@ pub fn run(a: Args) -> Result<Exit> {
         udid: a.udid,
         secret: a.secret,
     })?;
-    b.check_output(&out)?;
+    crate::export::check_output(&b, &out)?;
     let entries = b.entries()?;
     let r = recover(
         &b,

@@ -5,10 +5,8 @@
 //! holds; `plan` turns a selection into output names; `export` writes them.
 
 pub mod category;
-pub mod export;
 pub mod files;
 pub mod library;
-pub mod plan;
 pub mod schema;
 pub mod sidecar;
 pub mod xattrs;

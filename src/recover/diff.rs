@@ -48,7 +48,7 @@ pub struct DiffReport {
 }
 
 fn sha_of(b: &Backup, e: &Entry) -> Option<String> {
-    let mut w = crate::export::HashingWriter::new(std::io::sink());
+    let mut w = crate::hashing::HashingWriter::new(std::io::sink());
     b.copy_entry(e, &mut w, false).ok()?;
     Some(hex::encode(w.finish().1))
 }

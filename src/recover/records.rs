@@ -3,13 +3,13 @@
 //! linked to whatever bytes of that photo or attachment the backup still holds.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::run::{Item, Kind, Provenance, RecoveryReport};
 use super::sqlite_free::{
     recover_deleted, recover_from_wal, FreeSource, RecoverLimits, Recovered, Value,
 };
-use crate::backup::Backup;
+use crate::export::Writer;
 use crate::photos::files::{EntryIndex, CAMERA_ROLL};
 use crate::time::Timestamp;
 
@@ -131,7 +131,8 @@ fn source_name(s: FreeSource) -> String {
     }
 }
 
-pub fn deleted_records(b: &Backup, idx: &EntryIndex<'_>, out: &Path, report: &mut RecoveryReport) {
+pub fn deleted_records(w: &Writer<'_>, idx: &EntryIndex<'_>, report: &mut RecoveryReport) {
+    let b = w.backup();
     // File name → camera-roll entries with that name as their last or second-last component
     // (thumbnails live in a folder named after the photo).
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -199,13 +200,7 @@ pub fn deleted_records(b: &Backup, idx: &EntryIndex<'_>, out: &Path, report: &mu
                 let e = &idx.entries[li];
                 let name = e.relative_path.replace('/', "_");
                 let rel = folder.join(&name);
-                match super::run::write_entry(
-                    b,
-                    e,
-                    out,
-                    &rel,
-                    e.meta.mtime.map(Timestamp::from_unix),
-                ) {
+                match super::run::write_entry(w, e, &rel, e.meta.mtime.map(Timestamp::from_unix)) {
                     Ok((n, sha)) => linked.push(serde_json::json!({
                         "output": rel.to_string_lossy(),
                         "domain": e.domain,

@@ -6,24 +6,22 @@
 //! from the backup, whatever the number of threads.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::carve::{carve, CarveLimits, CarvedKind};
 use super::records;
 use crate::backup::Backup;
-use crate::error::{Error, IoContext, Result};
-use crate::export::{self, Existing, WriteResult};
+use crate::error::{Error, Result};
+use crate::export::{Existing, Options, Outcome, Writer};
 use crate::manifest::{Entry, EntryKind};
 use crate::media::{self, MediaType};
 use crate::photos::files::{EntryIndex, Role};
 use crate::photos::library::{LoadOptions, PhotoLibrary};
-use crate::photos::plan::{self, Layout, PlanOptions};
-use crate::safepath;
+use crate::plan::photos::{self as plan, Layout, PlanOptions};
+use crate::plan::{Job, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
@@ -130,40 +128,32 @@ fn provenance(e: &Entry, offset: u64, length: u64) -> Provenance {
 }
 
 pub fn sha_hex(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
+    crate::hashing::sha256_hex(b)
 }
 
-/// Writes bytes under OUT (atomically; an existing file from an earlier run is replaced, since
-/// the same backup gives the same bytes).
-fn write_bytes(out: &Path, rel: &Path, bytes: &[u8]) -> Result<()> {
-    safepath::create_dirs(out, rel.parent().unwrap_or(Path::new(""))).at(out.join(rel))?;
-    let dest = safepath::join_checked(out, rel).map_err(|e| Error::Other(e.to_string()))?;
-    export::write_atomic(&dest, Existing::Overwrite, None, |f| f.write_all(bytes)).at(&dest)?;
-    Ok(())
+/// Writes bytes under OUT, replacing an earlier run's file (the same backup gives the same
+/// bytes), and returns their SHA-256.
+fn write_bytes(w: &Writer<'_>, rel: PathBuf, bytes: &[u8]) -> Result<String> {
+    let job = Job::new(Source::Bytes(bytes.into()), rel);
+    match w.write(&job).0 {
+        Outcome::Written(wr) => Ok(wr.sha256.unwrap_or_default()),
+        Outcome::Problem(p) => Err(Error::Other(format!("{}: {}", p.entry, p.cause))),
+        _ => Err(Error::Other(format!("{}: not written", job.dest.display()))),
+    }
 }
 
 /// Copies a whole entry to OUT/rel, returning (bytes, sha256).
 pub fn write_entry(
-    b: &Backup,
+    w: &Writer<'_>,
     e: &Entry,
-    out: &Path,
     rel: &Path,
     mtime: Option<crate::time::Timestamp>,
 ) -> Result<(u64, String)> {
-    safepath::create_dirs(out, rel.parent().unwrap_or(Path::new(""))).at(out.join(rel))?;
-    let dest = safepath::join_checked(out, rel).map_err(|e| Error::Other(e.to_string()))?;
-    let mut inner = None;
-    let r = export::write_atomic(&dest, Existing::Overwrite, mtime, |f| {
-        b.copy_entry(e, f, true).map_err(|err| {
-            let m = err.to_string();
-            inner = Some(err);
-            std::io::Error::other(m)
-        })
-    });
-    match r {
-        Ok(WriteResult::Written(c)) => Ok((c.bytes, c.sha256.map(hex::encode).unwrap_or_default())),
-        Ok(WriteResult::Skipped) => Err(Error::Other("skipped".into())),
-        Err(io) => Err(inner.unwrap_or_else(|| Error::io(&dest, io))),
+    let job = Job::new(Source::Entry(e), rel).with_mtime(mtime);
+    match w.write(&job).0 {
+        Outcome::Written(wr) => Ok((wr.bytes, wr.sha256.unwrap_or_default())),
+        Outcome::Problem(p) => Err(Error::Other(format!("{}: {}", p.entry, p.cause))),
+        _ => Err(Error::Other(format!("{}: not written", e.display()))),
     }
 }
 
@@ -173,10 +163,9 @@ fn ext_of(t: Option<MediaType>) -> &'static str {
 
 /// 1 and 2: hidden and recently deleted assets, and assets known only by a preview.
 fn assets(
-    b: &Backup,
+    w: &Writer<'_>,
     entries: &[Entry],
     lib: &PhotoLibrary,
-    out: &Path,
     kinds: &[Kind],
     report: &mut RecoveryReport,
 ) {
@@ -184,7 +173,7 @@ fn assets(
         layout: Layout::Category,
         ..Default::default()
     };
-    let mut work: Vec<(Kind, plan::Job)> = Vec::new();
+    let mut work: Vec<(Kind, plan::PhotoJob)> = Vec::new();
     if kinds.contains(&Kind::DeletedAssets) {
         let sel: Vec<usize> = (0..lib.assets.len())
             .filter(|&i| lib.assets[i].trashed || lib.assets[i].hidden)
@@ -212,12 +201,12 @@ fn assets(
                 .map(|j| (Kind::Previews, j)),
         );
     }
-    type Written<'a> = (Kind, &'a plan::Job, Result<(u64, String)>);
+    type Written<'a> = (Kind, &'a plan::PhotoJob, Result<(u64, String)>);
     let results: Vec<Written<'_>> = work
         .par_iter()
         .map(|(k, j)| {
             let rel = PathBuf::from(k.name()).join(&j.dest);
-            (*k, j, write_entry(b, &entries[j.entry], out, &rel, j.mtime))
+            (*k, j, write_entry(w, &entries[j.entry], &rel, j.mtime))
         })
         .collect();
     for (k, j, r) in results {
@@ -253,7 +242,8 @@ fn assets(
 }
 
 /// 4: blobs no manifest row references, typed by content.
-fn orphans(b: &Backup, entries: &[Entry], out: &Path, report: &mut RecoveryReport) -> Result<()> {
+fn orphans(w: &Writer<'_>, entries: &[Entry], report: &mut RecoveryReport) -> Result<()> {
+    let b = w.backup();
     let referenced: BTreeSet<&str> = entries.iter().map(|e| e.file_id.as_str()).collect();
     let names: Vec<String> = b
         .source()
@@ -298,7 +288,7 @@ fn orphans(b: &Backup, entries: &[Entry], out: &Path, report: &mut RecoveryRepor
             let id = n.rsplit('/').next().unwrap_or(n).to_string();
             let output = if t.is_some() {
                 let rel = PathBuf::from(Kind::Orphans.name()).join(format!("{id}.{}", ext_of(t)));
-                write_bytes(out, &rel, &bytes)?;
+                write_bytes(w, rel.clone(), &bytes)?;
                 Some(rel.to_string_lossy().into_owned())
             } else {
                 None
@@ -334,7 +324,8 @@ fn orphans(b: &Backup, entries: &[Entry], out: &Path, report: &mut RecoveryRepor
 }
 
 /// 5: images embedded in other files, validated by structure.
-fn carved(b: &Backup, entries: &[Entry], out: &Path, report: &mut RecoveryReport) {
+fn carved(w: &Writer<'_>, entries: &[Entry], report: &mut RecoveryReport) {
+    let b = w.backup();
     let candidates: Vec<&Entry> = entries
         .iter()
         .filter(|e| e.kind() == EntryKind::File && e.size() >= 64 && e.size() <= MAX_CARVE_FILE)
@@ -373,14 +364,14 @@ fn carved(b: &Backup, entries: &[Entry], out: &Path, report: &mut RecoveryReport
                         c.offset,
                         t.extension()
                     ));
-                    write_bytes(out, &rel, slice)?;
+                    let sha = write_bytes(w, rel.clone(), slice)?;
                     Ok(Item {
                         kind: Kind::Carved.name(),
                         output: Some(rel.to_string_lossy().into_owned()),
                         method: format!("carved {:?}: signature, then structure validated", c.kind),
                         source: Some(provenance(e, c.offset, c.len)),
                         media_type: Some(t),
-                        sha256: Some(sha_hex(slice)),
+                        sha256: Some(sha),
                         details: serde_json::json!({}),
                     })
                 })
@@ -401,8 +392,16 @@ pub fn recover(
     out: &Path,
     opts: &RecoverOptions,
 ) -> Result<RecoveryReport> {
-    b.check_output(out)?;
-    crate::export::create_out(out)?;
+    let w = Writer::new(
+        b,
+        out,
+        Options {
+            existing: Existing::Overwrite,
+            jobs: opts.jobs,
+            hash: true,
+            reserved: &[REPORT_JSON, REPORT_HTML],
+        },
+    )?;
     let kinds: Vec<Kind> = if opts.kinds.is_empty() {
         Kind::ALL.to_vec()
     } else {
@@ -412,8 +411,7 @@ pub fn recover(
         backup: b.path().display().to_string(),
         ..Default::default()
     };
-    let pool = export::pool(opts.jobs).at(out)?;
-    pool.install(|| -> Result<()> {
+    w.install(|| -> Result<()> {
         let idx = EntryIndex::new(entries);
         if kinds.contains(&Kind::DeletedAssets)
             || kinds.contains(&Kind::Previews)
@@ -421,16 +419,16 @@ pub fn recover(
         {
             let lib = PhotoLibrary::load(b, &idx, LoadOptions::default());
             report.notes.extend(lib.notes.iter().cloned());
-            assets(b, entries, &lib, out, &kinds, &mut report);
+            assets(&w, entries, &lib, &kinds, &mut report);
             if kinds.contains(&Kind::DeletedRecords) {
-                records::deleted_records(b, &idx, out, &mut report);
+                records::deleted_records(&w, &idx, &mut report);
             }
         }
         if kinds.contains(&Kind::Orphans) {
-            orphans(b, entries, out, &mut report)?;
+            orphans(&w, entries, &mut report)?;
         }
         if kinds.contains(&Kind::Carved) {
-            carved(b, entries, out, &mut report);
+            carved(&w, entries, &mut report);
         }
         Ok(())
     })?;
@@ -455,22 +453,10 @@ pub fn recover(
         );
     }
     let json = serde_json::to_vec_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
-    write_bytes(out, Path::new(REPORT_JSON), &json)?;
-    write_bytes(
-        out,
+    w.write_own(Path::new(REPORT_JSON), &json)?;
+    w.write_own(
         Path::new(REPORT_HTML),
         super::html::page(&report).as_bytes(),
     )?;
     Ok(report)
-}
-
-/// `write_entry` for the record linker: the bytes of a file a deleted record points at.
-pub fn write_entry_pub(b: &Backup, e: &Entry, out: &Path, rel: &Path) -> Result<(u64, String)> {
-    write_entry(
-        b,
-        e,
-        out,
-        rel,
-        e.meta.mtime.map(crate::time::Timestamp::from_unix),
-    )
 }

@@ -1,4 +1,4 @@
-//! Writing into the output folder: atomic files, modification times, hashing, parallel jobs.
+//! Atomic files: written under a temporary name, renamed into place, removed on Ctrl-C.
 //!
 //! Every output file is written under a temporary name in its final folder and renamed into
 //! place, so an interrupted run never leaves a truncated file under its final name. Renaming also
@@ -6,12 +6,10 @@
 
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-
-use sha2::{Digest, Sha256};
 
 use crate::time::Timestamp;
 
@@ -39,17 +37,6 @@ impl Progress for NoProgress {}
 /// How a file refused because its final name exists is described; a second run into the same
 /// folder refuses every file, and the CLI folds those reports into one line.
 pub const EXISTS: &str = "already exists (use --overwrite or --skip-existing)";
-
-/// Creates the output folder, saying plainly when the name is taken by something else.
-pub fn create_out(out: &Path) -> crate::error::Result<()> {
-    if out.exists() && !out.is_dir() {
-        return Err(crate::Error::io(
-            out,
-            io::Error::new(io::ErrorKind::AlreadyExists, "exists and is not a folder"),
-        ));
-    }
-    std::fs::create_dir_all(out).map_err(|e| crate::Error::io(out, e))
-}
 
 /// Whether the file system holding `dir` treats names differing only in case as one (macOS and
 /// Windows by default), found by creating a probe file and looking it up in upper case. When
@@ -175,56 +162,15 @@ pub fn write_atomic_as<T>(
     result.map(WriteResult::Written)
 }
 
-/// A writer that hashes what passes through it.
-pub struct HashingWriter<W> {
-    pub inner: W,
-    pub hasher: Sha256,
-    pub bytes: u64,
-}
-
-impl<W: Write> HashingWriter<W> {
-    pub fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Sha256::new(),
-            bytes: 0,
-        }
-    }
-
-    pub fn finish(self) -> (W, [u8; 32], u64) {
-        (self.inner, self.hasher.finalize().into(), self.bytes)
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// Sets a folder's modification time; done after its content is written, since writing changes it.
 pub fn set_dir_mtime(dir: &Path, t: Timestamp) -> io::Result<()> {
     File::open(dir)?.set_modified(t.to_system_time())
 }
 
-/// Builds a rayon pool of `jobs` threads (0: one per core).
-pub fn pool(jobs: usize) -> io::Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(io::Error::other)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn atomic_write_sets_mtime_and_refuses_to_clobber() {

@@ -4,11 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use super::category::Category;
-use super::files::{extension, stem, Role};
-use super::library::PhotoLibrary;
-use super::{Asset, Attachment};
 use crate::manifest::{Entry, EntryKind};
+use crate::photos::category::Category;
+use crate::photos::files::{extension, stem, Role};
+use crate::photos::library::PhotoLibrary;
+use crate::photos::{Asset, Attachment};
 use crate::safepath::safe_component;
 use crate::time::Timestamp;
 
@@ -132,7 +132,7 @@ pub struct PlanOptions {
 }
 
 #[derive(Debug, Clone)]
-pub struct Job {
+pub struct PhotoJob {
     pub asset: usize,
     pub role: Role,
     /// Index into the manifest entries.
@@ -145,7 +145,7 @@ pub struct Job {
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub selected: Vec<usize>,
-    pub jobs: Vec<Job>,
+    pub jobs: Vec<PhotoJob>,
     /// Selected assets of which the backup holds no version at all.
     pub missing: Vec<usize>,
 }
@@ -202,7 +202,7 @@ fn held_back(
     lib: &PhotoLibrary,
     i: usize,
     f: &Filter,
-    want: super::CategorySet,
+    want: crate::photos::CategorySet,
 ) -> Option<HeldBack> {
     let a = &lib.assets[i];
     let c = lib.categories[i];
@@ -230,7 +230,7 @@ fn albums_and_dates_ok(lib: &PhotoLibrary, a: &Asset, f: &Filter) -> bool {
 /// The assets a filter picks. With no category: the camera roll as the Photos app shows it —
 /// library assets that are neither hidden, nor recently deleted, nor only in shared albums.
 pub fn select(lib: &PhotoLibrary, f: &Filter) -> Vec<usize> {
-    let want: super::CategorySet = f.categories.iter().copied().collect();
+    let want: crate::photos::CategorySet = f.categories.iter().copied().collect();
     (0..lib.assets.len())
         .filter(|&i| {
             held_back(lib, i, f, want).is_none() && albums_and_dates_ok(lib, &lib.assets[i], f)
@@ -265,7 +265,7 @@ pub fn left_out(lib: &PhotoLibrary, entries: &[Entry], f: &Filter) -> Option<Lef
         return None;
     }
     let mut out = LeftOut::default();
-    let none = super::CategorySet::default();
+    let none = crate::photos::CategorySet::default();
     for (i, a) in lib.assets.iter().enumerate() {
         if !albums_and_dates_ok(lib, a, f) {
             continue;
@@ -279,7 +279,7 @@ pub fn left_out(lib: &PhotoLibrary, entries: &[Entry], f: &Filter) -> Option<Lef
     }
     if f.albums.is_empty() && f.since.is_none() && f.until.is_none() {
         for e in entries.iter().filter(|e| e.kind() == EntryKind::File) {
-            match super::library::attachment_place(e) {
+            match crate::photos::library::attachment_place(e) {
                 Some(Attachment::Messages) => out.messages_files += 1,
                 Some(Attachment::Whatsapp) => out.whatsapp_files += 1,
                 _ => {}
@@ -384,6 +384,7 @@ pub fn plan_selected(
     used.entry(PathBuf::new())
         .or_default()
         .extend(RESERVED.iter().map(|s| s.to_string()));
+    let mut next: HashMap<String, u64> = HashMap::new();
     let mut jobs = Vec::new();
     let mut missing = Vec::new();
     for &i in &selected {
@@ -431,27 +432,41 @@ pub fn plan_selected(
         };
         for folder in folder_for(lib, i, opts.layout) {
             let taken = used.entry(folder.clone()).or_default();
-            let mut n = 0;
-            let chosen = loop {
-                let s = if n == 0 {
-                    st.clone()
-                } else {
-                    format!("{st} ({n})")
-                };
-                let cand = names(&s);
+            // Two versions of one asset may want one name (a "Live Photo" whose own file is
+            // the video would pair with itself): keep the first, so numbering can end.
+            let distinct = |mut cand: Vec<(Role, usize, String)>| {
                 let mut mine = HashSet::new();
-                let clash = cand.iter().any(|(_, _, nm)| {
-                    let k = nm.to_lowercase();
-                    taken.contains(&k) || !mine.insert(k)
-                });
-                if !clash {
-                    break cand;
+                cand.retain(|(_, _, nm)| mine.insert(nm.to_lowercase()));
+                cand
+            };
+            let clash = |cand: &[(Role, usize, String)]| {
+                cand.iter()
+                    .any(|(_, _, nm)| taken.contains(&nm.to_lowercase()))
+            };
+            let first = distinct(names(&st));
+            let chosen = if !clash(&first) {
+                first
+            } else {
+                // Numbering resumes where the last asset with the same names stopped: every
+                // lower number is taken for them, so this is the smallest free one, found in
+                // O(1) per asset instead of a scan from 1 (20,000 `IMG_0001`s in one folder).
+                let key = first
+                    .iter()
+                    .fold(folder.to_string_lossy().to_lowercase(), |k, (_, _, nm)| {
+                        k + "\0" + &nm.to_lowercase()
+                    });
+                let n = next.entry(key).or_insert(1);
+                loop {
+                    let cand = distinct(names(&format!("{st} ({n})")));
+                    *n += 1;
+                    if !clash(&cand) {
+                        break cand;
+                    }
                 }
-                n += 1;
             };
             for (role, e, name) in chosen {
                 taken.insert(name.to_lowercase());
-                jobs.push(Job {
+                jobs.push(PhotoJob {
                     asset: i,
                     role,
                     entry: e,
