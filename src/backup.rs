@@ -16,11 +16,10 @@ use crate::select::Selection;
 use crate::source::{BlobReader, Source};
 use crate::sqlite;
 
-pub const MANIFEST_PLIST: &str = "Manifest.plist";
-pub const MANIFEST_DB: &str = "Manifest.db";
-pub const MANIFEST_MBDB: &str = "Manifest.mbdb";
-pub const INFO_PLIST: &str = "Info.plist";
-pub const STATUS_PLIST: &str = "Status.plist";
+pub use crate::source::layout::{
+    folder_name, INFO_PLIST, MANIFEST_DB, MANIFEST_MBDB, MANIFEST_PLIST, STATUS_PLIST,
+};
+use crate::source::location::BackupLocation;
 
 #[derive(Debug)]
 pub struct Backup {
@@ -56,8 +55,8 @@ impl Backup {
     /// inside the zip archive at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Backup> {
         let path = path.as_ref();
-        if crate::source_zip::is_zip_file(path) {
-            return Backup::from_source(Source::Zip(crate::source_zip::ZipSource::open_single(
+        if crate::source::zip::is_zip_file(path) {
+            return Backup::from_source(Source::Zip(crate::source::zip::ZipSource::open_single(
                 path,
             )?));
         }
@@ -72,6 +71,14 @@ impl Backup {
             ));
         }
         Backup::from_source(Source::dir(path))
+    }
+
+    /// Opens the backup `discover::resolve` found: a folder, or a prefix inside a zip archive.
+    pub fn open_location(location: &BackupLocation) -> Result<Backup> {
+        match location {
+            BackupLocation::Dir(p) => Backup::open(p),
+            BackupLocation::Zip(z) => Backup::from_source(Source::Zip(z.clone())),
+        }
     }
 
     pub fn from_source(source: Source) -> Result<Backup> {
@@ -410,8 +417,8 @@ impl Backup {
 /// Reads Manifest.plist from a backup folder, or from the file itself when `path` names it. Only
 /// this file is needed to check a password or print the recovery hash.
 pub fn read_manifest_plist(path: &Path) -> Result<(ManifestPlist, PathBuf)> {
-    if crate::source_zip::is_zip_file(path) {
-        let z = crate::source_zip::ZipSource::open_single(path)?;
+    if crate::source::zip::is_zip_file(path) {
+        let z = crate::source::zip::ZipSource::open_single(path)?;
         let file = z.root().join(MANIFEST_PLIST);
         let bytes = z.read(MANIFEST_PLIST).map_err(|e| Error::io(&file, e))?;
         let m = ManifestPlist::parse(&bytes).map_err(|c| Error::unreadable(&file, c))?;
@@ -506,12 +513,6 @@ pub fn unlock_keybag(
             Err(e) => Err(Error::unreadable(path, format!("BackupKeyBag: {e}"))),
         },
     }
-}
-
-pub fn folder_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// What copying one entry's content produced.

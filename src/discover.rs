@@ -5,12 +5,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::backup::{
-    folder_name, INFO_PLIST, MANIFEST_DB, MANIFEST_MBDB, MANIFEST_PLIST, STATUS_PLIST,
-};
+use crate::backup::Backup;
 use crate::error::{Error, Result};
-use crate::location::{self, BackupLocation};
-use crate::source_zip::is_zip_file;
+use crate::source::layout::{folder_name, INDEX_FILES, STATUS_FILES};
+use crate::source::location::{self, BackupLocation};
+use crate::source::zip::is_zip_file;
 use crate::time::Timestamp;
 
 /// One backup found on disk, summarised for `unback backups`.
@@ -35,15 +34,11 @@ pub struct Found {
 
 /// True when `dir` looks like a single backup rather than a folder of backups.
 pub fn is_backup_dir(dir: &Path) -> bool {
-    [MANIFEST_PLIST, MANIFEST_DB, MANIFEST_MBDB]
-        .iter()
-        .any(|n| dir.join(n).is_file())
+    INDEX_FILES.iter().any(|n| dir.join(n).is_file())
 }
 
 fn looks_like_failed_backup(dir: &Path) -> bool {
-    [INFO_PLIST, STATUS_PLIST]
-        .iter()
-        .any(|n| dir.join(n).is_file())
+    STATUS_FILES.iter().any(|n| dir.join(n).is_file())
 }
 
 /// `<UDID>-YYYYMMDD-HHMMSS`: how iTunes names an archived copy beside the live backup.
@@ -80,7 +75,7 @@ fn summarise(location: BackupLocation) -> Found {
         problem: None,
         location: location.clone(),
     };
-    match location.open() {
+    match Backup::open_location(&location) {
         Ok(b) => {
             f.udid = b.udid();
             f.device_name = b.device_name();

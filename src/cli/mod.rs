@@ -154,7 +154,10 @@ pub fn open_or_locked(args: &BackupArgs) -> Result<Backup> {
 }
 
 fn open_with(args: &BackupArgs, allow_locked: bool) -> Result<Backup> {
-    let mut b = crate::discover::resolve(&args.backup, args.udid.as_deref())?.open()?;
+    let mut b = Backup::open_location(&crate::discover::resolve(
+        &args.backup,
+        args.udid.as_deref(),
+    )?)?;
     for w in &b.warnings {
         eprintln!("unback: warning: {w}");
     }

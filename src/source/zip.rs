@@ -18,9 +18,9 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use zip::CompressionMethod;
 
-use crate::backup::{INFO_PLIST, MANIFEST_DB, MANIFEST_MBDB, MANIFEST_PLIST, STATUS_PLIST};
+use super::layout::is_file_id;
+use super::layout::{INFO_PLIST, MANIFEST_DB, MANIFEST_MBDB, MANIFEST_PLIST, STATUS_PLIST};
 use crate::error::{Error, Result};
-use crate::source::is_file_id;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Method {

@@ -1,12 +1,10 @@
 //! Where one backup is: a folder, or a folder prefix inside a zip archive. `discover::resolve`
-//! returns one; `open` turns it into a `Backup`.
+//! returns one; `Backup::open_location` opens it.
 
 use std::path::{Path, PathBuf};
 
-use crate::backup::Backup;
+use super::zip::{ZipArchiveIndex, ZipSource};
 use crate::error::Result;
-use crate::source::Source;
-use crate::source_zip::{ZipArchiveIndex, ZipSource};
 
 #[derive(Debug, Clone)]
 pub enum BackupLocation {
@@ -17,13 +15,6 @@ pub enum BackupLocation {
 }
 
 impl BackupLocation {
-    pub fn open(&self) -> Result<Backup> {
-        match self {
-            BackupLocation::Dir(p) => Backup::open(p),
-            BackupLocation::Zip(z) => Backup::from_source(Source::Zip(z.clone())),
-        }
-    }
-
     /// For messages and listings: the folder, or `<archive.zip>/<prefix>`.
     pub fn display(&self) -> &Path {
         match self {

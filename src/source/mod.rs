@@ -1,18 +1,25 @@
 //! Where a backup's bytes live. Everything above this module names files by their path inside the
-//! backup ("Manifest.db", "ab/ab12…"); only this module knows whether that is a folder on disk or,
-//! later, a member of a zip archive.
+//! backup ("Manifest.db", "ab/ab12…"); only this module knows whether that is a folder on disk or
+//! a member of a zip archive (`zip`), what a backup folder's files are called (`layout`), and
+//! where on this computer backups are (`location`).
+
+pub mod layout;
+pub mod location;
+pub mod zip;
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use self::layout::is_hex;
+pub use self::layout::{is_file_id, SNAPSHOT};
+pub use self::zip::{ZipReader, ZipSource};
 use crate::error::{Error, IoContext, Result};
-pub use crate::source_zip::{ZipReader, ZipSource};
 
 #[derive(Debug, Clone)]
 pub enum Source {
     Dir(DirSource),
-    /// A backup inside a .zip archive (see `source_zip`).
+    /// A backup inside a .zip archive (see `zip`).
     Zip(ZipSource),
 }
 
@@ -23,9 +30,6 @@ pub struct DirSource {
     /// backup) take precedence over the top level.
     snapshot: bool,
 }
-
-/// The staging folder of a backup in progress (FORMAT.md 1.8).
-pub const SNAPSHOT: &str = "Snapshot";
 
 impl DirSource {
     fn path_of(&self, name: &str) -> PathBuf {
@@ -197,13 +201,4 @@ fn list_blobs(root: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn is_hex(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// A file ID is 40 hex digits (SHA-1 of "domain-relativePath").
-pub fn is_file_id(s: &str) -> bool {
-    s.len() == 40 && is_hex(s)
 }
