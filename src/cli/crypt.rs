@@ -50,15 +50,8 @@ pub struct DecryptArgs {
     /// The new, unencrypted backup folder.
     #[arg(value_name = "OUT")]
     pub out: PathBuf,
-    /// Replace blobs that already exist in OUT.
-    #[arg(long, conflicts_with = "skip_existing")]
-    pub overwrite: bool,
-    /// Keep blobs that already exist in OUT (finishes an interrupted run).
-    #[arg(long)]
-    pub skip_existing: bool,
-    /// Worker threads (default: one per core).
-    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0)]
-    pub jobs: usize,
+    #[command(flatten)]
+    pub write: super::WriteArgs,
 }
 
 fn unlock_manifest(m: &ManifestArgs) -> Result<crate::backup::UnlockReport> {
@@ -155,9 +148,9 @@ pub fn run_hash(a: HashArgs) -> Result<Exit> {
 pub fn run_decrypt(a: DecryptArgs) -> Result<Exit> {
     let b = super::open(&a.backup)?;
     crate::export::check_output(&b, &a.out)?;
-    let existing = super::existing(a.overwrite, a.skip_existing);
+    let existing = a.write.existing();
     let bar = super::progress::Bar::new();
-    let s = decrypt_backup(&b, &a.out, existing, a.jobs, &bar)?;
+    let s = decrypt_backup(&b, &a.out, existing, a.write.jobs.jobs, &bar)?;
     for w in &s.warnings {
         eprintln!("unback: warning: {w}");
     }

@@ -20,15 +20,8 @@ pub struct Args {
     /// Glob over domains (repeatable).
     #[arg(long = "domain", value_name = "GLOB")]
     pub domains: Vec<String>,
-    /// Replace files that already exist in OUT.
-    #[arg(long, conflicts_with = "skip_existing")]
-    pub overwrite: bool,
-    /// Leave files that already exist in OUT (finishes an interrupted run).
-    #[arg(long)]
-    pub skip_existing: bool,
-    /// Worker threads (default: one per core).
-    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0)]
-    pub jobs: usize,
+    #[command(flatten)]
+    pub write: super::WriteArgs,
     /// Record each written file's SHA-256 in OUT/unback-extract.json.
     #[arg(long)]
     pub hash: bool,
@@ -41,8 +34,8 @@ pub fn run(a: Args) -> Result<Exit> {
     let entries = b.entries()?;
     let chosen: Vec<&Entry> = entries.iter().filter(|e| sel.matches(e)).collect();
     let opts = ExtractOptions {
-        existing: super::existing(a.overwrite, a.skip_existing),
-        jobs: a.jobs,
+        existing: a.write.existing(),
+        jobs: a.write.jobs.jobs,
         hash: a.hash,
     };
     let bar = super::progress::Bar::new();

@@ -47,6 +47,54 @@ pub struct BackupArgs {
     pub secret: SecretArgs,
 }
 
+/// Options shared by every command that writes files into OUT.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WriteArgs {
+    /// Replace files that already exist in OUT.
+    #[arg(long, conflicts_with = "skip_existing")]
+    pub overwrite: bool,
+    /// Leave files that already exist in OUT (finishes an interrupted run).
+    #[arg(long)]
+    pub skip_existing: bool,
+    #[command(flatten)]
+    pub jobs: JobsArg,
+}
+
+impl WriteArgs {
+    /// `--overwrite` / `--skip-existing` (mutually exclusive in clap) to the write policy.
+    pub fn existing(&self) -> crate::export::Existing {
+        use crate::export::Existing;
+        if self.overwrite {
+            Existing::Overwrite
+        } else if self.skip_existing {
+            Existing::Skip
+        } else {
+            Existing::Refuse
+        }
+    }
+}
+
+/// `-j`: a writer's worker threads.
+#[derive(Debug, Clone, clap::Args)]
+pub struct JobsArg {
+    /// Worker threads, at most 64 (default: one per core).
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0, value_parser = parse_jobs)]
+    pub jobs: usize,
+}
+
+/// More threads than `export::MAX_JOBS` only contend for the disk, and a huge `-j` spent a
+/// minute spawning threads: refused with the limit instead.
+fn parse_jobs(s: &str) -> std::result::Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if n > crate::export::MAX_JOBS {
+        return Err(format!(
+            "at most {} worker threads",
+            crate::export::MAX_JOBS
+        ));
+    }
+    Ok(n)
+}
+
 /// Where the password of an encrypted backup comes from. Never from the command line itself:
 /// argv is visible to every user of the machine.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -228,17 +276,5 @@ pub fn print_problems(problems: &[crate::export::Problem]) {
             "unback: … and {} more files that already exist (use --overwrite or --skip-existing)",
             exists - SHOWN
         );
-    }
-}
-
-/// `--overwrite` / `--skip-existing` (mutually exclusive in clap) to the write policy.
-pub fn existing(overwrite: bool, skip_existing: bool) -> crate::export::Existing {
-    use crate::export::Existing;
-    if overwrite {
-        Existing::Overwrite
-    } else if skip_existing {
-        Existing::Skip
-    } else {
-        Existing::Refuse
     }
 }

@@ -163,15 +163,8 @@ pub struct ExportArgs {
     /// Metadata beside each file: XMP (digiKam, darktable, Lightroom, exiftool) or JSON.
     #[arg(long, value_enum, default_value = "none")]
     pub sidecar: SidecarArg,
-    /// Replace files that already exist in OUT.
-    #[arg(long, conflicts_with = "skip_existing")]
-    pub overwrite: bool,
-    /// Keep files that already exist in OUT (resumes an interrupted export).
-    #[arg(long)]
-    pub skip_existing: bool,
-    /// Worker threads (default: one per core).
-    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0)]
-    pub jobs: usize,
+    #[command(flatten)]
+    pub write: super::WriteArgs,
 }
 
 impl ExportArgs {
@@ -483,8 +476,8 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
     print_notes(&lib);
     let plan = plan::plan(&lib, &entries, &popts);
     let opts = ExportOptions {
-        existing: super::existing(a.overwrite, a.skip_existing),
-        jobs: a.jobs,
+        existing: a.write.existing(),
+        jobs: a.write.jobs.jobs,
         sidecar: match a.sidecar {
             SidecarArg::Xmp => SidecarKind::Xmp,
             SidecarArg::Json => SidecarKind::Json,

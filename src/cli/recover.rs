@@ -30,9 +30,8 @@ pub struct Args {
     /// Print the report as JSON on stdout (it is always written to OUT too).
     #[arg(long)]
     pub json: bool,
-    /// Worker threads (default: one per core).
-    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0)]
-    pub jobs: usize,
+    #[command(flatten)]
+    pub jobs: super::JobsArg,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -81,7 +80,7 @@ pub fn run(a: Args) -> Result<Exit> {
         &out,
         &RecoverOptions {
             kinds,
-            jobs: a.jobs,
+            jobs: a.jobs.jobs,
         },
     )?;
     for n in &r.notes {
