@@ -25,6 +25,8 @@ pub mod manifest;
 pub mod media;
 pub mod photos;
 pub mod plists;
+#[cfg(test)]
+mod realdata;
 pub mod recover;
 pub mod safepath;
 pub mod secret;
