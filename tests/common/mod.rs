@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 #[path = "../../src/realdata.rs"]
 mod realdata;
+#[allow(unused_imports)]
 pub use realdata::{cannot_run, read_realdata, realdata, under_ci};
 
 pub const UDID: &str = "00008110-001A2B3C4D5E801E";
