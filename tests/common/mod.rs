@@ -45,7 +45,6 @@ pub fn sha256_file(p: &Path) -> String {
 /// Every file, folder and link below `dir`: content hash, size, mode and modification time.
 /// Equal fingerprints before and after a command mean nothing in the folder changed.
 pub fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (String, u64, u32, SystemTime)> {
-    use std::os::unix::fs::PermissionsExt;
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -63,11 +62,22 @@ pub fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (String, u64, u32, SystemTim
             }
             out.insert(
                 p.strip_prefix(dir).unwrap().to_path_buf(),
-                (h, m.len(), m.permissions().mode(), m.modified().unwrap()),
+                (h, m.len(), mode(&m), m.modified().unwrap()),
             );
         }
     }
     out
+}
+
+/// The permission bits; elsewhere than Unix only the read-only flag exists to compare.
+#[cfg(unix)]
+fn mode(m: &std::fs::Metadata) -> u32 {
+    std::os::unix::fs::PermissionsExt::mode(&m.permissions())
+}
+
+#[cfg(not(unix))]
+fn mode(m: &std::fs::Metadata) -> u32 {
+    u32::from(m.permissions().readonly())
 }
 
 /// Relative path → sha256 of every regular file below `dir`.
