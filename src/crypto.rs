@@ -479,12 +479,8 @@ mod tests {
         Key32::from_hex(s).unwrap()
     }
 
-    fn pyios_blob() -> Vec<u8> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/real/pyiosbackup/encrypted_sqlite3_db.bin"
-        );
-        std::fs::read(path).unwrap()
+    fn pyios_blob() -> Option<Vec<u8>> {
+        crate::realdata::read_realdata("matan1008_pyiosbackup/tests/encrypted_sqlite3_db.bin")
     }
 
     /// Returns at most `step` bytes per call, to exercise chunk boundaries.
@@ -548,7 +544,7 @@ mod tests {
         let db_key = unwrap_key(&zero, &manifest_key[4..]).unwrap();
         assert_eq!(db_key, zero);
 
-        let blob = pyios_blob();
+        let Some(blob) = pyios_blob() else { return };
         assert_eq!(blob.len(), 8192);
         let (plain, padding) = decrypt_to_vec(&db_key, &blob).unwrap();
         assert_eq!(padding, Padding::Invalid);

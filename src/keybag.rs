@@ -528,25 +528,26 @@ mod tests {
     const JOHN_9_TEST123: &str = "$itunes_backup$*9*06dc04bca4eeea2fbc1bc7356fa758243bead479673640a668db285c8f48c402cc435539d935509e*10000*37d2bd7caefbb24a9729e41a3257ef06188dc01e**";
     const JOHN_10_TEST123: &str = "$itunes_backup$*10*deff6d646eb1fa2b6741efee8b70eda84341a838cef2bb10e582669759d7e33c399a0ba2a52cb9ec*10000*f09cfa82cc1695657cb2c347ee127c2523795fda*10000000*66f159e15f3ddbbdd4057f8babef7ad4472fac10";
 
-    fn manifest(name: &str) -> plist::Dictionary {
-        let path = format!(
-            "{}/fixtures/real/keybags/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        plist::Value::from_file(path)
-            .unwrap()
-            .into_dictionary()
-            .unwrap()
+    /// A real Manifest.plist of openwall's john-samples, or `None` when `../shared` is absent.
+    fn manifest(name: &str) -> Option<plist::Dictionary> {
+        let path =
+            crate::realdata::realdata(&format!("openwall_john-samples/iTunes_Backup/{name}"))?;
+        Some(
+            plist::Value::from_file(path)
+                .unwrap()
+                .into_dictionary()
+                .unwrap(),
+        )
     }
 
     fn data(dict: &plist::Dictionary, key: &str) -> Vec<u8> {
         dict.get(key).unwrap().as_data().unwrap().to_vec()
     }
 
-    fn real(name: &str) -> (Vec<u8>, Keybag) {
-        let bytes = data(&manifest(name), "BackupKeyBag");
+    fn real(name: &str) -> Option<(Vec<u8>, Keybag)> {
+        let bytes = data(&manifest(name)?, "BackupKeyBag");
         let kb = Keybag::parse(&bytes).unwrap();
-        (bytes, kb)
+        Some((bytes, kb))
     }
 
     fn key(s: &str) -> Key32 {
@@ -587,7 +588,7 @@ mod tests {
             ("Manifest-9-123456.plist", "123456", K_9_123456),
             ("Manifest-9-test123.plist", "test123", K_9_TEST123),
         ] {
-            let (_, kb) = real(name);
+            let Some((_, kb)) = real(name) else { return };
             assert_real_shape(&kb, false);
             let derived = kb.derive_key(pw.as_bytes());
             assert_eq!(derived.to_hex().as_str(), k, "{name}");
@@ -600,7 +601,9 @@ mod tests {
 
     #[test]
     fn real_ios9_wrong_password() {
-        let (_, kb) = real("Manifest-9-123456.plist");
+        let Some((_, kb)) = real("Manifest-9-123456.plist") else {
+            return;
+        };
         assert!(matches!(
             kb.unlock_with_password(&Password::new("1234567".into())),
             Err(KeybagError::WrongPassword)
@@ -614,7 +617,9 @@ mod tests {
 
     #[test]
     fn real_ios10_unlock_with_known_key() {
-        let (_, kb) = real("Manifest-10-test123.plist");
+        let Some((_, kb)) = real("Manifest-10-test123.plist") else {
+            return;
+        };
         assert_real_shape(&kb, true);
         let class_keys = kb.unlock_with_key(&key(K_10)).unwrap();
         assert_eq!(class_keys.len(), 11);
@@ -622,7 +627,10 @@ mod tests {
             class_keys.classes().collect::<Vec<_>>(),
             (1..=11).collect::<Vec<_>>()
         );
-        let manifest_key = data(&manifest("Manifest-10-test123.plist"), "ManifestKey");
+        let manifest_key = data(
+            &manifest("Manifest-10-test123.plist").unwrap(),
+            "ManifestKey",
+        );
         assert_eq!(manifest_key.len(), 44);
         assert_eq!(&manifest_key[..4], &[4, 0, 0, 0]);
         let db_key = class_keys.unwrap_wrapped(&manifest_key).unwrap();
@@ -633,14 +641,19 @@ mod tests {
     #[test]
     #[ignore]
     fn real_10m_iteration_unlock() {
-        let (_, kb) = real("Manifest-10-test123.plist");
+        let Some((_, kb)) = real("Manifest-10-test123.plist") else {
+            return;
+        };
         let unlocked = kb
             .unlock_with_password(&Password::new("test123".into()))
             .unwrap();
         assert_eq!(unlocked.key.to_hex().as_str(), K_10);
         assert_eq!(unlocked.form, PasswordForm::AsTyped);
         assert_eq!(unlocked.class_keys.len(), 11);
-        let manifest_key = data(&manifest("Manifest-10-test123.plist"), "ManifestKey");
+        let manifest_key = data(
+            &manifest("Manifest-10-test123.plist").unwrap(),
+            "ManifestKey",
+        );
         let db_key = unlocked.class_keys.unwrap_wrapped(&manifest_key).unwrap();
         assert_eq!(db_key.to_hex().as_str(), MANIFEST_DB_KEY_10);
     }
@@ -652,7 +665,9 @@ mod tests {
             "Manifest-9-123456.plist",
             "Manifest-9-test123.plist",
         ] {
-            let (bytes, kb) = real(name);
+            let Some((bytes, kb)) = real(name) else {
+                return;
+            };
             assert!(kb.to_bytes() == bytes, "{name} does not round-trip");
         }
     }
@@ -664,7 +679,7 @@ mod tests {
             ("Manifest-9-test123.plist", JOHN_9_TEST123),
             ("Manifest-10-test123.plist", JOHN_10_TEST123),
         ] {
-            let (_, kb) = real(name);
+            let Some((_, kb)) = real(name) else { return };
             assert_eq!(kb.hash_line().unwrap(), expected, "{name}");
         }
     }
@@ -732,7 +747,9 @@ mod tests {
             }));
         }
         // Same tag sequence as the real iOS 10.2 keybag.
-        let (real_bytes, _) = real("Manifest-10-test123.plist");
+        let Some((real_bytes, _)) = real("Manifest-10-test123.plist") else {
+            return;
+        };
         let kb = build_keybag(
             b"pw",
             [4u8; 20],
@@ -797,11 +814,11 @@ mod tests {
         let db_key = class_keys.unwrap_wrapped(&manifest_key).unwrap();
         assert_eq!(db_key, zero);
 
-        let blob = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/real/pyiosbackup/encrypted_sqlite3_db.bin"
-        ))
-        .unwrap();
+        let Some(blob) =
+            crate::realdata::read_realdata("matan1008_pyiosbackup/tests/encrypted_sqlite3_db.bin")
+        else {
+            return;
+        };
         let (db, padding) = crypto::decrypt_to_vec(&db_key, &blob).unwrap();
         assert_eq!(padding, crypto::Padding::Invalid);
         assert_eq!(db.len(), 8192);
@@ -810,9 +827,14 @@ mod tests {
 
     #[test]
     fn unwrap_wrapped_errors() {
-        let (_, kb) = real("Manifest-10-test123.plist");
+        let Some((_, kb)) = real("Manifest-10-test123.plist") else {
+            return;
+        };
         let class_keys = kb.unlock_with_key(&key(K_10)).unwrap();
-        let manifest_key = data(&manifest("Manifest-10-test123.plist"), "ManifestKey");
+        let manifest_key = data(
+            &manifest("Manifest-10-test123.plist").unwrap(),
+            "ManifestKey",
+        );
         assert!(matches!(
             class_keys.unwrap_wrapped(&manifest_key[..43]),
             Err(KeybagError::BadWrappedKey { len: 43 })
@@ -836,7 +858,9 @@ mod tests {
 
     #[test]
     fn missing_and_malformed_tags() {
-        let (bytes, kb) = real("Manifest-9-test123.plist");
+        let Some((bytes, kb)) = real("Manifest-9-test123.plist") else {
+            return;
+        };
         let mut no_salt = kb.clone();
         no_salt.salt.clear();
         let without = remove_tag(&bytes, b"SALT");
@@ -892,7 +916,9 @@ mod tests {
 
     #[test]
     fn truncated_inputs_report_offset_and_tag() {
-        let (bytes, _) = real("Manifest-10-test123.plist");
+        let Some((bytes, _)) = real("Manifest-10-test123.plist") else {
+            return;
+        };
         // Cut inside the SALT value (its header follows VERS, TYPE, UUID, HMCK, WRAP).
         let salt_offset = 12 + 12 + 24 + 48 + 12;
         assert_eq!(&bytes[salt_offset..salt_offset + 4], b"SALT");
@@ -919,7 +945,9 @@ mod tests {
 
     #[test]
     fn hostile_bytes_never_panic() {
-        let (bytes, _) = real("Manifest-10-test123.plist");
+        let Some((bytes, _)) = real("Manifest-10-test123.plist") else {
+            return;
+        };
         // Every prefix of a real keybag.
         for n in 0..=bytes.len() {
             let _ = Keybag::parse(&bytes[..n]);

@@ -24,6 +24,8 @@ pub mod media;
 pub mod photos;
 pub mod plan;
 pub mod plists;
+#[cfg(test)]
+mod realdata;
 pub mod recover;
 pub mod safepath;
 pub mod secret;

@@ -165,11 +165,11 @@ mod tests {
 
     #[test]
     fn real_info_plist() {
-        let bytes = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/real/mvt/Info.plist"
-        ))
-        .unwrap();
+        let Some(bytes) =
+            crate::realdata::read_realdata("mvt-project_mvt/tests/artifacts/ios_backup/Info.plist")
+        else {
+            return;
+        };
         let info = InfoPlist::parse(&bytes).unwrap();
         assert_eq!(info.product_type.as_deref(), Some("iPhone9,3"));
         assert_eq!(info.product_version.as_deref(), Some("14.3"));

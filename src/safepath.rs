@@ -255,6 +255,7 @@ mod tests {
         assert!(safe_component(&"x".repeat(300), "").is_err());
     }
 
+    #[cfg(unix)]
     #[test]
     fn create_dirs_refuses_planted_symlinks() {
         let out = tempfile::tempdir().unwrap();

@@ -389,6 +389,8 @@ fn hostile_paths_never_escape_the_output_folder() {
     assert!(!Path::new("/tmp/unback-absolute.txt").exists());
 }
 
+// Planting the link needs a Unix symlink; on Windows making one needs a privilege.
+#[cfg(unix)]
 #[test]
 fn planted_symlink_in_the_output_is_not_followed() {
     let tmp = tempfile::tempdir().unwrap();
@@ -603,6 +605,8 @@ fn usage_errors_exit_2() {
 
 /// Ctrl-C in the middle of a file: the partial file is removed, nothing appears under the final
 /// name, the exit code is 130, and `--skip-existing` then finishes the run.
+// SIGINT sent with kill(1): Windows has neither; its Ctrl-C path is ctrlc's console handler.
+#[cfg(unix)]
 #[test]
 fn interrupted_extract_leaves_no_partial_file() {
     use std::process::{Command, Stdio};

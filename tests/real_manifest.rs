@@ -1,26 +1,27 @@
-//! The real iOS 14.3 Manifest.db from mvt's test artefacts (see fixtures/real/mvt/PROVENANCE.md),
-//! read completely: exact counts and exact records.
+//! The real iOS 14.3 Manifest.db from mvt's test artefacts (MVT License 1.1, kept in
+//! `../shared/realdata/mvt-project_mvt/`, provenance in its README), read completely: exact
+//! counts and exact records.
+
+mod common;
 
 use std::collections::BTreeSet;
 
 use unback::manifest::{db, file_id};
 use unback::{EntryKind, Error};
 
-fn entries() -> Vec<unback::Entry> {
-    let bytes = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/real/mvt/Manifest.db"
-    ))
-    .unwrap();
+const MVT_DB: &str = "mvt-project_mvt/tests/artifacts/ios_backup/Manifest.db";
+
+fn entries() -> Option<Vec<unback::Entry>> {
+    let bytes = common::read_realdata(MVT_DB)?;
     // The real file is in WAL mode (header bytes 18/19 = 2): the in-memory open must cope.
     assert_eq!(&bytes[18..20], &[2, 2]);
     let conn = unback::sqlite::open_bytes(bytes, None).unwrap();
-    db::read_entries(&conn).unwrap()
+    Some(db::read_entries(&conn).unwrap())
 }
 
 #[test]
 fn every_row_is_read_and_decoded() {
-    let e = entries();
+    let Some(e) = entries() else { return };
     assert_eq!(e.len(), 3721);
     assert!(e.iter().all(|e| e.problem.is_none()), "undecodable rows");
     let count = |k| e.iter().filter(|e| e.kind() == k).count();
@@ -37,15 +38,7 @@ fn every_row_is_read_and_decoded() {
     );
     // Every stored fileID is the SHA-1 of domain-relativePath, and the record's own RelativePath
     // agrees with the column.
-    let conn = unback::sqlite::open_bytes(
-        std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/real/mvt/Manifest.db"
-        ))
-        .unwrap(),
-        None,
-    )
-    .unwrap();
+    let conn = unback::sqlite::open_bytes(common::read_realdata(MVT_DB).unwrap(), None).unwrap();
     let mut st = conn
         .prepare("SELECT relativePath, file FROM Files")
         .unwrap();
@@ -88,7 +81,7 @@ fn every_row_is_read_and_decoded() {
 
 #[test]
 fn live_photo_heic_record() {
-    let e = entries();
+    let Some(e) = entries() else { return };
     let h = e
         .iter()
         .find(|x| x.relative_path == "Media/DCIM/100APPLE/IMG_0011.HEIC")
@@ -130,7 +123,7 @@ fn live_photo_heic_record() {
 
 #[test]
 fn sms_db_and_symlink_records() {
-    let e = entries();
+    let Some(e) = entries() else { return };
     let s = e
         .iter()
         .find(|x| x.relative_path == "Library/SMS/sms.db" && x.domain == "HomeDomain")
@@ -157,11 +150,9 @@ fn sms_db_and_symlink_records() {
 
 #[test]
 fn truncated_database_is_a_clear_error() {
-    let bytes = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/real/mvt/Manifest.db"
-    ))
-    .unwrap();
+    let Some(bytes) = common::read_realdata(MVT_DB) else {
+        return;
+    };
     let cut = bytes[..8192].to_vec();
     let r = unback::sqlite::open_bytes(cut, None).and_then(|c| db::read_entries(&c));
     let err = r.unwrap_err();

@@ -12,8 +12,7 @@ use std::io::Read;
 use common::*;
 use unback::builder::{BackupBuilder, FileSpec};
 
-const LISTING: &str =
-    "../shared/realdata/abrignoni_iLEAPP/admin/data/filepath-lists/magnet-mvs-2023-ios.csv.zip";
+const LISTING: &str = "abrignoni_iLEAPP/admin/data/filepath-lists/magnet-mvs-2023-ios.csv.zip";
 
 /// The first CSV field of each line (quoted fields may hold commas and doubled quotes).
 fn first_fields(csv: &str) -> Vec<String> {
@@ -42,11 +41,7 @@ fn first_fields(csv: &str) -> Vec<String> {
 }
 
 fn home_library_paths() -> Option<BTreeSet<String>> {
-    let path = root().join(LISTING);
-    let Ok(file) = std::fs::File::open(&path) else {
-        eprintln!("skipped: {} is not there", path.display());
-        return None;
-    };
+    let file = std::fs::File::open(realdata(LISTING)?).unwrap();
     let mut z = zip::ZipArchive::new(file).unwrap();
     let mut csv = String::new();
     z.by_name("magnet-mvs-2023-ios.csv")

@@ -3,8 +3,9 @@
 //! (missing blobs, wrong sizes, odd flags) and very large ones (streamed generated content).
 //!
 //! The shapes (MBFile archive, Manifest.db schema and header, xattr encodings, plist keys)
-//! were copied from a real iOS 14.3 Manifest.db (mvt sample, `fixtures/real/mvt/`) and real
-//! Manifest.plist files; see each module for what was observed and what is inferred.
+//! were copied from a real iOS 14.3 Manifest.db (mvt sample, read by the tests from
+//! `../shared/realdata/mvt-project_mvt/`) and real Manifest.plist files; see each module for what
+//! was observed and what is inferred.
 
 mod archive;
 mod bplist;

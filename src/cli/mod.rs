@@ -2,6 +2,7 @@
 //! knowledge lives here; each command turns its arguments into library calls.
 
 mod backups;
+mod completions;
 mod crypt;
 mod extract;
 mod info;
@@ -161,6 +162,14 @@ enum Command {
         after_help = "Examples:\n  unback extract BACKUP out/ 'Media/DCIM/**' --domain CameraRollDomain\n  unback extract BACKUP out/ --skip-existing   # finish an interrupted run"
     )]
     Extract(extract::Args),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    #[command(
+        after_help = "Examples:\n  unback completions bash > ~/.local/share/bash-completion/completions/unback\n  unback completions zsh > ~/.zfunc/_unback"
+    )]
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command with --dir.
+    #[command(after_help = "Example:\n  unback man > ~/.local/share/man/man1/unback.1")]
+    Man(completions::ManArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -178,6 +187,8 @@ pub fn main() -> ExitCode {
         Command::Key(a) => crypt::run_key(a),
         Command::Hash(a) => crypt::run_hash(a),
         Command::Decrypt(a) => crypt::run_decrypt(a),
+        Command::Completions(a) => completions::run_completions(a),
+        Command::Man(a) => completions::run_man(a),
     };
     let exit = match result {
         Ok(e) => e,

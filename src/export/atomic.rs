@@ -203,6 +203,7 @@ mod tests {
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
     }
 
+    #[cfg(unix)]
     #[test]
     fn overwrite_replaces_a_symlink_instead_of_following_it() {
         let d = tempfile::tempdir().unwrap();
