@@ -26,6 +26,7 @@ pub mod plan;
 pub mod plists;
 #[cfg(test)]
 mod realdata;
+pub mod records;
 pub mod recover;
 pub mod safepath;
 pub mod secret;

@@ -44,16 +44,6 @@ pub struct Args {
 
 const CSV_HEADER: &str = "domain,relative_path,file_id,kind,size,mode,mtime,ctime,birth,uid,gid,inode,protection_class,target,problem";
 
-fn csv_field(w: &mut Vec<u8>, s: &str) {
-    if s.contains([',', '"', '\n', '\r']) {
-        w.push(b'"');
-        w.extend_from_slice(s.replace('"', "\"\"").as_bytes());
-        w.push(b'"');
-    } else {
-        w.extend_from_slice(s.as_bytes());
-    }
-}
-
 fn csv_row(r: &Record<'_>, w: &mut Vec<u8>) {
     let num = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
     let time = |t: Option<Timestamp>| t.map(|t| t.rfc3339()).unwrap_or_default();
@@ -79,7 +69,7 @@ fn csv_row(r: &Record<'_>, w: &mut Vec<u8>) {
         if i > 0 {
             w.push(b',');
         }
-        csv_field(w, f);
+        crate::records::csv_field(w, f);
     }
     w.push(b'\n');
 }

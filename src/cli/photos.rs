@@ -2,17 +2,16 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
-
 use crate::error::{Error, Exit, Result};
 use crate::export::photos::{export, ExportOptions};
 use crate::photos::files::EntryIndex;
 use crate::photos::library::{LoadOptions, PhotoLibrary};
 use crate::photos::sidecar::SidecarKind;
-use crate::photos::{Category, MediaKind};
+use crate::photos::Category;
 use crate::plan::photos::{
     self as plan, DateBound, Edits, Filter, Layout, Live, NamePolicy, PlanOptions,
 };
+use crate::records::asset::{record, AssetRecord};
 
 use super::BackupArgs;
 
@@ -195,97 +194,6 @@ impl ExportArgs {
     }
 }
 
-fn subtype_name(s: Option<i64>) -> Option<String> {
-    s.map(|v| match v {
-        0 => "still".to_string(),
-        1 => "panorama".into(),
-        2 => "live".into(),
-        10 => "screenshot".into(),
-        100 => "video".into(),
-        101 => "slo-mo".into(),
-        102 => "time-lapse".into(),
-        103 => "screen-recording".into(),
-        other => other.to_string(),
-    })
-}
-
-/// The stable JSON/CSV record of one asset (documented in the README).
-#[derive(Serialize)]
-struct AssetRecord<'a> {
-    uuid: &'a str,
-    original_filename: Option<&'a str>,
-    domain: &'a str,
-    relative_path: &'a str,
-    capture_date: Option<String>,
-    time_zone: Option<&'a str>,
-    kind: MediaKind,
-    subtype: Option<String>,
-    size: u64,
-    width: Option<i64>,
-    height: Option<i64>,
-    favorite: bool,
-    hidden: bool,
-    deleted: bool,
-    trashed_date: Option<String>,
-    edited: bool,
-    live: bool,
-    albums: Vec<String>,
-    categories: Vec<&'static str>,
-    versions: Vec<&'static str>,
-    classified_by: crate::photos::Origin,
-}
-
-fn record<'a>(lib: &'a PhotoLibrary, entries: &[crate::Entry], i: usize) -> AssetRecord<'a> {
-    let a = &lib.assets[i];
-    let f = &lib.files[i];
-    let c = lib.categories[i];
-    let mut versions: Vec<&'static str> = f.versions().iter().map(|(r, _)| r.name()).collect();
-    if f.original.is_none() && !f.previews.is_empty() {
-        versions.retain(|v| *v != "preview");
-        versions.push("thumbnail-only");
-    }
-    let size = f
-        .original
-        .or(f.previews.first().copied())
-        .map(|e| entries[e].size())
-        .unwrap_or(0);
-    AssetRecord {
-        uuid: &a.uuid,
-        original_filename: a.original_filename.as_deref(),
-        domain: &a.domain,
-        relative_path: &a.relative_path,
-        capture_date: a.local_date(),
-        time_zone: a.tz_name.as_deref(),
-        kind: a.kind,
-        subtype: subtype_name(a.subtype),
-        size,
-        width: a.width,
-        height: a.height,
-        favorite: a.favorite,
-        hidden: a.hidden,
-        deleted: a.trashed,
-        trashed_date: a.trashed_date.map(|t| t.rfc3339()),
-        edited: c.contains(Category::Edited),
-        live: c.contains(Category::Live),
-        albums: a
-            .albums
-            .iter()
-            .map(|&x| lib.albums[x].path_string())
-            .collect(),
-        categories: c.names(),
-        versions,
-        classified_by: a.origin,
-    }
-}
-
-fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 fn print_notes(lib: &PhotoLibrary) {
     for n in &lib.notes {
         eprintln!("unback: note: {n}");
@@ -383,45 +291,10 @@ fn run_ls(a: LsArgs) -> Result<Exit> {
             return w.write_all(b"\n]\n");
         }
         if a.csv {
-            writeln!(w, "uuid,original_filename,domain,relative_path,capture_date,time_zone,kind,subtype,size,width,height,favorite,hidden,deleted,trashed_date,edited,live,albums,categories,versions,classified_by")?;
+            w.write_all(AssetRecord::CSV_HEADER.as_bytes())?;
             for &i in &chosen {
                 let r = record(&lib, &entries, i);
-                let origin = serde_json::to_value(r.classified_by)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                let kind = serde_json::to_value(r.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                let row = [
-                    r.uuid.to_string(),
-                    r.original_filename.unwrap_or("").to_string(),
-                    r.domain.to_string(),
-                    r.relative_path.to_string(),
-                    r.capture_date.unwrap_or_default(),
-                    r.time_zone.unwrap_or("").to_string(),
-                    kind,
-                    r.subtype.unwrap_or_default(),
-                    r.size.to_string(),
-                    r.width.map(|v| v.to_string()).unwrap_or_default(),
-                    r.height.map(|v| v.to_string()).unwrap_or_default(),
-                    r.favorite.to_string(),
-                    r.hidden.to_string(),
-                    r.deleted.to_string(),
-                    r.trashed_date.unwrap_or_default(),
-                    r.edited.to_string(),
-                    r.live.to_string(),
-                    r.albums.join(";"),
-                    r.categories.join(";"),
-                    r.versions.join(";"),
-                    origin,
-                ];
-                writeln!(
-                    w,
-                    "{}",
-                    row.iter().map(|f| csv(f)).collect::<Vec<_>>().join(",")
-                )?;
+                w.write_all(r.csv_line().as_bytes())?;
             }
             return Ok(());
         }

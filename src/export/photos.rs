@@ -16,6 +16,7 @@ use crate::photos::library::PhotoLibrary;
 use crate::photos::sidecar::{self, SidecarKind};
 use crate::plan::photos::{PhotoJob, Plan};
 use crate::plan::{Job, Sidecar, Source};
+pub use crate::records::journal::JournalRecord;
 
 pub const JOURNAL_JSON: &str = "unback-export.json";
 pub const JOURNAL_CSV: &str = "unback-export.csv";
@@ -25,23 +26,6 @@ pub struct ExportOptions {
     pub existing: Existing,
     pub jobs: usize,
     pub sidecar: SidecarKind,
-}
-
-/// One written file, with its provenance.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JournalRecord {
-    pub output: String,
-    pub asset_uuid: String,
-    pub role: String,
-    pub categories: Vec<String>,
-    pub classified_by: String,
-    pub original_filename: Option<String>,
-    pub capture_date: Option<String>,
-    pub domain: String,
-    pub relative_path: String,
-    pub file_id: String,
-    pub size: u64,
-    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -109,44 +93,6 @@ fn record(lib: &PhotoLibrary, job: &PhotoJob, e: &Entry, size: u64, sha: String)
         size,
         sha256: sha,
     }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn journal_csv(records: &[JournalRecord]) -> String {
-    let mut o = String::from(
-        "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256\n",
-    );
-    for r in records {
-        let row = [
-            r.output.clone(),
-            r.asset_uuid.clone(),
-            r.role.clone(),
-            r.categories.join(";"),
-            r.classified_by.clone(),
-            r.original_filename.clone().unwrap_or_default(),
-            r.capture_date.clone().unwrap_or_default(),
-            r.domain.clone(),
-            r.relative_path.clone(),
-            r.file_id.clone(),
-            r.size.to_string(),
-            r.sha256.clone(),
-        ];
-        o.push_str(
-            &row.iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        o.push('\n');
-    }
-    o
 }
 
 pub fn export(
@@ -251,6 +197,9 @@ pub fn export(
     })
     .map_err(|e| Error::Other(e.to_string()))?;
     w.write_own(Path::new(JOURNAL_JSON), &json)?;
-    w.write_own(Path::new(JOURNAL_CSV), journal_csv(&records).as_bytes())?;
+    w.write_own(
+        Path::new(JOURNAL_CSV),
+        JournalRecord::csv(&records).as_bytes(),
+    )?;
     Ok(s)
 }

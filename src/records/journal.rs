@@ -1,0 +1,50 @@
+//! The export journal's record of one written file (`unback-export.json` / `.csv`): the proof
+//! of where each file came from, and what `--skip-existing` resumes from.
+
+use serde::{Deserialize, Serialize};
+
+use super::csv_line;
+
+/// One written file, with its provenance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JournalRecord {
+    pub output: String,
+    pub asset_uuid: String,
+    pub role: String,
+    pub categories: Vec<String>,
+    pub classified_by: String,
+    pub original_filename: Option<String>,
+    pub capture_date: Option<String>,
+    pub domain: String,
+    pub relative_path: String,
+    pub file_id: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl JournalRecord {
+    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256\n";
+
+    /// The journal as CSV: the header, then one row per record.
+    pub fn csv(records: &[JournalRecord]) -> String {
+        let mut o = String::from(Self::CSV_HEADER);
+        for r in records {
+            let row = [
+                r.output.clone(),
+                r.asset_uuid.clone(),
+                r.role.clone(),
+                r.categories.join(";"),
+                r.classified_by.clone(),
+                r.original_filename.clone().unwrap_or_default(),
+                r.capture_date.clone().unwrap_or_default(),
+                r.domain.clone(),
+                r.relative_path.clone(),
+                r.file_id.clone(),
+                r.size.to_string(),
+                r.sha256.clone(),
+            ];
+            o.push_str(&csv_line(&row));
+        }
+        o
+    }
+}
