@@ -7,7 +7,9 @@
 
 use std::io::{self, Read, Write};
 
-use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit};
+#[cfg(any(test, feature = "builder"))]
+use aes::cipher::BlockModeEncrypt;
+use aes::cipher::{BlockModeDecrypt, KeyInit, KeyIvInit};
 use aes_kw::KwAes256;
 
 use crate::secret::Key32;
@@ -23,6 +25,7 @@ const READER_CHUNK: usize = 256 << 10;
 const ZERO_IV: [u8; BLOCK] = [0u8; BLOCK];
 
 type CbcDec = cbc::Decryptor<aes::Aes256>;
+#[cfg(any(test, feature = "builder"))]
 type CbcEnc = cbc::Encryptor<aes::Aes256>;
 
 /// Errors from key wrapping.
@@ -76,6 +79,7 @@ pub fn unwrap_key(kek: &Key32, wrapped: &[u8]) -> Result<Key32, CryptoError> {
     Ok(key)
 }
 
+#[cfg(any(test, feature = "builder"))]
 /// RFC 3394 wrap of a 32-byte key (for building test backups).
 pub fn wrap_key(kek: &Key32, key: &Key32) -> [u8; 40] {
     let kw = KwAes256::new(kek.as_bytes().into());
@@ -83,6 +87,7 @@ pub fn wrap_key(kek: &Key32, key: &Key32) -> [u8; 40] {
     wrapped.into()
 }
 
+#[cfg(any(test, feature = "builder"))]
 /// AES-256-CBC with a zero IV and PKCS#7 padding, the way iOS encrypts backup files. A whole
 /// pad block is added when the plaintext is block-aligned, as PKCS#7 requires.
 pub fn encrypt_cbc_pkcs7(key: &Key32, plaintext: &[u8]) -> Vec<u8> {

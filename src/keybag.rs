@@ -18,6 +18,7 @@ use crate::secret::{Key32, Password};
 /// Bit in a class record's WRAP meaning "wrapped with the password-derived key".
 const WRAP_PASSCODE: u32 = 2;
 /// Bit meaning "also wrapped with the device key" (unusable off-device).
+#[cfg(any(test, feature = "builder"))]
 const WRAP_DEVICE: u32 = 1;
 const WRAPPED_KEY_LEN: usize = 40;
 /// ManifestKey / EncryptionKey: u32 little-endian class + 40-byte wrapped key.
@@ -188,6 +189,7 @@ impl PartialClass {
     }
 }
 
+#[cfg(any(test, feature = "builder"))]
 fn push_tlv(out: &mut Vec<u8>, tag: &[u8; 4], value: &[u8]) {
     out.extend_from_slice(tag);
     // Values come from parsed keybags (lengths fit in u32) or from the builder (tiny).
@@ -196,6 +198,7 @@ fn push_tlv(out: &mut Vec<u8>, tag: &[u8; 4], value: &[u8]) {
     out.extend_from_slice(value);
 }
 
+#[cfg(any(test, feature = "builder"))]
 fn push_u32(out: &mut Vec<u8>, tag: &[u8; 4], value: u32) {
     push_tlv(out, tag, &value.to_be_bytes());
 }
@@ -289,6 +292,7 @@ impl Keybag {
         })
     }
 
+    #[cfg(any(test, feature = "builder"))]
     /// Serialises in the tag order of real keybags, so a parsed real keybag comes back
     /// byte-for-byte. A missing `hmck` is written as 40 zero bytes, as in backup keybags.
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -462,6 +466,7 @@ fn normalise(typed: &str, chars: impl Iterator<Item = char>) -> Zeroizing<String
     out
 }
 
+#[cfg(any(test, feature = "builder"))]
 /// Builds a keybag the way a device does, for test fixtures: derives the key from
 /// `password` and wraps each class key with it. Classes 5, 9, 10 and 11 get WRAP = 3 like in
 /// real keybags (here they are only password-wrapped, so unlocking returns them unchanged),

@@ -10,6 +10,7 @@
 
 pub mod backup;
 pub mod bplist;
+#[cfg(any(test, feature = "builder"))]
 pub mod builder;
 pub mod cli;
 pub mod crypto;
