@@ -11,8 +11,7 @@ use sha1::Digest as _;
 use crate::backup::{Backup, MANIFEST_DB};
 use crate::error::{Exit, Result};
 use crate::manifest::{Entry, EntryKind};
-use crate::photos::files::EntryIndex;
-use crate::photos::library::{LibrarySource, LoadOptions, PhotoLibrary};
+use crate::photos::library::{LibrarySource, LoadOptions};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -241,8 +240,7 @@ pub fn verify(b: &Backup, entries: &[Entry], deep: bool) -> Result<VerifyReport>
         })
         .collect();
 
-    let idx = EntryIndex::new(entries);
-    let lib = PhotoLibrary::load(b, &idx, LoadOptions::default());
+    let lib = b.photos(entries, LoadOptions::default());
     r.photo_library = Some(match &lib.source {
         LibrarySource::PhotosDb { asset_table, .. } => format!("Photos.sqlite ({asset_table})"),
         LibrarySource::Manifest { reason } => format!("none usable: {reason}"),

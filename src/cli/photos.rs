@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Exit, Result};
 use crate::export::photos::{export, ExportOptions};
-use crate::photos::files::EntryIndex;
 use crate::photos::library::{LoadOptions, PhotoLibrary};
 use crate::photos::sidecar::SidecarKind;
 use crate::photos::Category;
@@ -254,8 +253,7 @@ fn run_ls(a: LsArgs) -> Result<Exit> {
     let filter = a.filter.to_filter()?;
     let b = super::open(&a.backup)?;
     let entries = b.entries()?;
-    let idx = EntryIndex::new(&entries);
-    let lib = PhotoLibrary::load(&b, &idx, load_options(&filter));
+    let lib = b.photos(&entries, load_options(&filter));
     print_notes(&lib);
     let mut chosen = plan::select(&lib, &filter);
     if let Some(l) = plan::left_out(&lib, &entries, &filter) {
@@ -344,8 +342,7 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
     let b = super::open(&a.backup)?;
     crate::export::check_output(&b, &a.out)?;
     let entries = b.entries()?;
-    let idx = EntryIndex::new(&entries);
-    let lib = PhotoLibrary::load(&b, &idx, load_options(&popts.filter));
+    let lib = b.photos(&entries, load_options(&popts.filter));
     print_notes(&lib);
     let plan = plan::plan(&lib, &entries, &popts);
     let opts = ExportOptions {

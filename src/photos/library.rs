@@ -12,6 +12,7 @@ use super::schema::{self, Schema};
 use super::xattrs::{self, kind_by_name};
 use super::{Album, Asset, Attachment, MediaKind, Origin};
 use crate::backup::Backup;
+use crate::manifest::Entry;
 use crate::media::{self, SNIFF_LEN};
 use crate::time::Timestamp;
 
@@ -445,6 +446,15 @@ fn from_photos_db(backup: &Backup, idx: &EntryIndex<'_>) -> Result<Loaded, Strin
         wal_frames_applied: frames,
     };
     Ok((assets, albums, source, notes))
+}
+
+impl Backup {
+    /// The photo library of this backup, read from `entries` (its `entries()`): Photos.sqlite
+    /// when it is usable, else the manifest's xattrs, then the files themselves. Defined here,
+    /// beside the reader, so that `backup` knows nothing of photos.
+    pub fn photos(&self, entries: &[Entry], opts: LoadOptions) -> PhotoLibrary {
+        PhotoLibrary::load(self, &EntryIndex::new(entries), opts)
+    }
 }
 
 impl PhotoLibrary {

@@ -85,9 +85,8 @@ pub fn diff(
     newer: &Backup,
     newer_entries: &[Entry],
 ) -> Result<DiffReport> {
-    let oi = EntryIndex::new(older_entries);
     let ni = EntryIndex::new(newer_entries);
-    let ol = PhotoLibrary::load(older, &oi, LoadOptions::default());
+    let ol = older.photos(older_entries, LoadOptions::default());
     let nl = PhotoLibrary::load(newer, &ni, LoadOptions::default());
     let mut r = DiffReport {
         older: older.path().display().to_string(),
