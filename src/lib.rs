@@ -12,6 +12,7 @@ pub mod backup;
 pub mod bplist;
 #[cfg(any(test, feature = "builder"))]
 pub mod builder;
+pub mod bytes;
 pub mod cli;
 pub mod crypto;
 pub mod discover;

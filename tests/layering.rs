@@ -17,6 +17,7 @@ const STAGES: &[(&str, u8)] = &[
     ("media", 0),
     ("safepath", 0),
     ("hashing", 0),
+    ("bytes", 0),
     ("secret", 0),
     ("bplist", 0),
     ("plists", 0),

@@ -672,24 +672,9 @@ impl Drop for ScratchDir {
     }
 }
 
-/// SQLite WAL checksum over 8-byte chunks (`walChecksumBytes`).
-fn wal_checksum(big_endian: bool, data: &[u8], mut s1: u32, mut s2: u32) -> (u32, u32) {
-    for c in data.chunks_exact(8) {
-        let (x0, x1) = if big_endian {
-            (
-                u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
-                u32::from_be_bytes([c[4], c[5], c[6], c[7]]),
-            )
-        } else {
-            (
-                u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
-                u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
-            )
-        };
-        s1 = s1.wrapping_add(x0).wrapping_add(s2);
-        s2 = s2.wrapping_add(x1).wrapping_add(s1);
-    }
-    (s1, s2)
+/// The shared WAL checksum (`crate::sqlite::format`), in the argument order this file uses.
+fn wal_checksum(big_endian: bool, data: &[u8], s1: u32, s2: u32) -> (u32, u32) {
+    crate::sqlite::format::wal_checksum(data, (s1, s2), big_endian)
 }
 
 /// Replace SQLite's random WAL salts by fixed ones and recompute the chained checksums, so the

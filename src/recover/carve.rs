@@ -13,6 +13,8 @@
 //! them, so all validation work is also charged to a budget linear in the buffer length; once it
 //! is spent carving stops with what it has rather than run unbounded.
 
+use crate::bytes;
+
 /// What kind of image a carved range holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CarvedKind {
@@ -90,22 +92,15 @@ impl Ctx<'_> {
     }
 
     fn be16(&self, at: usize) -> Option<u16> {
-        let s = self.buf.get(at..at.checked_add(2)?)?;
-        Some(u16::from_be_bytes([*s.first()?, *s.get(1)?]))
+        bytes::u16_be(self.buf, at, "field").ok()
     }
 
     fn be32(&self, at: usize) -> Option<u32> {
-        let s = self.buf.get(at..at.checked_add(4)?)?;
-        let mut a = [0u8; 4];
-        a.copy_from_slice(s);
-        Some(u32::from_be_bytes(a))
+        bytes::u32_be(self.buf, at, "field").ok()
     }
 
     fn be64(&self, at: usize) -> Option<u64> {
-        let s = self.buf.get(at..at.checked_add(8)?)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(s);
-        Some(u64::from_be_bytes(a))
+        bytes::u64_be(self.buf, at, "field").ok()
     }
 
     /// Position of the first marker (`FF` followed by a byte other than `00`, `D0..=D7` or `FF`)
@@ -454,34 +449,9 @@ fn dht_ok(ctx: &mut Ctx, data: usize, dlen: usize) -> bool {
     off == dlen && off > 0
 }
 
-/// CRC-32 (IEEE, reflected, as PNG uses), table-driven; the table is built at compile time.
-const CRC_TABLE: [u32; 256] = {
-    let mut t = [0u32; 256];
-    let mut n = 0;
-    while n < 256 {
-        let mut c = n as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        t[n] = c;
-        n += 1;
-    }
-    t
-};
-
+/// CRC-32 (IEEE, reflected, as PNG uses), from `crc32fast` (SIMD where the CPU has it).
 pub(crate) fn crc32(data: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for &b in data {
-        let idx = usize::from((c as u8) ^ b);
-        c = CRC_TABLE.get(idx).copied().unwrap_or(0) ^ (c >> 8);
-    }
-    c ^ 0xFFFF_FFFF
+    crc32fast::hash(data)
 }
 
 /// Validates a PNG at `s`: IHDR first, chunk types alphabetic, IEND last, at least one IDAT, and

@@ -118,15 +118,13 @@ const MAX_SHAPES: usize = 16;
 const MAX_SCHEMA_PAGES: usize = 100_000;
 
 fn be16(b: &[u8], at: usize) -> Option<usize> {
-    let s = b.get(at..at.checked_add(2)?)?;
-    Some(usize::from(u16::from_be_bytes([*s.first()?, *s.get(1)?])))
+    crate::bytes::u16_be(b, at, "page field")
+        .ok()
+        .map(usize::from)
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    let mut a = [0u8; 4];
-    a.copy_from_slice(s);
-    Some(u32::from_be_bytes(a))
+    crate::bytes::u32_be(b, at, "page field").ok()
 }
 
 /// SQLite varint: 1 to 9 bytes, big-endian, 7 bits per byte with the high bit as continuation,
@@ -320,12 +318,7 @@ struct Db<'a> {
 }
 
 fn check_page_size(raw: u32) -> Result<usize, SqliteFreeError> {
-    // Stored as a big-endian u16 where 1 means 65536; must be a power of two from 512.
-    let size = if raw == 1 { 65536 } else { raw };
-    if !(512..=65536).contains(&size) || !size.is_power_of_two() {
-        return Err(SqliteFreeError::BadPageSize(raw));
-    }
-    Ok(size as usize)
+    crate::sqlite::format::page_size(raw).ok_or(SqliteFreeError::BadPageSize(raw))
 }
 
 impl<'a> Db<'a> {
@@ -934,24 +927,7 @@ pub fn recover_deleted(
     Ok(out)
 }
 
-/// WAL checksum as the format defines it: pairs of 32-bit words (in the byte order the magic
-/// number selects) folded into two running sums.
-fn wal_checksum(data: &[u8], mut s: (u32, u32), big_endian: bool) -> (u32, u32) {
-    for pair in data.chunks_exact(8) {
-        let word = |k: usize| {
-            let mut a = [0u8; 4];
-            a.copy_from_slice(pair.get(k..k + 4).unwrap_or(&[0; 4]));
-            if big_endian {
-                u32::from_be_bytes(a)
-            } else {
-                u32::from_le_bytes(a)
-            }
-        };
-        s.0 = s.0.wrapping_add(word(0)).wrapping_add(s.1);
-        s.1 = s.1.wrapping_add(word(4)).wrapping_add(s.0);
-    }
-    s
-}
+use crate::sqlite::format::wal_checksum;
 
 /// The frames of a `-wal` file. An unreadable header (bad magic or page size) yields no frames;
 /// `wal_pages_with_hint` can supply the page size instead.
@@ -964,9 +940,9 @@ fn wal_pages_with_hint(wal: &[u8], page_size_hint: Option<usize>) -> Vec<WalPage
     let header_ok = magic == 0x377F_0682 || magic == 0x377F_0683;
     let big_endian = magic & 1 == 1;
     let from_header = be32(wal, 8).and_then(|p| check_page_size(p).ok());
-    let Some(ps) = (if header_ok { from_header } else { None })
-        .or_else(|| page_size_hint.filter(|p| (512..=65536).contains(p) && p.is_power_of_two()))
-    else {
+    let Some(ps) = (if header_ok { from_header } else { None }).or_else(|| {
+        page_size_hint.filter(|&p| crate::sqlite::format::page_size(p as u32) == Some(p))
+    }) else {
         return Vec::new();
     };
     let salts = wal.get(16..24);

@@ -7,7 +7,9 @@
 
 use rusqlite::{Connection, OpenFlags, MAIN_DB};
 
-pub const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+pub mod format;
+
+pub const SQLITE_MAGIC: &[u8; 16] = format::MAGIC;
 
 /// True when the file starts with the SQLite header (a plaintext database).
 pub fn has_magic(path: &std::path::Path) -> bool {
@@ -120,67 +122,56 @@ impl<R: std::io::Read> std::io::Read for RollbackHeader<R> {
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at + 4)?;
-    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    crate::bytes::u32_be(b, at, "WAL field").ok()
 }
 
 /// Applies the committed frames of a WAL file to the database image, as a reader at the last
 /// commit would see it. Frames after the last commit, or whose salts differ from the header's
 /// (left over from an older WAL generation), are ignored, as SQLite does. Checksums are verified
-/// so a torn tail is not applied.
+/// so a torn tail is not applied. Frames for pages past the committed database size are ignored
+/// too, as SQLite ignores them: the image never grows past that size, which is itself bounded by
+/// the two files' sizes, so a hostile frame for page 2^32-1 cannot make us allocate terabytes.
 pub fn apply_wal(db: &mut Vec<u8>, wal: &[u8]) -> Result<usize, String> {
-    if wal.len() < 32 {
+    if wal.len() < format::WAL_HEADER_LEN {
         return Ok(0);
     }
-    let magic = be32(wal, 0).unwrap_or(0);
-    let big_endian_sums = match magic {
-        0x377f0682 => false,
-        0x377f0683 => true,
-        _ => return Err("the -wal file has no WAL header".into()),
-    };
-    let page_size = be32(wal, 8).unwrap_or(0) as usize;
-    if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
-        return Err(format!(
-            "the -wal file has an invalid page size {page_size}"
-        ));
-    }
+    let big_endian_sums = format::wal_big_endian(wal).ok_or("the -wal file has no WAL header")?;
+    let raw_page_size = be32(wal, 8).unwrap_or(0);
+    let page_size = format::page_size(raw_page_size)
+        .filter(|_| raw_page_size != 1)
+        .ok_or_else(|| format!("the -wal file has an invalid page size {raw_page_size}"))?;
     let salt = (be32(wal, 16), be32(wal, 20));
-    let mut sum = (0u32, 0u32);
-    sum = wal_checksum(&wal[..24], sum, big_endian_sums);
+    let header = wal.get(..24).unwrap_or(&[]);
+    let mut sum = format::wal_checksum(header, (0, 0), big_endian_sums);
     if Some(sum.0) != be32(wal, 24) || Some(sum.1) != be32(wal, 28) {
         return Err("the -wal header checksum is wrong".into());
     }
-    let frame_len = 24 + page_size;
+    let frame_len = format::WAL_FRAME_HEADER_LEN + page_size;
     let mut pending: Vec<(usize, usize, u32)> = Vec::new(); // (page number, frame offset, db size)
     let mut committed: Vec<(usize, usize)> = Vec::new();
     let mut committed_size: Option<u32> = None;
-    let mut at = 32;
-    while at + frame_len <= wal.len() {
-        let frame = &wal[at..at + frame_len];
+    let mut at = format::WAL_HEADER_LEN;
+    while let Some(frame) = wal.get(at..at + frame_len) {
         if (be32(frame, 8), be32(frame, 12)) != salt {
             break;
         }
-        sum = wal_checksum(&frame[..8], sum, big_endian_sums);
-        sum = wal_checksum(&frame[24..], sum, big_endian_sums);
+        sum = format::wal_checksum(frame.get(..8).unwrap_or(&[]), sum, big_endian_sums);
+        sum = format::wal_checksum(frame.get(24..).unwrap_or(&[]), sum, big_endian_sums);
         if Some(sum.0) != be32(frame, 16) || Some(sum.1) != be32(frame, 20) {
             break;
         }
         let page = be32(frame, 0).unwrap_or(0) as usize;
         let commit = be32(frame, 4).unwrap_or(0);
-        pending.push((page, at + 24, commit));
+        pending.push((page, at + format::WAL_FRAME_HEADER_LEN, commit));
         if commit != 0 {
             committed.extend(pending.drain(..).map(|(p, o, _)| (p, o)));
             committed_size = Some(commit);
         }
         at += frame_len;
     }
-    let db_page_size = match db.get(16..18) {
-        Some(b) => match u16::from_be_bytes([b[0], b[1]]) {
-            1 => 65536,
-            n => n as usize,
-        },
-        None => return Err("database header truncated".into()),
-    };
+    let db_page_size = format::db_page_size(db)
+        .map_err(|_| "database header truncated")?
+        .unwrap_or(0);
     if committed.is_empty() {
         return Ok(0);
     }
@@ -198,41 +189,28 @@ pub fn apply_wal(db: &mut Vec<u8>, wal: &[u8]) -> Result<usize, String> {
         return Err("the -wal commit size is implausible".into());
     }
     db.resize(new_len.max(db.len()), 0);
-    for (page, off) in &committed {
-        if *page == 0 {
+    let mut applied = 0usize;
+    for &(page, off) in &committed {
+        if page == 0 || page > pages {
             continue;
         }
         let start = (page - 1) * page_size;
-        if start + page_size > db.len() {
-            db.resize(start + page_size, 0);
-        }
-        db[start..start + page_size].copy_from_slice(&wal[*off..*off + page_size]);
+        let (Some(dst), Some(src)) = (
+            db.get_mut(start..start + page_size),
+            wal.get(off..off + page_size),
+        ) else {
+            continue;
+        };
+        dst.copy_from_slice(src);
+        applied += 1;
     }
     db.truncate(new_len);
     // The in-header database size must agree with the truncated image.
     if let Some(h) = db.get_mut(28..32) {
         h.copy_from_slice(&(pages as u32).to_be_bytes());
     }
+    let _ = applied;
     Ok(committed.len())
-}
-
-fn wal_checksum(data: &[u8], mut s: (u32, u32), big_endian: bool) -> (u32, u32) {
-    for c in data.chunks_exact(8) {
-        let (x0, x1) = if big_endian {
-            (
-                u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
-                u32::from_be_bytes([c[4], c[5], c[6], c[7]]),
-            )
-        } else {
-            (
-                u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
-                u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
-            )
-        };
-        s.0 = s.0.wrapping_add(x0).wrapping_add(s.1);
-        s.1 = s.1.wrapping_add(x1).wrapping_add(s.0);
-    }
-    s
 }
 
 #[cfg(test)]
@@ -323,5 +301,54 @@ mod tests {
         let mut fake = SQLITE_MAGIC.to_vec();
         fake.resize(4096, 0xAB);
         assert!(open_bytes(fake, None).is_err());
+    }
+
+    /// A WAL whose one committed frame writes `page` of a `db_pages`-page database.
+    fn hostile_wal(page: u32, db_pages: u32, page_size: usize) -> Vec<u8> {
+        let mut wal = Vec::new();
+        for w in [
+            format::WAL_MAGIC_LE,
+            3_007_000,
+            page_size as u32,
+            0,
+            0xAAAA,
+            0xBBBB,
+        ] {
+            wal.extend_from_slice(&w.to_be_bytes());
+        }
+        let sum = format::wal_checksum(&wal, (0, 0), false);
+        wal.extend_from_slice(&sum.0.to_be_bytes());
+        wal.extend_from_slice(&sum.1.to_be_bytes());
+        let mut frame = Vec::new();
+        for w in [page, db_pages, 0xAAAA, 0xBBBB] {
+            frame.extend_from_slice(&w.to_be_bytes());
+        }
+        let body = vec![0x5Au8; page_size];
+        let sum = format::wal_checksum(&frame[..8], sum, false);
+        let sum = format::wal_checksum(&body, sum, false);
+        frame.extend_from_slice(&sum.0.to_be_bytes());
+        frame.extend_from_slice(&sum.1.to_be_bytes());
+        frame.extend_from_slice(&body);
+        wal.extend_from_slice(&frame);
+        wal
+    }
+
+    #[test]
+    fn a_frame_for_a_page_past_the_database_is_ignored_not_allocated() {
+        // Found by an attacker's -wal: page 0xFFFFFFFF used to grow the image to ~17 TB.
+        let mut db = SQLITE_MAGIC.to_vec();
+        db.resize(4096, 0);
+        db[16..18].copy_from_slice(&4096u16.to_be_bytes());
+        for page in [u32::MAX, 1 << 31, 300_000] {
+            let mut image = db.clone();
+            let wal = hostile_wal(page, 2, 4096);
+            assert_eq!(apply_wal(&mut image, &wal), Ok(1));
+            assert_eq!(image.len(), 2 * 4096, "page {page}");
+            assert!(image[4096..].iter().all(|&b| b == 0));
+        }
+        // The same frame for a page inside the database is applied.
+        let mut image = db.clone();
+        apply_wal(&mut image, &hostile_wal(2, 2, 4096)).unwrap();
+        assert!(image[4096..].iter().all(|&b| b == 0x5A));
     }
 }
