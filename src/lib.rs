@@ -1,8 +1,14 @@
 //! unback: read iPhone/iPad backups made by iTunes or Finder, rebuild their file tree and export
 //! photos and files without touching the backup.
 //!
-//! Data flows one way: `source` (where bytes live) → `backup` (plists, keybag, index) →
-//! `manifest` (entries) → `select` / plans → `export` (atomic, parallel writes).
+//! Data flows one way: `source` (where bytes live: folder, zip, locations) → `manifest` (the
+//! index formats) → `backup` (the facade: open, unlock, entries, open_entry) → `photos` (the
+//! library) → `plan` (a selection turned into jobs) → `export` (the one engine that writes) →
+//! `cli`. `tests/layering.rs` holds every module to it.
+//!
+//! No `unsafe` except the two read-only memory maps (a zip archive, a blob being carved), each
+//! allowed where it stands with its SAFETY note.
+#![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
