@@ -12,6 +12,7 @@ pub mod backup;
 pub mod bplist;
 pub mod builder;
 pub mod cli;
+pub mod convert;
 pub mod crypto;
 pub mod decrypt;
 pub mod discover;
