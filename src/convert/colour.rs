@@ -320,6 +320,97 @@ mod tests {
         );
     }
 
+    /// An SPS written bit by bit, emulation prevention included (the profile fields are all
+    /// zero bytes, as real encoders' are not, which forces 0x03 escapes).
+    fn sps(width: u32, height: u32, signal: Option<(u8, u8, u8, bool)>) -> Vec<u8> {
+        let mut bits: Vec<bool> = Vec::new();
+        let mut u = |n: u32, v: u32| (0..n).rev().for_each(|i| bits.push((v >> i) & 1 == 1));
+        let ue = |u: &mut dyn FnMut(u32, u32), v: u32| {
+            let len = 32 - (v + 1).leading_zeros();
+            u(len - 1, 0);
+            u(len, v + 1);
+        };
+        u(4, 0);
+        u(3, 0);
+        u(1, 1);
+        for _ in 0..3 {
+            u(32, 0); // profile_tier_level: 96 zero bits
+        }
+        ue(&mut u, 0); // sps id
+        ue(&mut u, 1); // 4:2:0
+        ue(&mut u, width);
+        ue(&mut u, height);
+        u(1, 0); // no conformance window
+        ue(&mut u, 0);
+        ue(&mut u, 0);
+        ue(&mut u, 4); // log2_max_pic_order_cnt_lsb_minus4
+        u(1, 1);
+        for v in [0, 0, 0, 0, 1, 0, 3, 0, 0] {
+            ue(&mut u, v);
+        }
+        u(1, 0); // no scaling lists
+        u(2, 0b01); // amp off, SAO on
+        u(1, 0); // no PCM
+        ue(&mut u, 0); // no short-term RPS
+        u(1, 0);
+        u(2, 0b01);
+        u(1, 1); // VUI
+        u(2, 0); // no aspect ratio, no overscan
+        match signal {
+            Some((p, t, m, full)) => {
+                u(1, 1);
+                u(3, 5);
+                u(1, u32::from(full));
+                u(1, 1);
+                u(8, u32::from(p));
+                u(8, u32::from(t));
+                u(8, u32::from(m));
+            }
+            None => u(1, 0),
+        }
+        u(1, 0); // no chroma location
+        u(1, 1); // rbsp stop bit
+        while bits.len() % 8 != 0 {
+            bits.push(false);
+        }
+        let mut nal = vec![0x42, 0x01];
+        let mut zeros = 0;
+        for byte in bits.chunks(8) {
+            let b = byte.iter().fold(0u8, |a, &x| (a << 1) | u8::from(x));
+            if zeros >= 2 && b <= 3 {
+                nal.push(3);
+                zeros = 0;
+            }
+            zeros = if b == 0 { zeros + 1 } else { 0 };
+            nal.push(b);
+        }
+        nal
+    }
+
+    #[test]
+    fn an_sps_gives_its_size_and_colour_description() {
+        let iphone = Some((12, 1, 6, true));
+        let nal = sps(512, 512, iphone);
+        assert!(nal.windows(3).any(|w| w == [0, 0, 3]), "escapes exercised");
+        assert_eq!(
+            parse_sps(&nal),
+            Some(SpsInfo {
+                width: 512,
+                height: 512,
+                signal: iphone
+            })
+        );
+        let none = parse_sps(&sps(4032, 3024, None)).unwrap();
+        assert_eq!((none.width, none.height, none.signal), (4032, 3024, None));
+        // A hostile tile: the size the decoder would allocate for is read, so it can be refused.
+        let huge = parse_sps(&sps(1 << 20, 1 << 20, iphone)).unwrap();
+        assert_eq!((huge.width, huge.height), (1 << 20, 1 << 20));
+        // Cut anywhere: no answer, no panic.
+        for cut in 2..nal.len() - 4 {
+            let _ = parse_sps(&nal[..cut]);
+        }
+    }
+
     #[test]
     fn garbage_is_not_an_sps() {
         assert_eq!(parse_sps(&[]), None);
