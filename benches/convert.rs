@@ -94,7 +94,9 @@ fn main() {
     for f in &files {
         let heic = std::fs::read(f).expect("read sample");
         let hevc = best(reps, || hevc_only(&heic));
-        let decode = best(reps, || convert::decode(&heic, &serial_decode).expect("decode"));
+        let decode = best(reps, || {
+            convert::decode(&heic, &serial_decode).expect("decode")
+        });
         let mut mpx = 0.0;
         let whole = best(reps, || {
             let c = convert::heic_to_jpeg(&heic, &serial_jpeg).expect("convert");
