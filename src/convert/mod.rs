@@ -19,6 +19,7 @@
 mod colour;
 mod container;
 mod exif;
+mod orient;
 
 use std::sync::{Condvar, Mutex};
 
@@ -380,7 +381,11 @@ fn decode_primary(heic: &[u8], parallel: bool, max_pixels: u64) -> Result<Primar
     let threads = if parallel { None } else { Some(1) };
     let rgb = hcolor::convert(&frame, None, nclx, PixelLayout::Rgb8, max_pixels, threads)?;
     drop(frame);
-    let rgb = transform::apply_all(rgb, &p.transforms)?;
+    let rgb = match orient::apply(&rgb, &p.transforms, parallel) {
+        orient::Oriented::Unchanged => rgb,
+        orient::Oriented::Done(turned) => turned,
+        orient::Oriented::Unsupported => transform::apply_all(rgb, &p.transforms)?,
+    };
 
     let exif = match ctx.exif_item(id) {
         Some(e) => {
