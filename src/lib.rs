@@ -20,6 +20,7 @@ pub mod bplist;
 pub mod builder;
 pub mod bytes;
 pub mod cli;
+pub mod convert;
 pub mod crypto;
 pub mod discover;
 pub mod error;
