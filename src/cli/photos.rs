@@ -8,7 +8,7 @@ use crate::photos::library::{LoadOptions, PhotoLibrary};
 use crate::photos::sidecar::SidecarKind;
 use crate::photos::Category;
 use crate::plan::photos::{
-    self as plan, DateBound, Edits, Filter, Layout, Live, NamePolicy, PlanOptions,
+    self as plan, Convert, DateBound, Edits, Filter, Layout, Live, NamePolicy, PlanOptions,
 };
 use crate::records::asset::{record, AssetRecord};
 
@@ -131,6 +131,13 @@ pub enum LiveArg {
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ConvertArg {
+    None,
+    Jpeg,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum SidecarArg {
     Xmp,
     Json,
@@ -161,6 +168,16 @@ pub struct ExportArgs {
     /// Metadata beside each file: XMP (digiKam, darktable, Lightroom, exiftool) or JSON.
     #[arg(long, value_enum, default_value = "none")]
     pub sidecar: SidecarArg,
+    /// HEIC/HEIF stills (camera originals, Live Photo stills, HEIC edit renders, Messages and
+    /// WhatsApp images): none keeps every original byte for byte; jpeg writes a JPEG in place of
+    /// each, with its EXIF, GPS and colour profile, upright; both writes the JPEG beside the
+    /// original. Videos are never converted. A HEIC that does not decode is written as it is,
+    /// with a warning (exit 5).
+    #[arg(long, value_enum, default_value = "none")]
+    pub convert: ConvertArg,
+    /// JPEG quality for --convert, 1 to 100.
+    #[arg(long, value_name = "N", default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub jpeg_quality: u8,
     #[command(flatten)]
     pub write: super::WriteArgs,
 }
@@ -188,6 +205,11 @@ impl ExportArgs {
                 LiveArg::Both => Live::Both,
                 LiveArg::Still => Live::Still,
                 LiveArg::Video => Live::Video,
+            },
+            convert: match self.convert {
+                ConvertArg::None => Convert::None,
+                ConvertArg::Jpeg => Convert::Jpeg,
+                ConvertArg::Both => Convert::Both,
             },
         })
     }
@@ -346,6 +368,7 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
     print_notes(&lib);
     let plan = plan::plan(&lib, &entries, &popts);
     let opts = ExportOptions {
+        jpeg_quality: a.jpeg_quality,
         existing: a.write.existing(),
         jobs: a.write.jobs.jobs,
         sidecar: match a.sidecar {

@@ -29,6 +29,7 @@ pub use atomic::{abandon_partial_files, Existing, NoProgress, Progress};
 
 use crate::backup::Backup;
 use crate::error::{Error, Exit, IoContext, Result};
+use crate::manifest::Entry;
 use crate::plan::{Job, Source};
 use crate::safepath;
 use crate::time::Timestamp;
@@ -115,6 +116,10 @@ pub struct Written {
     pub sha256: Option<String>,
     pub bad_padding: bool,
     pub sidecar: bool,
+    /// For a converted file: the SHA-256 of the HEIC it was made from.
+    pub source_sha256: Option<String>,
+    /// Written, but not as planned (a HEIC that did not decode, written as it is).
+    pub problem: Option<Problem>,
 }
 
 /// What a run did, counted the same way for every writer.
@@ -155,6 +160,10 @@ impl Summary {
                 self.bytes_written += w.bytes;
                 self.bad_padding += w.bad_padding as u64;
                 self.sidecars += w.sidecar as u64;
+                if let Some(p) = &w.problem {
+                    self.failed += 1;
+                    self.problems.push(p.clone());
+                }
             }
             Outcome::Skipped { sidecar, .. } => {
                 self.skipped_existing += 1;
@@ -212,7 +221,13 @@ pub struct Writer<'b> {
     out: PathBuf,
     opts: Options,
     pool: rayon::ThreadPool,
+    /// Conversions in flight at once: each holds a decoded image (a 48 MP HEIC is ~140 MB).
+    converting: crate::convert::ConvertLimiter,
 }
+
+/// HEIC decodes at once, whatever `-j` is: two keep both cores busy (a decode is itself
+/// parallel) and bound the memory.
+const CONVERSIONS_IN_FLIGHT: usize = 2;
 
 impl<'b> Writer<'b> {
     /// Checks and creates the output folder; nothing is written before this succeeds.
@@ -229,6 +244,7 @@ impl<'b> Writer<'b> {
             out: out.to_path_buf(),
             opts,
             pool,
+            converting: crate::convert::ConvertLimiter::new(CONVERSIONS_IN_FLIGHT),
         })
     }
 
@@ -331,6 +347,14 @@ impl<'b> Writer<'b> {
             Ok(d) => d,
             Err(u) => return problem(ProblemKind::UnsafePath, u.to_string()),
         };
+        if let Source::ToJpeg {
+            entry,
+            fallback,
+            quality,
+        } = &job.source
+        {
+            return self.convert(job, &dest, entry, fallback.as_deref(), *quality);
+        }
         // A file listed with size 0 and no blob is written empty: its content is empty either
         // way. Any other file without its blob is missing.
         let no_blob = matches!(job.source, Source::Entry(e) if self.backup.blob_name(e).is_none());
@@ -375,7 +399,7 @@ impl<'b> Writer<'b> {
                         ..Default::default()
                     })
                 }
-                Source::Dir => Ok(Default::default()),
+                Source::Dir | Source::ToJpeg { .. } => Ok(Default::default()),
             },
             |c: &crate::backup::Copied| c.bad_padding.then(|| badpad.clone()),
         );
@@ -395,6 +419,8 @@ impl<'b> Writer<'b> {
                         sha256: c.sha256.map(hex::encode),
                         bad_padding: c.bad_padding,
                         sidecar: false,
+                        source_sha256: None,
+                        problem: None,
                     }),
                     c.warnings,
                 )
@@ -468,6 +494,101 @@ impl<'b> Writer<'b> {
                 Err(err) => return problem(ProblemKind::Failed, format!("sidecar: {err}")),
             }
         }
+        (outcome, warnings)
+    }
+
+    /// A JPEG made from a HEIC entry, written through `write` like any other bytes. A HEIC that
+    /// does not decode (or decrypts with invalid padding) is never half-converted: its original
+    /// goes to `fallback` with a problem on the record (exit 5), or, without a fallback (the
+    /// original is written beside it anyway), only the problem is reported.
+    fn convert(
+        &self,
+        job: &Job<'_>,
+        dest: &Path,
+        entry: &Entry,
+        fallback: Option<&Path>,
+        quality: u8,
+    ) -> (Outcome, Vec<String>) {
+        let as_bytes = |bytes: Vec<u8>, dest: &Path| Job {
+            source: Source::Bytes(bytes.into()),
+            dest: dest.to_path_buf(),
+            ..job.clone()
+        };
+        // Resuming: an existing JPEG is left without decoding its source again.
+        if self.opts.existing == Existing::Skip && dest.is_file() {
+            return self.write(&as_bytes(Vec::new(), &job.dest));
+        }
+        if self.backup.blob_name(entry).is_none() {
+            return (
+                Outcome::Problem(Problem::new(
+                    ProblemKind::Missing,
+                    job.label(),
+                    format!("blob {} is missing from the backup", entry.file_id),
+                )),
+                Vec::new(),
+            );
+        }
+        let _slot = self.converting.acquire();
+        let mut heic = Vec::with_capacity(entry.size().min(1 << 30) as usize);
+        let copied = match self.backup.copy_entry(entry, &mut heic, true) {
+            Ok(c) => c,
+            Err(e) => {
+                return (
+                    Outcome::Problem(Problem::new(
+                        ProblemKind::Failed,
+                        job.label(),
+                        e.to_string(),
+                    )),
+                    Vec::new(),
+                )
+            }
+        };
+        let source_sha = copied.sha256.map(hex::encode);
+        let converted = if copied.bad_padding {
+            Err("invalid PKCS#7 padding after decryption".to_string())
+        } else {
+            crate::convert::heic_to_jpeg(
+                &heic,
+                &crate::convert::JpegOptions {
+                    quality,
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| e.to_string())
+        };
+        let (mut outcome, mut warnings) = match converted {
+            Ok(c) => {
+                drop(heic);
+                self.write(&as_bytes(c.jpeg, &job.dest))
+            }
+            Err(cause) => {
+                let problem = Problem::new(
+                    ProblemKind::Failed,
+                    job.label(),
+                    format!("not converted to JPEG: {cause}; the original is exported as it is"),
+                );
+                let Some(fb) = fallback else {
+                    return (Outcome::Problem(problem), copied.warnings);
+                };
+                // Like every writer, a decryption with invalid padding is kept as `.badpad`.
+                let fb = if copied.bad_padding {
+                    let mut s = fb.as_os_str().to_owned();
+                    s.push(".badpad");
+                    PathBuf::from(s)
+                } else {
+                    fb.to_path_buf()
+                };
+                let (mut o, w) = self.write(&as_bytes(heic, &fb));
+                if let Outcome::Written(wr) = &mut o {
+                    wr.problem = Some(problem);
+                }
+                (o, w)
+            }
+        };
+        if let Outcome::Written(wr) = &mut outcome {
+            wr.source_sha256 = source_sha;
+        }
+        warnings.extend(copied.warnings);
         (outcome, warnings)
     }
 

@@ -26,6 +26,8 @@ pub struct ExportOptions {
     pub existing: Existing,
     pub jobs: usize,
     pub sidecar: SidecarKind,
+    /// JPEG quality of `--convert` (1–100).
+    pub jpeg_quality: u8,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -92,6 +94,7 @@ fn record(lib: &PhotoLibrary, job: &PhotoJob, e: &Entry, size: u64, sha: String)
         file_id: e.file_id.clone(),
         size,
         sha256: sha,
+        source_sha256: None,
     }
 }
 
@@ -125,7 +128,15 @@ pub fn export(
         .map(|pj| {
             let e = &entries[pj.entry];
             let key = pj.dest.to_string_lossy().replace('\\', "/");
-            let mut job = Job::new(Source::Entry(e), pj.dest.clone()).with_mtime(pj.mtime);
+            let source = match &pj.convert {
+                None => Source::Entry(e),
+                Some(c) => Source::ToJpeg {
+                    entry: e,
+                    fallback: c.fallback.clone(),
+                    quality: opts.jpeg_quality,
+                },
+            };
+            let mut job = Job::new(source, pj.dest.clone()).with_mtime(pj.mtime);
             job.label = Some(format!("{} ({})", pj.dest.display(), e.display()));
             job.known = previous
                 .get(&key)
@@ -172,9 +183,9 @@ pub fn export(
     let mut exported_assets = std::collections::BTreeSet::new();
     for (pj, o) in plan.jobs.iter().zip(outcomes) {
         let e = &entries[pj.entry];
-        let (output, bytes, sha) = match o {
-            Outcome::Written(wr) => (Some(wr.output), wr.bytes, wr.sha256),
-            Outcome::Skipped { bytes, sha256, .. } => (None, bytes, sha256),
+        let (output, bytes, sha, source_sha) = match o {
+            Outcome::Written(wr) => (Some(wr.output), wr.bytes, wr.sha256, wr.source_sha256),
+            Outcome::Skipped { bytes, sha256, .. } => (None, bytes, sha256, None),
             _ => continue,
         };
         if pj.role == Role::Preview {
@@ -182,8 +193,16 @@ pub fn export(
         }
         exported_assets.insert(pj.asset);
         let mut rec = record(lib, pj, e, bytes, sha.unwrap_or_default());
-        if let Some(o) = output {
+        if let Some(o) = &output {
             rec.output = o.to_string_lossy().replace('\\', "/");
+        }
+        // A converted file says so, with the HEIC's hash beside the JPEG's; one whose HEIC did
+        // not decode was written as it is and keeps its plain role.
+        if pj.convert.is_some() && output.as_deref() == Some(pj.dest.as_path()) {
+            rec.role = "converted".into();
+            rec.source_sha256 = source_sha;
+        } else if pj.convert.is_some() && output.is_none() {
+            rec.role = "converted".into();
         }
         records.push(rec);
     }

@@ -24,6 +24,13 @@ pub enum Source<'a> {
     Bytes(Arc<[u8]>),
     /// A folder to create; its modification time is set once its content is written.
     Dir,
+    /// A JPEG converted from the entry's HEIC (`--convert`). When the HEIC does not decode, the
+    /// original is written at `fallback` instead (or, without one, only reported).
+    ToJpeg {
+        entry: &'a Entry,
+        fallback: Option<PathBuf>,
+        quality: u8,
+    },
 }
 
 /// A file written beside a job's file (`<file>.xmp`), after it and with the same time.
@@ -69,7 +76,7 @@ impl<'a> Job<'a> {
     /// The entry this job copies, if it copies one.
     pub fn entry(&self) -> Option<&'a Entry> {
         match self.source {
-            Source::Entry(e) => Some(e),
+            Source::Entry(e) | Source::ToJpeg { entry: e, .. } => Some(e),
             _ => None,
         }
     }
@@ -77,7 +84,7 @@ impl<'a> Job<'a> {
     /// Bytes the job will write, as far as the plan knows (an entry's recorded size).
     pub fn size(&self) -> u64 {
         match &self.source {
-            Source::Entry(e) => e.size(),
+            Source::Entry(e) | Source::ToJpeg { entry: e, .. } => e.size(),
             Source::Bytes(b) => b.len() as u64,
             Source::Dir => 0,
         }
@@ -86,7 +93,7 @@ impl<'a> Job<'a> {
     pub fn label(&self) -> String {
         match (&self.label, &self.source) {
             (Some(l), _) => l.clone(),
-            (None, Source::Entry(e)) => e.display(),
+            (None, Source::Entry(e) | Source::ToJpeg { entry: e, .. }) => e.display(),
             (None, _) => self.dest.to_string_lossy().into_owned(),
         }
     }

@@ -122,6 +122,18 @@ pub struct Filter {
     pub include_deleted: bool,
 }
 
+/// What to do with HEIC/HEIF stills (`--convert`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Convert {
+    /// Originals byte for byte.
+    #[default]
+    None,
+    /// A JPEG in place of each HEIC still.
+    Jpeg,
+    /// The original and a JPEG beside it.
+    Both,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
     pub filter: Filter,
@@ -129,6 +141,38 @@ pub struct PlanOptions {
     pub names: NamePolicy,
     pub edits: Edits,
     pub live: Live,
+    pub convert: Convert,
+}
+
+/// A job that writes a JPEG made from its HEIC entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToJpeg {
+    /// Where the original goes if it does not decode (`--convert jpeg`: the name the HEIC
+    /// would have had, kept free for it); `None` with `--convert both`, where it is written anyway.
+    pub fallback: Option<PathBuf>,
+}
+
+/// How one planned name is used: a copy, a conversion, or a name only held for a fallback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Use {
+    Copy,
+    Jpeg(Option<String>),
+    Reserved,
+}
+
+fn is_heif_name(ext: &str) -> bool {
+    ext.eq_ignore_ascii_case("heic") || ext.eq_ignore_ascii_case("heif")
+}
+
+/// `.JPG` for an upper-case source extension (`IMG_0001.HEIC` → `IMG_0001.JPG`), else `.jpg`.
+fn jpeg_name(heic_name: &str) -> String {
+    let ext = extension(heic_name).unwrap_or("");
+    let jpg = if ext.chars().any(|c| c.is_ascii_lowercase()) {
+        "jpg"
+    } else {
+        "JPG"
+    };
+    format!("{}.{jpg}", stem(heic_name))
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +184,8 @@ pub struct PhotoJob {
     /// Relative to the output folder.
     pub dest: PathBuf,
     pub mtime: Option<Timestamp>,
+    /// Written as a JPEG converted from the entry's HEIC.
+    pub convert: Option<ToJpeg>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -410,10 +456,10 @@ pub fn plan_selected(
         });
         let (st, ext) = base_name(a, f.original.map(|o| &entries[o]), opts.names);
         let both = opts.edits == Edits::Both && has_edit;
-        let names = |stem: &str| -> Vec<(Role, usize, String)> {
+        let names = |stem: &str| -> Vec<(Role, usize, String, Use)> {
             versions
                 .iter()
-                .map(|&(role, e)| {
+                .flat_map(|&(role, e)| {
                     let own = extension(&entries[e].relative_path)
                         .unwrap_or("")
                         .to_string();
@@ -426,7 +472,21 @@ pub fn plan_selected(
                         Role::Edited | Role::EditedLiveVideo => format!("{stem}.{own}"),
                         Role::Preview => format!("{stem} (preview).{own}"),
                     };
-                    (role, e, name.trim_end_matches('.').to_string())
+                    let name = name.trim_end_matches('.').to_string();
+                    // Stills only: a Live Photo's video and a preview JPEG stay as they are.
+                    let still = matches!(role, Role::Original | Role::Edited);
+                    let heif = still && extension(&name).is_some_and(is_heif_name);
+                    match (opts.convert, heif) {
+                        (Convert::Jpeg, true) => vec![
+                            (role, e, jpeg_name(&name), Use::Jpeg(Some(name.clone()))),
+                            (role, e, name, Use::Reserved),
+                        ],
+                        (Convert::Both, true) => vec![
+                            (role, e, name.clone(), Use::Copy),
+                            (role, e, jpeg_name(&name), Use::Jpeg(None)),
+                        ],
+                        _ => vec![(role, e, name, Use::Copy)],
+                    }
                 })
                 .collect()
         };
@@ -434,14 +494,14 @@ pub fn plan_selected(
             let taken = used.entry(folder.clone()).or_default();
             // Two versions of one asset may want one name (a "Live Photo" whose own file is
             // the video would pair with itself): keep the first, so numbering can end.
-            let distinct = |mut cand: Vec<(Role, usize, String)>| {
+            let distinct = |mut cand: Vec<(Role, usize, String, Use)>| {
                 let mut mine = HashSet::new();
-                cand.retain(|(_, _, nm)| mine.insert(nm.to_lowercase()));
+                cand.retain(|(_, _, nm, _)| mine.insert(nm.to_lowercase()));
                 cand
             };
-            let clash = |cand: &[(Role, usize, String)]| {
+            let clash = |cand: &[(Role, usize, String, Use)]| {
                 cand.iter()
-                    .any(|(_, _, nm)| taken.contains(&nm.to_lowercase()))
+                    .any(|(_, _, nm, _)| taken.contains(&nm.to_lowercase()))
             };
             let first = distinct(names(&st));
             let chosen = if !clash(&first) {
@@ -450,11 +510,10 @@ pub fn plan_selected(
                 // Numbering resumes where the last asset with the same names stopped: every
                 // lower number is taken for them, so this is the smallest free one, found in
                 // O(1) per asset instead of a scan from 1 (20,000 `IMG_0001`s in one folder).
-                let key = first
-                    .iter()
-                    .fold(folder.to_string_lossy().to_lowercase(), |k, (_, _, nm)| {
-                        k + "\0" + &nm.to_lowercase()
-                    });
+                let key = first.iter().fold(
+                    folder.to_string_lossy().to_lowercase(),
+                    |k, (_, _, nm, _)| k + "\0" + &nm.to_lowercase(),
+                );
                 let n = next.entry(key).or_insert(1);
                 loop {
                     let cand = distinct(names(&format!("{st} ({n})")));
@@ -464,9 +523,17 @@ pub fn plan_selected(
                     }
                 }
             };
-            for (role, e, name) in chosen {
+            for (role, e, name, usage) in chosen {
                 taken.insert(name.to_lowercase());
+                let convert = match usage {
+                    Use::Reserved => continue,
+                    Use::Copy => None,
+                    Use::Jpeg(fallback) => Some(ToJpeg {
+                        fallback: fallback.map(|f| folder.join(f)),
+                    }),
+                };
                 jobs.push(PhotoJob {
+                    convert,
                     asset: i,
                     role,
                     entry: e,

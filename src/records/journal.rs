@@ -20,10 +20,14 @@ pub struct JournalRecord {
     pub file_id: String,
     pub size: u64,
     pub sha256: String,
+    /// For a converted file (role `converted`), the SHA-256 of the HEIC it was made from;
+    /// `sha256` is the JPEG's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_sha256: Option<String>,
 }
 
 impl JournalRecord {
-    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256\n";
+    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256,source_sha256\n";
 
     /// The journal as CSV: the header, then one row per record.
     pub fn csv(records: &[JournalRecord]) -> String {
@@ -42,6 +46,7 @@ impl JournalRecord {
                 r.file_id.clone(),
                 r.size.to_string(),
                 r.sha256.clone(),
+                r.source_sha256.clone().unwrap_or_default(),
             ];
             o.push_str(&csv_line(&row));
         }
