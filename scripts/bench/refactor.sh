@@ -2,7 +2,7 @@
 # Before/after of a refactor, in one run: the same commands with an earlier build (BEFORE, a path
 # to its `unback` binary) and this tree's release build, alternating so the machine's drift hits
 # both alike. Warm cache (nothing dropped), medians of ROUNDS rounds.
-#   - `ls --json > /dev/null` of a 300,000-row Manifest.db (hyperfine, 7 runs each)
+#   - `ls --json > /dev/null` of a 300,000-row Manifest.db (7 alternating runs each)
 #   - `extract` of a ~2 GB plain backup
 #   - `photos export` of a ~2 GB plain backup (real DCIM counts)
 # usage: scripts/bench/refactor.sh BEFORE_BINARY [ROUNDS]
@@ -16,10 +16,14 @@ AFTER=$UNBACK
 L=$(gen_once manifest-300000 manifest 300000 @DIR)
 P=$(gen_once plain-2000000000 plain-gb 2000000000 @DIR)
 F=$(gen_once photos-plain-2000000000 photos-gb 2000000000 @DIR)
-J=$BENCH_DIR/refactor-ls.json
-hyperfine -N --warmup 1 --runs 7 --export-json "$J" \
-    -n before "$BEFORE ls $L --json" -n after "$AFTER ls $L --json" > /dev/null
-lb=$(hf_median "$J" 0) la=$(hf_median "$J" 1)
+# Alternating runs (hyperfine would run all of one, then all of the other).
+"$BEFORE" ls "$L" --json > /dev/null; "$AFTER" ls "$L" --json > /dev/null
+lsb=() lsa=()
+for i in $(seq 7); do
+    lsb+=("$(seconds sh -c "'$BEFORE' ls '$L' --json > /dev/null")")
+    lsa+=("$(seconds sh -c "'$AFTER' ls '$L' --json > /dev/null")")
+done
+lb=$(median "${lsb[@]}") la=$(median "${lsa[@]}")
 OUT=$BENCH_DIR/refactor-out
 eb=() ea=() pb=() pa=()
 for i in $(seq "$ROUNDS"); do
@@ -31,6 +35,6 @@ for i in $(seq "$ROUNDS"); do
 done
 rm -rf "$OUT"
 e1=$(median "${eb[@]}") e2=$(median "${ea[@]}") p1=$(median "${pb[@]}") p2=$(median "${pa[@]}")
-echo "ls --json 300k rows: before=${lb}s after=${la}s after/before=$(ratio "$la" "$lb")"
+echo "ls --json 300k rows: before=${lb}s after=${la}s after/before=$(ratio "$la" "$lb") (runs: ${lsb[*]} / ${lsa[*]})"
 echo "extract 2 GB:        before=${e1}s after=${e2}s after/before=$(ratio "$e2" "$e1") (runs: ${eb[*]} / ${ea[*]})"
 echo "photos export 2 GB:  before=${p1}s after=${p2}s after/before=$(ratio "$p2" "$p1") (runs: ${pb[*]} / ${pa[*]})"
