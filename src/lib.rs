@@ -19,6 +19,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod info;
+pub mod kdf;
 pub mod keybag;
 pub mod location;
 pub mod manifest;
