@@ -26,7 +26,6 @@ pub mod manifest;
 pub mod media;
 pub mod photos;
 pub mod plists;
-pub mod readahead;
 pub mod recover;
 pub mod safepath;
 pub mod secret;
