@@ -7,12 +7,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use sha1::Sha1;
-use sha2::Sha256;
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use crate::crypto::{self, CryptoError};
+use crate::kdf;
 use crate::secret::{Key32, Password};
 
 /// Bit in a class record's WRAP meaning "wrapped with the password-derived key".
@@ -351,15 +350,15 @@ impl Keybag {
         match (&self.dp_salt, self.dp_iterations) {
             (Some(dp_salt), Some(dp_iterations)) => {
                 let mut k1 = Zeroizing::new([0u8; 32]);
-                pbkdf2::pbkdf2_hmac::<Sha256>(password, dp_salt, dp_iterations, &mut k1[..]);
-                pbkdf2::pbkdf2_hmac::<Sha1>(
+                kdf::pbkdf2_hmac_sha256(password, dp_salt, dp_iterations, &mut k1[..]);
+                kdf::pbkdf2_hmac_sha1(
                     &k1[..],
                     &self.salt,
                     self.iterations,
                     &mut key.as_mut_bytes()[..],
                 );
             }
-            _ => pbkdf2::pbkdf2_hmac::<Sha1>(
+            _ => kdf::pbkdf2_hmac_sha1(
                 password,
                 &self.salt,
                 self.iterations,

@@ -6,8 +6,9 @@
 //! library) → `plan` (a selection turned into jobs) → `export` (the one engine that writes) →
 //! `cli`. `tests/layering.rs` holds every module to it.
 //!
-//! No `unsafe` except the two read-only memory maps (a zip archive, a blob being carved), each
-//! allowed where it stands with its SAFETY note.
+//! No `unsafe` except the two read-only memory maps (a zip archive, a blob being carved) and the
+//! key derivation's SIMD byte swap (`kdf::x86`, measured), each allowed where it stands with its
+//! SAFETY notes.
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -27,6 +28,7 @@ pub mod error;
 pub mod export;
 pub mod hashing;
 pub mod info;
+pub mod kdf;
 pub mod keybag;
 pub mod manifest;
 pub mod media;

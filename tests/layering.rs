@@ -24,6 +24,7 @@ const STAGES: &[(&str, u8)] = &[
     ("sqlite", 0),
     ("crypto", 0),
     ("keybag", 0),
+    ("kdf", 0),
     ("convert", 0),
     ("realdata", 0),
     ("source", 1),

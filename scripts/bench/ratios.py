@@ -2,13 +2,13 @@
 """Print criterion medians of one group and each benchmark's ratio to the group's reference.
 
 usage: ratios.py GROUP [REFERENCE]   (reads $CARGO_TARGET_DIR/criterion/GROUP/*/new/estimates.json)
-Defaults: listing -> sqlite_scan, decrypt -> bare_cbc.
+Defaults: listing -> sqlite_scan, decrypt -> bare_cbc, kdf -> floor.
 """
 import json
 import os
 import sys
 
-DEFAULT_REF = {"listing": "sqlite_scan", "decrypt": "bare_cbc"}
+DEFAULT_REF = {"listing": "sqlite_scan", "decrypt": "bare_cbc", "kdf": "floor"}
 
 
 def main():
