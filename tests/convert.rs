@@ -292,6 +292,17 @@ fn damaged_real_files_give_the_documented_errors() {
     assert!(matches!(e, ConvertError::TooLarge { .. }), "{e}");
     assert!(t0.elapsed().as_millis() < 500);
     assert!(e.to_string().contains("65535x65535"), "{e}");
+    // Few pixels but a side longer than a JPEG can have: refused before decoding.
+    let mut long = heic.clone();
+    let mut at = 0;
+    while let Some(p) = long[at..].windows(4).position(|w| w == b"ispe") {
+        let body = at + p + 8;
+        long[body..body + 8].copy_from_slice(&[0, 1, 0x11, 0x70, 0, 0, 0, 10]);
+        at = body;
+    }
+    let e = convert::heic_to_jpeg(&long, &opts).unwrap_err();
+    assert!(matches!(e, ConvertError::Unsupported(_)), "{e}");
+    assert!(e.to_string().contains("at most 65535"), "{e}");
     // A tighter limit than the photo: refused the same way.
     let small = JpegOptions {
         max_pixels: 1_000_000,

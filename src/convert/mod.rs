@@ -156,7 +156,7 @@ pub fn is_heif(bytes: &[u8]) -> bool {
 
 /// Decode the primary image of a HEIC to upright RGB, shrunk to `max_side` if given.
 pub fn decode(heic: &[u8], opts: &DecodeOptions) -> Result<RgbImage, ConvertError> {
-    let decoded = decode_primary(heic, opts.parallel, opts.max_pixels)?;
+    let decoded = decode_primary(heic, opts.parallel, opts.max_pixels, None)?;
     let mut image = decoded.image;
     if let Some(side) = opts.max_side {
         image = shrink(image, side.max(1));
@@ -166,16 +166,12 @@ pub fn decode(heic: &[u8], opts: &DecodeOptions) -> Result<RgbImage, ConvertErro
 
 /// Convert the primary image of a HEIC to a JPEG carrying its EXIF, XMP and ICC profile.
 pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, ConvertError> {
-    let d = decode_primary(heic, opts.parallel, opts.max_pixels)?;
+    let d = decode_primary(heic, opts.parallel, opts.max_pixels, Some(MAX_JPEG_SIDE))?;
     let (w, h) = (d.image.width, d.image.height);
-    let (w16, h16) = match (u16::try_from(w), u16::try_from(h)) {
-        (Ok(a), Ok(b)) => (a, b),
-        _ => {
-            return Err(ConvertError::TooLarge {
-                declared: format!("{w}x{h}"),
-                max_pixels: u64::from(MAX_JPEG_SIDE) * u64::from(MAX_JPEG_SIDE),
-            })
-        }
+    let (Ok(w16), Ok(h16)) = (u16::try_from(w), u16::try_from(h)) else {
+        return Err(ConvertError::Unsupported(format!(
+            "{w}x{h} pixels: a JPEG side is at most {MAX_JPEG_SIDE}"
+        )));
     };
     let mut jpeg = Vec::with_capacity(heic.len() * 2);
     let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, opts.quality.clamp(1, 100));
@@ -297,7 +293,13 @@ struct Primary {
     xmp: Option<Vec<u8>>,
 }
 
-fn decode_primary(heic: &[u8], parallel: bool, max_pixels: u64) -> Result<Primary, ConvertError> {
+/// `max_side`: refuse, before decoding, an image whose upright side is longer (the JPEG limit).
+fn decode_primary(
+    heic: &[u8],
+    parallel: bool,
+    max_pixels: u64,
+    max_side: Option<u32>,
+) -> Result<Primary, ConvertError> {
     if !is_heif(heic) {
         return Err(ConvertError::NotHeif);
     }
@@ -311,6 +313,11 @@ fn decode_primary(heic: &[u8], parallel: bool, max_pixels: u64) -> Result<Primar
     check_size(u64::from(cw), u64::from(ch), max_pixels)?;
     let (tw, th) = transform::transformed_size(cw, ch, &p.transforms)?;
     check_size(u64::from(tw), u64::from(th), max_pixels)?;
+    if let Some(side) = max_side.filter(|&s| tw > s || th > s) {
+        return Err(ConvertError::Unsupported(format!(
+            "{tw}x{th} pixels: a JPEG side is at most {side}"
+        )));
+    }
 
     let coded: Vec<u32> = match ctx.grid(id)? {
         Some((_, tiles)) => tiles,

@@ -95,11 +95,30 @@ pub fn apply(image: &Image, transforms: &[Transform], parallel: bool) -> Oriente
 fn gather(
     image: &Image,
     map: Map,
+    wh: (i64, i64),
+    owh: (i64, i64),
+    parallel: bool,
+) -> Option<Image> {
+    // The pixel size as a constant, so a pixel copy is a move and not a `memcpy` call.
+    match image.layout.bytes_per_pixel() {
+        1 => gather_n::<1>(image, map, wh, owh, parallel),
+        2 => gather_n::<2>(image, map, wh, owh, parallel),
+        3 => gather_n::<3>(image, map, wh, owh, parallel),
+        4 => gather_n::<4>(image, map, wh, owh, parallel),
+        6 => gather_n::<6>(image, map, wh, owh, parallel),
+        8 => gather_n::<8>(image, map, wh, owh, parallel),
+        _ => None,
+    }
+}
+
+fn gather_n<const N: usize>(
+    image: &Image,
+    map: Map,
     (w, h): (i64, i64),
     (ow, oh): (i64, i64),
     parallel: bool,
 ) -> Option<Image> {
-    let bpp = image.layout.bytes_per_pixel();
+    let bpp = N;
     let (owu, ohu) = (usize::try_from(ow).ok()?, usize::try_from(oh).ok()?);
     if image.data.len() != usize::try_from(w * h).ok()? * bpp {
         return None;
@@ -108,24 +127,27 @@ fn gather(
     let src = &image.data;
     let mut out = vec![0u8; owu * ohu * bpp];
     const BLOCK: usize = 16;
+    // The source offset is affine in the output column: step it instead of recomputing it.
+    let step = (inv.m[1][0] * w + inv.m[0][0]) * bpp as i64;
     let band = |(b, rows): (usize, &mut [u8])| {
         let y0 = b * BLOCK;
-        let n = rows.len() / (owu * bpp);
         for x0 in (0..owu).step_by(BLOCK) {
             let x1 = (x0 + BLOCK).min(owu);
-            for dy in 0..n {
-                let row = &mut rows[dy * owu * bpp..(dy + 1) * owu * bpp];
-                let y = (y0 + dy) as i64;
-                for x in x0..x1 {
-                    let x = x as i64;
-                    let sx = inv.m[0][0] * x + inv.m[0][1] * y + inv.t[0];
-                    let sy = inv.m[1][0] * x + inv.m[1][1] * y + inv.t[1];
+            for (dy, row) in rows.chunks_exact_mut(owu * bpp).enumerate() {
+                let (x, y) = (x0 as i64, (y0 + dy) as i64);
+                let sx = inv.m[0][0] * x + inv.m[0][1] * y + inv.t[0];
+                let sy = inv.m[1][0] * x + inv.m[1][1] * y + inv.t[1];
+                let mut s = (sy * w + sx) * bpp as i64;
+                for o in row[x0 * N..x1 * N].chunks_exact_mut(N) {
                     // In range by construction; `get` keeps a wrong map from panicking.
-                    let s = (sy * w + sx) as usize * bpp;
-                    let d = x as usize * bpp;
-                    if let (Some(px), Some(o)) = (src.get(s..s + bpp), row.get_mut(d..d + bpp)) {
-                        o.copy_from_slice(px);
+                    let px = usize::try_from(s)
+                        .ok()
+                        .and_then(|s| src.get(s..s + N))
+                        .and_then(|p| <&[u8; N]>::try_from(p).ok());
+                    if let (Some(px), Ok(o)) = (px, <&mut [u8; N]>::try_from(o)) {
+                        *o = *px;
                     }
+                    s += step;
                 }
             }
         }
