@@ -5,7 +5,11 @@
 //! time there. This reader borrows from the input, decodes an object only when asked, and checks
 //! every offset, so hostile bytes give an error, never a panic or an unbounded allocation.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::fmt;
+
+use crate::bytes;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BplistError {
@@ -78,7 +82,7 @@ impl<'a> Refs<'a> {
 
     pub fn get(&self, i: usize) -> Option<usize> {
         let start = i.checked_mul(self.size)?;
-        let b = self.bytes.get(start..start + self.size)?;
+        let b = self.bytes.get(start..start.checked_add(self.size)?)?;
         Some(be(b) as usize)
     }
 
@@ -94,16 +98,25 @@ fn be(b: &[u8]) -> u64 {
 
 impl<'a> Bplist<'a> {
     pub fn parse(data: &'a [u8]) -> Result<Bplist<'a>> {
-        if data.len() < 8 + 32 || &data[..8] != MAGIC {
-            return err("not a binary property list (no bplist00 header)", 0);
+        let no_header = || BplistError {
+            what: "not a binary property list (no bplist00 header)",
+            offset: 0,
+        };
+        let (head, rest) = data.split_at_checked(MAGIC.len()).ok_or_else(no_header)?;
+        if head != MAGIC || rest.len() < 32 {
+            return Err(no_header());
         }
         let t = data.len() - 32;
-        let trailer = &data[t..];
-        let offset_size = trailer[6] as usize;
-        let ref_size = trailer[7] as usize;
-        let num_objects = be(&trailer[8..16]);
-        let top = be(&trailer[16..24]);
-        let table = be(&trailer[24..32]);
+        // The trailer is the last 32 bytes, which the check above guarantees exist.
+        let trailer_at = |off: usize| -> Result<u64> {
+            bytes::u64_be(data, t + off, "trailer").map_err(truncated)
+        };
+        let sizes = bytes::u16_be(data, t + 6, "trailer").map_err(truncated)?;
+        let offset_size = usize::from(sizes >> 8);
+        let ref_size = usize::from(sizes & 0xFF);
+        let num_objects = trailer_at(8)?;
+        let top = trailer_at(16)?;
+        let table = trailer_at(24)?;
         if !(1..=8).contains(&offset_size) || !(1..=8).contains(&ref_size) {
             return err("invalid integer sizes in trailer", t);
         }
@@ -142,12 +155,18 @@ impl<'a> Bplist<'a> {
         if index >= self.num_objects {
             return err("object reference out of range", self.table);
         }
+        // `parse` checked that the whole table lies inside the file, so neither this sum nor the
+        // reads below can fail; they are checked all the same rather than trusted.
         let at = self.table + index * self.offset_size;
+        let bad = |_| BplistError {
+            what: "offset table entry outside the file",
+            offset: at,
+        };
         // Small plists (every MBFile record) use 1- or 2-byte offsets.
         let off = match self.offset_size {
-            1 => self.data[at] as usize,
-            2 => u16::from_be_bytes([self.data[at], self.data[at + 1]]) as usize,
-            n => be(&self.data[at..at + n]) as usize,
+            1 => bytes::u8_at(self.data, at, "offset").map_err(bad)? as usize,
+            2 => bytes::u16_be(self.data, at, "offset").map_err(bad)? as usize,
+            n => be(bytes::slice(self.data, at, n, "offset").map_err(bad)?) as usize,
         };
         if off < 8 || off >= self.table {
             return err("object offset outside the object area", at);
@@ -180,15 +199,22 @@ impl<'a> Bplist<'a> {
             offset: at,
         })?;
         // Objects never overlap the offset table, so bound by it rather than the file end.
-        if end > self.table {
-            return err("object runs past the object area", at);
+        match self.data.get(at..end) {
+            Some(b) if end <= self.table => Ok(b),
+            _ => err("object runs past the object area", at),
         }
-        Ok(&self.data[at..end])
+    }
+
+    fn marker(&self, at: usize) -> Result<u8> {
+        self.data.get(at).copied().ok_or(BplistError {
+            what: "object offset outside the file",
+            offset: at,
+        })
     }
 
     pub fn object(&self, index: usize) -> Result<Object<'a>> {
         let at = self.offset_of(index)?;
-        let marker = self.data[at];
+        let marker = self.marker(at)?;
         let (kind, nibble) = (marker >> 4, marker & 0x0F);
         Ok(match kind {
             0x0 => match marker {
@@ -207,7 +233,7 @@ impl<'a> Bplist<'a> {
                     // 8-byte integers are signed; narrower ones unsigned; 16-byte ones hold a
                     // 64-bit value in the low half.
                     8 => be(b) as i64 as i128,
-                    16 => be(&b[8..]) as i128,
+                    16 => b.get(8..).map_or(0, be) as i128,
                     _ => be(b) as i128,
                 };
                 Object::Int(v)
@@ -215,12 +241,13 @@ impl<'a> Bplist<'a> {
             0x2 => match nibble {
                 2 => {
                     let b = self.slice(at + 1, 4)?;
-                    Object::Real(f32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64)
+                    let a = bytes::array(b, 0, "real").map_err(truncated)?;
+                    Object::Real(f32::from_be_bytes(a) as f64)
                 }
-                3 => Object::Real(f64_be(self.slice(at + 1, 8)?)),
+                3 => Object::Real(f64_be(self.slice(at + 1, 8)?)?),
                 _ => return err("unsupported real width", at),
             },
-            0x3 => Object::Date(f64_be(self.slice(at + 1, 8)?)),
+            0x3 => Object::Date(f64_be(self.slice(at + 1, 8)?)?),
             0x4..=0x6 => {
                 let (len, start) = self.length(at, nibble)?;
                 let bytes_len = if kind == 0x6 {
@@ -277,7 +304,7 @@ impl<'a> Bplist<'a> {
     /// are compared this way without decoding the whole object.
     pub fn ascii(&self, index: usize) -> Result<Option<&'a [u8]>> {
         let at = self.offset_of(index)?;
-        let marker = self.data[at];
+        let marker = self.marker(at)?;
         if marker >> 4 != 0x5 {
             return Ok(None);
         }
@@ -307,21 +334,30 @@ impl<'a> Bplist<'a> {
     }
 }
 
-fn f64_be(b: &[u8]) -> f64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[..8]);
-    f64::from_be_bytes(a)
+fn truncated(t: bytes::Truncated) -> BplistError {
+    BplistError {
+        what: t.what,
+        offset: t.offset,
+    }
+}
+
+fn f64_be(b: &[u8]) -> Result<f64> {
+    bytes::array(b, 0, "real")
+        .map(f64::from_be_bytes)
+        .map_err(truncated)
 }
 
 pub fn utf16_be(b: &[u8]) -> String {
     let units: Vec<u16> = b
         .chunks_exact(2)
-        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .filter_map(|c| <[u8; 2]>::try_from(c).ok())
+        .map(u16::from_be_bytes)
         .collect();
     String::from_utf16_lossy(&units)
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

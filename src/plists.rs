@@ -4,6 +4,8 @@
 //! files omit keys freely and a wrong type in one informational key must not make the backup
 //! unreadable.
 
+#![deny(clippy::indexing_slicing)]
+
 use plist::{Dictionary, Value};
 
 use crate::time::Timestamp;
@@ -160,6 +162,7 @@ impl StatusPlist {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
