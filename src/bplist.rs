@@ -33,6 +33,12 @@ fn err<T>(what: &'static str, offset: usize) -> Result<T> {
 
 pub const MAGIC: &[u8; 8] = b"bplist00";
 
+/// How deeply arrays and dictionaries may nest in a property list the tool hands to the `plist`
+/// crate. Real backup plists nest a handful of levels; the crate's `Value` is dropped (and
+/// compared, and printed) recursively, so a file nested hundreds of thousands of levels deep
+/// would overflow the stack.
+pub const MAX_DEPTH: usize = 512;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Bplist<'a> {
     data: &'a [u8],
@@ -72,6 +78,11 @@ pub struct Refs<'a> {
 }
 
 impl<'a> Refs<'a> {
+    const EMPTY: Refs<'static> = Refs {
+        bytes: &[],
+        size: 1,
+    };
+
     pub fn len(&self) -> usize {
         self.bytes.len() / self.size.max(1)
     }
@@ -300,6 +311,92 @@ impl<'a> Bplist<'a> {
         })
     }
 
+    /// Refuses an object graph whose containers nest deeper than [`MAX_DEPTH`] below the top
+    /// object, or that refers back to itself. The walk is iterative and visits each object once
+    /// (a subtree shared by several containers is measured once), so it costs at most the
+    /// objects plus the references, and no recursion, whatever the input.
+    pub fn check_depth(&self) -> Result<()> {
+        self.check_depth_within(MAX_DEPTH)
+    }
+
+    fn check_depth_within(&self, limit: usize) -> Result<()> {
+        // Per object: 0 = not seen yet, ON_PATH = an open container on the current path,
+        // otherwise 1 + its height (the containers nested in it and itself; 0 for a scalar).
+        const ON_PATH: usize = usize::MAX;
+        let too_deep = |index: usize| BplistError {
+            // The number is MAX_DEPTH's; a test holds them together.
+            what: "arrays and dictionaries nested more than 512 deep",
+            offset: self.offset_of(index).unwrap_or(self.table),
+        };
+        let mut seen = vec![0usize; self.num_objects];
+        // Open containers: (object, keys or elements, values, next child, tallest child).
+        let mut path: Vec<(usize, Refs<'a>, Refs<'a>, usize, usize)> = Vec::new();
+        let mut next = Some(self.top);
+        loop {
+            if let Some(index) = next.take() {
+                let slot = seen.get_mut(index).ok_or(BplistError {
+                    what: "object reference out of range",
+                    offset: self.table,
+                })?;
+                let height = match *slot {
+                    ON_PATH => return err("an array or dictionary contains itself", self.table),
+                    0 => {
+                        let children = match self.object(index) {
+                            Ok(Object::Array(elements)) => Some((elements, Refs::EMPTY)),
+                            Ok(Object::Dict { keys, values }) => Some((keys, values)),
+                            // A scalar, or an object this reader cannot decode: no children
+                            // either way (the crate reports what it rejects).
+                            _ => None,
+                        };
+                        match children {
+                            Some((a, b)) => {
+                                *slot = ON_PATH;
+                                path.push((index, a, b, 0, 0));
+                                if path.len() > limit {
+                                    return Err(too_deep(index));
+                                }
+                                continue;
+                            }
+                            None => {
+                                *slot = 1;
+                                0
+                            }
+                        }
+                    }
+                    known => known - 1,
+                };
+                if let Some(parent) = path.last_mut() {
+                    parent.4 = parent.4.max(height);
+                }
+                continue;
+            }
+            let Some((index, a, b, i, tallest)) = path.last_mut() else {
+                return Ok(());
+            };
+            let child = match i.checked_sub(a.len()) {
+                None => a.get(*i),
+                Some(j) => b.get(j),
+            };
+            if child.is_some() {
+                *i += 1;
+                next = child;
+                continue;
+            }
+            // Every child measured: close the container.
+            let (index, height) = (*index, *tallest + 1);
+            if height > limit {
+                return Err(too_deep(index));
+            }
+            if let Some(slot) = seen.get_mut(index) {
+                *slot = height + 1;
+            }
+            path.pop();
+            if let Some(parent) = path.last_mut() {
+                parent.4 = parent.4.max(height);
+            }
+        }
+    }
+
     /// The bytes of an ASCII string object, or `None` for any other object: dictionary keys
     /// are compared this way without decoding the whole object.
     pub fn ascii(&self, index: usize) -> Result<Option<&'a [u8]>> {
@@ -397,6 +494,67 @@ mod tests {
         assert_eq!(get("r"), Object::Real(1.5));
         assert_eq!(get("t"), Object::Bool(true));
         assert_eq!(p.dict_get(keys, values, "missing").unwrap(), None);
+    }
+
+    #[test]
+    fn nesting_is_measured_without_recursion() {
+        use crate::builder::nested_bplist;
+        let depth_ok = |levels: usize| {
+            let b = nested_bplist(levels, 0.0);
+            Bplist::parse(&b).unwrap().check_depth().is_ok()
+        };
+        assert!(depth_ok(0));
+        assert!(depth_ok(MAX_DEPTH));
+        assert!(!depth_ok(MAX_DEPTH + 1));
+        let deep = nested_bplist(200_000, 0.0);
+        let e = Bplist::parse(&deep).unwrap().check_depth().unwrap_err();
+        assert!(
+            e.what.contains(&format!("more than {MAX_DEPTH} deep")),
+            "{e}"
+        );
+
+        // 64 dictionaries, each holding the next under two keys: 2^64 paths through 64 levels,
+        // measured once per object. Objects 0..64 are the dictionaries, 64 and 65 the keys, 66
+        // the innermost value; written by hand, as a tree that large cannot be built.
+        let mut shared = b"bplist00".to_vec();
+        let mut offsets = Vec::new();
+        for i in 0..64u8 {
+            offsets.push(shared.len() as u16);
+            shared.extend_from_slice(&[0xD2, 64, 65, i + 1, i + 1]);
+        }
+        for obj in [&[0x51, b'a'][..], &[0x51, b'b'], &[0x09]] {
+            offsets.push(shared.len() as u16);
+            shared.extend_from_slice(obj);
+        }
+        let table = shared.len() as u64;
+        let count = offsets.len() as u64;
+        // Offsets pass 255, so the table uses two bytes each.
+        for o in &offsets {
+            shared.extend_from_slice(&o.to_be_bytes());
+        }
+        shared.extend_from_slice(&[0; 6]);
+        shared.extend_from_slice(&[2, 1]);
+        shared.extend_from_slice(&count.to_be_bytes());
+        shared.extend_from_slice(&0u64.to_be_bytes());
+        shared.extend_from_slice(&table.to_be_bytes());
+        let p = Bplist::parse(&shared).unwrap();
+        assert!(p.check_depth().is_ok());
+        assert!(p.check_depth_within(63).is_err());
+    }
+
+    #[test]
+    fn a_container_that_contains_itself_is_refused() {
+        // One array whose only element is itself.
+        let mut b = b"bplist00".to_vec();
+        b.extend_from_slice(&[0xA1, 0x00]);
+        b.push(8); // offset table: object 0 at byte 8
+        b.extend_from_slice(&[0; 6]);
+        b.extend_from_slice(&[1, 1]);
+        b.extend_from_slice(&1u64.to_be_bytes());
+        b.extend_from_slice(&0u64.to_be_bytes());
+        b.extend_from_slice(&10u64.to_be_bytes());
+        let e = Bplist::parse(&b).unwrap().check_depth().unwrap_err();
+        assert_eq!(e.what, "an array or dictionary contains itself");
     }
 
     #[test]
