@@ -5,7 +5,11 @@
 //! time there. This reader borrows from the input, decodes an object only when asked, and checks
 //! every offset, so hostile bytes give an error, never a panic or an unbounded allocation.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::fmt;
+
+use crate::bytes;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BplistError {
@@ -28,6 +32,12 @@ fn err<T>(what: &'static str, offset: usize) -> Result<T> {
 }
 
 pub const MAGIC: &[u8; 8] = b"bplist00";
+
+/// How deeply arrays and dictionaries may nest in a property list the tool hands to the `plist`
+/// crate. Real backup plists nest a handful of levels; the crate's `Value` is dropped (and
+/// compared, and printed) recursively, so a file nested hundreds of thousands of levels deep
+/// would overflow the stack.
+pub const MAX_DEPTH: usize = 512;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Bplist<'a> {
@@ -68,6 +78,11 @@ pub struct Refs<'a> {
 }
 
 impl<'a> Refs<'a> {
+    const EMPTY: Refs<'static> = Refs {
+        bytes: &[],
+        size: 1,
+    };
+
     pub fn len(&self) -> usize {
         self.bytes.len() / self.size.max(1)
     }
@@ -78,7 +93,7 @@ impl<'a> Refs<'a> {
 
     pub fn get(&self, i: usize) -> Option<usize> {
         let start = i.checked_mul(self.size)?;
-        let b = self.bytes.get(start..start + self.size)?;
+        let b = self.bytes.get(start..start.checked_add(self.size)?)?;
         Some(be(b) as usize)
     }
 
@@ -94,16 +109,25 @@ fn be(b: &[u8]) -> u64 {
 
 impl<'a> Bplist<'a> {
     pub fn parse(data: &'a [u8]) -> Result<Bplist<'a>> {
-        if data.len() < 8 + 32 || &data[..8] != MAGIC {
-            return err("not a binary property list (no bplist00 header)", 0);
+        let no_header = || BplistError {
+            what: "not a binary property list (no bplist00 header)",
+            offset: 0,
+        };
+        let (head, rest) = data.split_at_checked(MAGIC.len()).ok_or_else(no_header)?;
+        if head != MAGIC || rest.len() < 32 {
+            return Err(no_header());
         }
         let t = data.len() - 32;
-        let trailer = &data[t..];
-        let offset_size = trailer[6] as usize;
-        let ref_size = trailer[7] as usize;
-        let num_objects = be(&trailer[8..16]);
-        let top = be(&trailer[16..24]);
-        let table = be(&trailer[24..32]);
+        // The trailer is the last 32 bytes, which the check above guarantees exist.
+        let trailer_at = |off: usize| -> Result<u64> {
+            bytes::u64_be(data, t + off, "trailer").map_err(truncated)
+        };
+        let sizes = bytes::u16_be(data, t + 6, "trailer").map_err(truncated)?;
+        let offset_size = usize::from(sizes >> 8);
+        let ref_size = usize::from(sizes & 0xFF);
+        let num_objects = trailer_at(8)?;
+        let top = trailer_at(16)?;
+        let table = trailer_at(24)?;
         if !(1..=8).contains(&offset_size) || !(1..=8).contains(&ref_size) {
             return err("invalid integer sizes in trailer", t);
         }
@@ -142,12 +166,18 @@ impl<'a> Bplist<'a> {
         if index >= self.num_objects {
             return err("object reference out of range", self.table);
         }
+        // `parse` checked that the whole table lies inside the file, so neither this sum nor the
+        // reads below can fail; they are checked all the same rather than trusted.
         let at = self.table + index * self.offset_size;
+        let bad = |_| BplistError {
+            what: "offset table entry outside the file",
+            offset: at,
+        };
         // Small plists (every MBFile record) use 1- or 2-byte offsets.
         let off = match self.offset_size {
-            1 => self.data[at] as usize,
-            2 => u16::from_be_bytes([self.data[at], self.data[at + 1]]) as usize,
-            n => be(&self.data[at..at + n]) as usize,
+            1 => bytes::u8_at(self.data, at, "offset").map_err(bad)? as usize,
+            2 => bytes::u16_be(self.data, at, "offset").map_err(bad)? as usize,
+            n => be(bytes::slice(self.data, at, n, "offset").map_err(bad)?) as usize,
         };
         if off < 8 || off >= self.table {
             return err("object offset outside the object area", at);
@@ -180,15 +210,22 @@ impl<'a> Bplist<'a> {
             offset: at,
         })?;
         // Objects never overlap the offset table, so bound by it rather than the file end.
-        if end > self.table {
-            return err("object runs past the object area", at);
+        match self.data.get(at..end) {
+            Some(b) if end <= self.table => Ok(b),
+            _ => err("object runs past the object area", at),
         }
-        Ok(&self.data[at..end])
+    }
+
+    fn marker(&self, at: usize) -> Result<u8> {
+        self.data.get(at).copied().ok_or(BplistError {
+            what: "object offset outside the file",
+            offset: at,
+        })
     }
 
     pub fn object(&self, index: usize) -> Result<Object<'a>> {
         let at = self.offset_of(index)?;
-        let marker = self.data[at];
+        let marker = self.marker(at)?;
         let (kind, nibble) = (marker >> 4, marker & 0x0F);
         Ok(match kind {
             0x0 => match marker {
@@ -207,7 +244,7 @@ impl<'a> Bplist<'a> {
                     // 8-byte integers are signed; narrower ones unsigned; 16-byte ones hold a
                     // 64-bit value in the low half.
                     8 => be(b) as i64 as i128,
-                    16 => be(&b[8..]) as i128,
+                    16 => b.get(8..).map_or(0, be) as i128,
                     _ => be(b) as i128,
                 };
                 Object::Int(v)
@@ -215,12 +252,13 @@ impl<'a> Bplist<'a> {
             0x2 => match nibble {
                 2 => {
                     let b = self.slice(at + 1, 4)?;
-                    Object::Real(f32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64)
+                    let a = bytes::array(b, 0, "real").map_err(truncated)?;
+                    Object::Real(f32::from_be_bytes(a) as f64)
                 }
-                3 => Object::Real(f64_be(self.slice(at + 1, 8)?)),
+                3 => Object::Real(f64_be(self.slice(at + 1, 8)?)?),
                 _ => return err("unsupported real width", at),
             },
-            0x3 => Object::Date(f64_be(self.slice(at + 1, 8)?)),
+            0x3 => Object::Date(f64_be(self.slice(at + 1, 8)?)?),
             0x4..=0x6 => {
                 let (len, start) = self.length(at, nibble)?;
                 let bytes_len = if kind == 0x6 {
@@ -273,11 +311,97 @@ impl<'a> Bplist<'a> {
         })
     }
 
+    /// Refuses an object graph whose containers nest deeper than [`MAX_DEPTH`] below the top
+    /// object, or that refers back to itself. The walk is iterative and visits each object once
+    /// (a subtree shared by several containers is measured once), so it costs at most the
+    /// objects plus the references, and no recursion, whatever the input.
+    pub fn check_depth(&self) -> Result<()> {
+        self.check_depth_within(MAX_DEPTH)
+    }
+
+    fn check_depth_within(&self, limit: usize) -> Result<()> {
+        // Per object: 0 = not seen yet, ON_PATH = an open container on the current path,
+        // otherwise 1 + its height (the containers nested in it and itself; 0 for a scalar).
+        const ON_PATH: usize = usize::MAX;
+        let too_deep = |index: usize| BplistError {
+            // The number is MAX_DEPTH's; a test holds them together.
+            what: "arrays and dictionaries nested more than 512 deep",
+            offset: self.offset_of(index).unwrap_or(self.table),
+        };
+        let mut seen = vec![0usize; self.num_objects];
+        // Open containers: (object, keys or elements, values, next child, tallest child).
+        let mut path: Vec<(usize, Refs<'a>, Refs<'a>, usize, usize)> = Vec::new();
+        let mut next = Some(self.top);
+        loop {
+            if let Some(index) = next.take() {
+                let slot = seen.get_mut(index).ok_or(BplistError {
+                    what: "object reference out of range",
+                    offset: self.table,
+                })?;
+                let height = match *slot {
+                    ON_PATH => return err("an array or dictionary contains itself", self.table),
+                    0 => {
+                        let children = match self.object(index) {
+                            Ok(Object::Array(elements)) => Some((elements, Refs::EMPTY)),
+                            Ok(Object::Dict { keys, values }) => Some((keys, values)),
+                            // A scalar, or an object this reader cannot decode: no children
+                            // either way (the crate reports what it rejects).
+                            _ => None,
+                        };
+                        match children {
+                            Some((a, b)) => {
+                                *slot = ON_PATH;
+                                path.push((index, a, b, 0, 0));
+                                if path.len() > limit {
+                                    return Err(too_deep(index));
+                                }
+                                continue;
+                            }
+                            None => {
+                                *slot = 1;
+                                0
+                            }
+                        }
+                    }
+                    known => known - 1,
+                };
+                if let Some(parent) = path.last_mut() {
+                    parent.4 = parent.4.max(height);
+                }
+                continue;
+            }
+            let Some((index, a, b, i, tallest)) = path.last_mut() else {
+                return Ok(());
+            };
+            let child = match i.checked_sub(a.len()) {
+                None => a.get(*i),
+                Some(j) => b.get(j),
+            };
+            if child.is_some() {
+                *i += 1;
+                next = child;
+                continue;
+            }
+            // Every child measured: close the container.
+            let (index, height) = (*index, *tallest + 1);
+            if height > limit {
+                return Err(too_deep(index));
+            }
+            if let Some(slot) = seen.get_mut(index) {
+                *slot = height + 1;
+            }
+            path.pop();
+            if let Some(parent) = path.last_mut() {
+                parent.4 = parent.4.max(height);
+            }
+        }
+    }
+
     /// The bytes of an ASCII string object, or `None` for any other object: dictionary keys
     /// are compared this way without decoding the whole object.
     pub fn ascii(&self, index: usize) -> Result<Option<&'a [u8]>> {
         let at = self.offset_of(index)?;
-        let marker = self.data[at];
+        let marker = self.marker(at)?;
         if marker >> 4 != 0x5 {
             return Ok(None);
         }
@@ -307,21 +431,30 @@ impl<'a> Bplist<'a> {
     }
 }
 
-fn f64_be(b: &[u8]) -> f64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[..8]);
-    f64::from_be_bytes(a)
+fn truncated(t: bytes::Truncated) -> BplistError {
+    BplistError {
+        what: t.what,
+        offset: t.offset,
+    }
+}
+
+fn f64_be(b: &[u8]) -> Result<f64> {
+    bytes::array(b, 0, "real")
+        .map(f64::from_be_bytes)
+        .map_err(truncated)
 }
 
 pub fn utf16_be(b: &[u8]) -> String {
     let units: Vec<u16> = b
         .chunks_exact(2)
-        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .filter_map(|c| <[u8; 2]>::try_from(c).ok())
+        .map(u16::from_be_bytes)
         .collect();
     String::from_utf16_lossy(&units)
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -361,6 +494,67 @@ mod tests {
         assert_eq!(get("r"), Object::Real(1.5));
         assert_eq!(get("t"), Object::Bool(true));
         assert_eq!(p.dict_get(keys, values, "missing").unwrap(), None);
+    }
+
+    #[test]
+    fn nesting_is_measured_without_recursion() {
+        use crate::builder::nested_bplist;
+        let depth_ok = |levels: usize| {
+            let b = nested_bplist(levels, 0.0);
+            Bplist::parse(&b).unwrap().check_depth().is_ok()
+        };
+        assert!(depth_ok(0));
+        assert!(depth_ok(MAX_DEPTH));
+        assert!(!depth_ok(MAX_DEPTH + 1));
+        let deep = nested_bplist(200_000, 0.0);
+        let e = Bplist::parse(&deep).unwrap().check_depth().unwrap_err();
+        assert!(
+            e.what.contains(&format!("more than {MAX_DEPTH} deep")),
+            "{e}"
+        );
+
+        // 64 dictionaries, each holding the next under two keys: 2^64 paths through 64 levels,
+        // measured once per object. Objects 0..64 are the dictionaries, 64 and 65 the keys, 66
+        // the innermost value; written by hand, as a tree that large cannot be built.
+        let mut shared = b"bplist00".to_vec();
+        let mut offsets = Vec::new();
+        for i in 0..64u8 {
+            offsets.push(shared.len() as u16);
+            shared.extend_from_slice(&[0xD2, 64, 65, i + 1, i + 1]);
+        }
+        for obj in [&[0x51, b'a'][..], &[0x51, b'b'], &[0x09]] {
+            offsets.push(shared.len() as u16);
+            shared.extend_from_slice(obj);
+        }
+        let table = shared.len() as u64;
+        let count = offsets.len() as u64;
+        // Offsets pass 255, so the table uses two bytes each.
+        for o in &offsets {
+            shared.extend_from_slice(&o.to_be_bytes());
+        }
+        shared.extend_from_slice(&[0; 6]);
+        shared.extend_from_slice(&[2, 1]);
+        shared.extend_from_slice(&count.to_be_bytes());
+        shared.extend_from_slice(&0u64.to_be_bytes());
+        shared.extend_from_slice(&table.to_be_bytes());
+        let p = Bplist::parse(&shared).unwrap();
+        assert!(p.check_depth().is_ok());
+        assert!(p.check_depth_within(63).is_err());
+    }
+
+    #[test]
+    fn a_container_that_contains_itself_is_refused() {
+        // One array whose only element is itself.
+        let mut b = b"bplist00".to_vec();
+        b.extend_from_slice(&[0xA1, 0x00]);
+        b.push(8); // offset table: object 0 at byte 8
+        b.extend_from_slice(&[0; 6]);
+        b.extend_from_slice(&[1, 1]);
+        b.extend_from_slice(&1u64.to_be_bytes());
+        b.extend_from_slice(&0u64.to_be_bytes());
+        b.extend_from_slice(&10u64.to_be_bytes());
+        let e = Bplist::parse(&b).unwrap().check_depth().unwrap_err();
+        assert_eq!(e.what, "an array or dictionary contains itself");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! overflow-checked and says what it was reading and where when the data ends first. The binary
 //! parsers (SQLite header, WAL and free pages, the carver) read through these, never by indexing.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::fmt;
 
 /// The data ended before `what`, which starts at byte `offset`.
@@ -68,6 +70,7 @@ pub fn u64_be(buf: &[u8], offset: usize, what: &'static str) -> Result<u64, Trun
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

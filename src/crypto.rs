@@ -5,6 +5,8 @@
 //! decrypted output is kept and the caller is told, because real backups contain such files
 //! (FORMAT.md 5.3) and a recovery tool must not lose their last bytes.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::io::{self, Read, Write};
 
 #[cfg(any(test, feature = "builder"))]
@@ -120,8 +122,16 @@ fn pkcs7_pad_len(last_block: &[u8; BLOCK]) -> Option<u8> {
     if n == 0 || usize::from(n) > BLOCK {
         return None;
     }
-    let tail = &last_block[BLOCK - usize::from(n)..];
+    let tail = last_block.get(BLOCK - usize::from(n)..)?;
     tail.iter().all(|&b| b == n).then_some(n)
+}
+
+/// The final block without its `pad` bytes (a pad `pkcs7_pad_len` accepted, so at most 16).
+fn unpadded(last_block: &[u8; BLOCK], pad: u8) -> &[u8] {
+    let keep = BLOCK.saturating_sub(usize::from(pad));
+    last_block
+        .split_at_checked(keep)
+        .map_or(&[], |(kept, _)| kept)
 }
 
 /// Fills `buf` from `input` until it is full or the input ends; returns the bytes read.
@@ -200,9 +210,9 @@ pub fn decrypt_stream<R: Read, W: Write>(
         None => Padding::Empty,
         Some(last) => match pkcs7_pad_len(&last) {
             Some(pad) => {
-                let keep = BLOCK - usize::from(pad);
-                output.write_all(&last[..keep])?;
-                plaintext_len += to_u64(keep);
+                let kept = unpadded(&last, pad);
+                output.write_all(kept)?;
+                plaintext_len += to_u64(kept.len());
                 Padding::Valid { pad }
             }
             None => {
@@ -255,22 +265,17 @@ pub fn head_and_len(key: &Key32, ciphertext: &[u8]) -> Option<([u8; BLOCK], usiz
     if n == 0 || n % BLOCK != 0 {
         return None;
     }
-    let block = |iv: &[u8], c: &[u8]| -> [u8; BLOCK] {
-        let mut iv_a = [0u8; BLOCK];
-        iv_a.copy_from_slice(iv);
-        let mut b = [0u8; BLOCK];
-        b.copy_from_slice(c);
-        let mut dec = CbcDec::new(key.as_bytes().into(), &iv_a.into());
+    let block = |iv: &[u8; BLOCK], c: &[u8; BLOCK]| -> [u8; BLOCK] {
+        let mut b = *c;
+        let mut dec = CbcDec::new(key.as_bytes().into(), &(*iv).into());
         decrypt_in_place(&mut dec, &mut b);
         b
     };
-    let head = block(&ZERO_IV, &ciphertext[..BLOCK]);
-    let iv = if n == BLOCK {
-        &ZERO_IV[..]
-    } else {
-        &ciphertext[n - 2 * BLOCK..n - BLOCK]
-    };
-    let last = block(iv, &ciphertext[n - BLOCK..]);
+    let head = block(&ZERO_IV, ciphertext.first_chunk()?);
+    let (rest, last) = ciphertext.split_last_chunk::<BLOCK>()?;
+    // The IV of the last block is the block before it, or the zero IV for a one-block file.
+    let iv = rest.last_chunk::<BLOCK>().unwrap_or(&ZERO_IV);
+    let last = block(iv, last);
     let pad = pkcs7_pad_len(&last)?;
     Some((head, n - usize::from(pad)))
 }
@@ -398,10 +403,11 @@ impl<R: Read> DecryptReader<R> {
         };
         match pkcs7_pad_len(&last) {
             Some(pad) => {
-                let keep = BLOCK - usize::from(pad);
+                let kept = unpadded(&last, pad);
+                let keep = kept.len();
                 if free == 0 {
                     if let Some(slot) = self.buf.get_mut(..keep) {
-                        slot.copy_from_slice(&last[..keep]);
+                        slot.copy_from_slice(kept);
                     }
                     self.ready_start = 0;
                     self.ready_end = keep;
@@ -446,6 +452,7 @@ impl<R: Read> Read for DecryptReader<R> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -4,6 +4,8 @@
 //! Layout (FORMAT.md 4.1): records of 4-byte ASCII tag, u32 big-endian length, value. Tags up
 //! to the second `UUID` describe the keybag; each later `UUID` starts a class-key record.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -517,6 +519,7 @@ pub fn build_keybag(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -4,8 +4,11 @@
 //! files omit keys freely and a wrong type in one informational key must not make the backup
 //! unreadable.
 
+#![deny(clippy::indexing_slicing)]
+
 use plist::{Dictionary, Value};
 
+use crate::bplist;
 use crate::time::Timestamp;
 
 fn string(d: &Dictionary, key: &str) -> Option<String> {
@@ -26,11 +29,160 @@ fn date(d: &Dictionary, key: &str) -> Option<Timestamp> {
 }
 
 fn parse_dict(bytes: &[u8]) -> Result<Dictionary, String> {
-    match Value::from_reader(std::io::Cursor::new(bytes)) {
-        Ok(Value::Dictionary(d)) => Ok(d),
-        Ok(_) => Err("the property list is not a dictionary".into()),
-        Err(e) => Err(format!("not a valid property list ({e})")),
+    match value_from_bytes(bytes)? {
+        Value::Dictionary(d) => Ok(d),
+        _ => Err("the property list is not a dictionary".into()),
     }
+}
+
+/// A property list of any encoding (binary, XML, ASCII) read by the `plist` crate, once its
+/// nesting is known to be at most [`bplist::MAX_DEPTH`]: the crate builds its `Value` without
+/// recursing, but drops it recursively, so a hostile file hundreds of thousands of levels deep
+/// would overflow the stack. Every plist read from a backup goes through here.
+pub fn value_from_bytes(bytes: &[u8]) -> Result<Value, String> {
+    check_depth(bytes)?;
+    Value::from_reader(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a valid property list ({e})"))
+}
+
+fn check_depth(bytes: &[u8]) -> Result<(), String> {
+    let too_deep = || {
+        format!(
+            "not a valid property list (arrays and dictionaries nested more than {} deep)",
+            bplist::MAX_DEPTH
+        )
+    };
+    if bytes.starts_with(bplist::MAGIC) {
+        // A binary plist this reader cannot open is refused rather than handed on unchecked.
+        return bplist::Bplist::parse(bytes)
+            .and_then(|p| p.check_depth())
+            .map_err(|e| format!("not a valid property list ({e})"));
+    }
+    // The crate reads text as XML and, when that fails before any markup, as ASCII (OpenStep);
+    // both are measured rather than guessing which it will choose. An XML file read as ASCII
+    // can only be refused wrongly if its text holds more than 512 unclosed brackets.
+    if xml_depth(bytes) > bplist::MAX_DEPTH || ascii_depth(bytes) > bplist::MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(())
+}
+
+/// The deepest nesting of `<array>` and `<dict>` elements, scanned the way an XML reader
+/// tokenises (comments, CDATA, processing instructions and quoted attribute values are not
+/// markup). Where it cannot tell, it skips less than the reader would, so it may overcount
+/// (only inside a DOCTYPE, and only malformed or absurd files reach the limit that way) but
+/// never undercounts what the crate would build.
+fn xml_depth(b: &[u8]) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut i = 0;
+    while let Some(lt) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+        let tag = b.get(i + lt..).unwrap_or_default();
+        let skip_to = |end: &[u8]| find(tag, end).map_or(b.len(), |e| i + lt + e + end.len());
+        if tag.starts_with(b"<!--") {
+            i = skip_to(b"-->");
+        } else if tag.starts_with(b"<![CDATA[") {
+            i = skip_to(b"]]>");
+        } else if tag.starts_with(b"<?") {
+            i = skip_to(b"?>");
+        } else {
+            // An element tag, start or end, ends at the first `>` outside quotes, as quick-xml
+            // reads it; a DOCTYPE at its first `>` (it may end later, which only overcounts).
+            let quotes = !tag.starts_with(b"<!");
+            let mut quote = None;
+            let end = tag
+                .iter()
+                .enumerate()
+                .skip(1)
+                .find(|&(_, &c)| match quote {
+                    Some(q) if c == q => {
+                        quote = None;
+                        false
+                    }
+                    Some(_) => false,
+                    None if quotes && (c == b'"' || c == b'\'') => {
+                        quote = Some(c);
+                        false
+                    }
+                    None => c == b'>',
+                })
+                .map(|(e, _)| e);
+            let Some(end) = end else { break };
+            let inner = tag.get(1..end).unwrap_or_default();
+            let (closing, inner) = match inner.strip_prefix(b"/") {
+                Some(rest) => (true, rest),
+                None => (false, inner),
+            };
+            let name_len = inner
+                .iter()
+                .position(|c| c.is_ascii_whitespace() || *c == b'/')
+                .unwrap_or(inner.len());
+            let name = inner.get(..name_len).unwrap_or_default();
+            // The crate matches the local name, so `<x:dict>` is a dictionary too.
+            let local = name.rsplit(|&c| c == b':').next().unwrap_or_default();
+            if local == b"array" || local == b"dict" {
+                if closing {
+                    depth = depth.saturating_sub(1);
+                } else if !inner.ends_with(b"/") {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+            }
+            i += lt + end + 1;
+        }
+    }
+    max
+}
+
+/// The deepest nesting of `(` and `{` in an ASCII (OpenStep) plist, tokenised as the `plist`
+/// crate does: brackets inside quoted strings, comments and unquoted words are not structure.
+fn ascii_depth(b: &[u8]) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut it = b.iter().copied().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            b'(' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b'}' => depth = depth.saturating_sub(1),
+            b'"' | b'\'' => {
+                while let Some(x) = it.next() {
+                    if x == c {
+                        break;
+                    }
+                    if x == b'\\' {
+                        it.next();
+                    }
+                }
+            }
+            b'/' if it.peek() == Some(&b'/') => while it.next_if(|&x| x != b'\n').is_some() {},
+            b'/' if it.peek() == Some(&b'*') => {
+                // The crate's loop exactly: a `*` only ends the comment when the byte after it
+                // (consumed either way) is `/`.
+                let mut last = b' ';
+                loop {
+                    if last == b'*' {
+                        match it.next() {
+                            Some(b'/') | None => break,
+                            Some(_) => {}
+                        }
+                    }
+                    match it.next() {
+                        Some(x) => last = x,
+                        None => break,
+                    }
+                }
+            }
+            b',' | b';' | b'=' | b' ' | b'\r' | b'\t' | b'\n' => {}
+            // An unquoted word, up to the bytes that end one.
+            _ => while it.next_if(|x| !b" )\r\t;,".contains(x)).is_some() {},
+        }
+    }
+    max
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Device facts written by the host into Info.plist. Informational only: a backup works without it.
@@ -160,6 +312,7 @@ impl StatusPlist {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -174,6 +327,69 @@ mod tests {
         assert_eq!(info.product_type.as_deref(), Some("iPhone9,3"));
         assert_eq!(info.product_version.as_deref(), Some("14.3"));
         assert_eq!(info.serial_number.as_deref(), Some("F1234567890"));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_before_the_crate_builds_it() {
+        use crate::builder::{nested_bplist, nested_xml_plist};
+        let deep = |e: String| e.contains("nested more than 512 deep");
+        // 200,000 levels would overflow the stack when the crate's `Value` is dropped.
+        for bytes in [nested_bplist(200_000, 0.0), nested_xml_plist(200_000)] {
+            assert!(deep(InfoPlist::parse(&bytes).unwrap_err()));
+            assert!(deep(value_from_bytes(&bytes).unwrap_err()));
+        }
+        let ascii = format!("{}{}", "(".repeat(200_000), ")".repeat(200_000));
+        assert!(deep(value_from_bytes(ascii.as_bytes()).unwrap_err()));
+        // At the limit the crate reads them (the dictionary is one more level).
+        assert!(value_from_bytes(&nested_bplist(512, 0.0)).is_ok());
+        assert!(value_from_bytes(&nested_xml_plist(511)).is_ok());
+        assert!(deep(value_from_bytes(&nested_xml_plist(512)).unwrap_err()));
+        let ascii = format!("{}{}", "(".repeat(512), ")".repeat(512));
+        assert!(value_from_bytes(ascii.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn xml_nesting_is_counted_as_the_xml_reader_tokenises() {
+        let n = 1000;
+        let wrap = |body: String| format!("<plist version=\"1.0\">{body}</plist>");
+        // Markup that is not an element does not nest...
+        for skipped in ["<!-- <array> -->", "<![CDATA[<array>]]>", "<?pi <array> ?>"] {
+            let body = format!("<array>{}</array>", skipped.repeat(n));
+            assert_eq!(xml_depth(wrap(body).as_bytes()), 1, "{skipped}");
+        }
+        assert_eq!(xml_depth(b"<array><dict/><array /></array>"), 1);
+        // ...but a `/>` inside a quoted attribute does not make an element empty, and a `>` in
+        // quotes does not end a tag.
+        let quoted = "<dict a=\"/>\">".repeat(n);
+        assert_eq!(xml_depth(quoted.as_bytes()), n);
+        let gt = "<array x='>'>".repeat(n);
+        assert_eq!(xml_depth(gt.as_bytes()), n);
+        assert_eq!(xml_depth("<p:array>".repeat(n).as_bytes()), n);
+        // A closing tag hidden in a string or a comment closes nothing.
+        let body = "<array><string>&lt;/array&gt;</string><!-- </array> -->".repeat(n);
+        assert_eq!(xml_depth(body.as_bytes()), n);
+    }
+
+    #[test]
+    fn ascii_nesting_is_counted_as_the_crate_tokenises() {
+        let n = 1000;
+        // Brackets in quoted strings, comments and unquoted words are not structure.
+        assert_eq!(
+            ascii_depth(format!("({})", "\"((\" ".repeat(n)).as_bytes()),
+            1
+        );
+        assert_eq!(
+            ascii_depth(format!("({})", "/* ( */ ".repeat(n)).as_bytes()),
+            1
+        );
+        assert_eq!(ascii_depth(b"( // (((\n )"), 1);
+        assert_eq!(
+            ascii_depth(format!("({})", "a((( ".repeat(n)).as_bytes()),
+            1
+        );
+        // A quote inside a word does not open a string that would hide real brackets.
+        assert_eq!(ascii_depth("ab\" (".repeat(n).as_bytes()), n);
+        assert_eq!(ascii_depth("( \"\\\")\" ".repeat(n).as_bytes()), n);
     }
 
     #[test]

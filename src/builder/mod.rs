@@ -30,6 +30,7 @@ pub use media::{
     assetsd_xattrs, date_bplist, generated_bytes, le16, uuid_string, GeneratedReader,
     COCOA_EPOCH_OFFSET,
 };
+pub use plists::{nested_bplist, nested_xml_plist};
 
 /// Default timestamps (2024-05-29T16:26:40Z): fixed so output is reproducible.
 pub const DEFAULT_FILE_TIME: i64 = 1_717_000_000;

@@ -132,3 +132,43 @@ pub(crate) fn info_plist(b: &BackupBuilder) -> io::Result<Vec<u8>> {
     out.push(b'\n');
     Ok(out)
 }
+
+/// A binary plist of `levels` arrays, each holding the next, the innermost holding the Cocoa
+/// date `inner_date` (so a reader that wants a date must look through every level). Written by
+/// hand, flat, because a recursive writer would itself overflow the stack at the depths a
+/// hostile file reaches.
+pub fn nested_bplist(levels: usize, inner_date: f64) -> Vec<u8> {
+    // Objects 0..levels are the arrays (object i holds i + 1); object `levels` is the date.
+    let count = levels + 1;
+    let mut out = b"bplist00".to_vec();
+    let mut offsets = Vec::with_capacity(count);
+    for i in 0..levels {
+        offsets.push(out.len());
+        out.push(0xA1);
+        out.extend_from_slice(&u32::try_from(i + 1).unwrap_or(u32::MAX).to_be_bytes());
+    }
+    offsets.push(out.len());
+    out.push(0x33);
+    out.extend_from_slice(&inner_date.to_be_bytes());
+    let table = out.len();
+    for o in offsets {
+        out.extend_from_slice(&u32::try_from(o).unwrap_or(u32::MAX).to_be_bytes());
+    }
+    out.extend_from_slice(&[0; 6]);
+    out.extend_from_slice(&[4, 4]);
+    out.extend_from_slice(&(count as u64).to_be_bytes());
+    out.extend_from_slice(&0u64.to_be_bytes());
+    out.extend_from_slice(&(table as u64).to_be_bytes());
+    out
+}
+
+/// An XML plist whose top dictionary holds `levels` nested arrays under the key `Deep`.
+pub fn nested_xml_plist(levels: usize) -> Vec<u8> {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n<key>Deep</key>\n",
+    );
+    out.push_str(&"<array>".repeat(levels));
+    out.push_str(&"</array>".repeat(levels));
+    out.push_str("\n</dict>\n</plist>\n");
+    out.into_bytes()
+}

@@ -104,8 +104,7 @@ pub fn decrypt_backup(
 /// Manifest.plist as a plain backup has it: `IsEncrypted` false and no `ManifestKey` (readers
 /// decide from these whether to decrypt). Everything else, the keybag included, is kept.
 pub fn plain_manifest_plist(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    let mut v = plist::Value::from_reader(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("not a valid property list ({e})"))?;
+    let mut v = crate::plists::value_from_bytes(bytes)?;
     let d = v
         .as_dictionary_mut()
         .ok_or("the property list is not a dictionary")?;

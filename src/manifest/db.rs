@@ -1,5 +1,7 @@
 //! Manifest.db: the `Files` table, one archived MBFile per row (FORMAT.md 2.1–2.2).
 
+#![deny(clippy::indexing_slicing)]
+
 use rayon::prelude::*;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
@@ -151,27 +153,32 @@ pub fn sort_entries(entries: &mut Vec<Entry>) {
     let mut perm: Vec<u32> = keys.into_iter().map(|k| k.row.1).collect();
     for start in 0..perm.len() {
         let mut cur = start;
-        while perm[cur] as usize != start {
-            let next = perm[cur] as usize;
+        // `perm[cur] = cur` marks an entry as placed, so a finished cycle is never walked again.
+        while let Some(slot) = perm.get_mut(cur) {
+            let next = *slot as usize;
+            *slot = cur as u32;
+            if next == start {
+                break;
+            }
             entries.swap(cur, next);
-            perm[cur] = cur as u32;
             cur = next;
         }
-        perm[cur] = cur as u32;
     }
 }
 
 impl Rows for Vec<Entry> {
     fn path(&self, (_, i): RowRef) -> &[u8] {
-        self[i as usize].relative_path.as_bytes()
+        self.get(i as usize)
+            .map_or(&[], |e| e.relative_path.as_bytes())
     }
 
     fn file_id(&self, (_, i): RowRef) -> &[u8] {
-        self[i as usize].file_id.as_bytes()
+        self.get(i as usize).map_or(&[], |e| e.file_id.as_bytes())
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::builder::{mbfile_archive, FileSpec};

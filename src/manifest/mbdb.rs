@@ -11,6 +11,8 @@
 //! Every length is checked against the bytes left, so hostile input gives an error, never a
 //! panic; lengths are at most 0xFFFE, so nothing large is ever allocated from a length field.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 
 use super::{file_id, Entry, FileMeta};
@@ -45,10 +47,9 @@ struct Cur<'a> {
 
 impl<'a> Cur<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len());
-        match end {
-            Some(e) => {
-                let s = &self.b[self.pos..e];
+        let end = self.pos.checked_add(n);
+        match end.and_then(|e| Some((e, self.b.get(self.pos..e)?))) {
+            Some((e, s)) => {
                 self.pos = e;
                 Ok(s)
             }
@@ -93,13 +94,14 @@ impl<'a> Cur<'a> {
 /// Parses every record. A bad header or a record cut short is an error naming the record and the
 /// byte offset; nothing is guessed past damage.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, String> {
-    if bytes.len() < MAGIC.len() || &bytes[..4] != b"mbdb" {
-        return Err("not a Manifest.mbdb (no \"mbdb\" header)".to_string());
-    }
-    if &bytes[..MAGIC.len()] != MAGIC {
+    let header = bytes
+        .first_chunk::<6>()
+        .filter(|h| h.starts_with(b"mbdb"))
+        .ok_or_else(|| "not a Manifest.mbdb (no \"mbdb\" header)".to_string())?;
+    if header != MAGIC {
+        let [.., major, minor] = *header;
         return Err(format!(
-            "Manifest.mbdb version {:02x} {:02x} is not the known 05 00",
-            bytes[4], bytes[5]
+            "Manifest.mbdb version {major:02x} {minor:02x} is not the known 05 00"
         ));
     }
     let mut c = Cur {
@@ -280,6 +282,7 @@ pub fn read_entries(bytes: &[u8]) -> Result<Vec<Entry>, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

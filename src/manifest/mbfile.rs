@@ -4,6 +4,8 @@
 //! UIDs; other archivers (and older iOS) inline values, wrap data in `{NS.data: …}` (itself
 //! possibly a UID) or strings in `{NS.string: …}`. Every field is optional. See FORMAT.md 2.2.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 
 use crate::bplist::{Bplist, BplistError, Object, Refs};
@@ -337,6 +339,7 @@ pub fn decode_xattrs(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, MbFileEr
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use plist::{Dictionary, Uid, Value};

@@ -75,7 +75,7 @@ fn model_version(conn: &Connection) -> Option<i64> {
     let blob: Vec<u8> = conn
         .query_row("SELECT Z_PLIST FROM Z_METADATA LIMIT 1", [], |r| r.get(0))
         .ok()?;
-    let v = plist::Value::from_reader(std::io::Cursor::new(blob)).ok()?;
+    let v = crate::plists::value_from_bytes(&blob).ok()?;
     v.as_dictionary()?
         .get("PLModelVersion")?
         .as_signed_integer()

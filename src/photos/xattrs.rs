@@ -31,7 +31,7 @@ fn text(m: &BTreeMap<String, Vec<u8>>, name: &str) -> Option<String> {
 
 /// `customCreationDate` / `addedDate`: a one-object bplist holding a date (or a number).
 fn date(m: &BTreeMap<String, Vec<u8>>, name: &str) -> Option<Timestamp> {
-    let v = plist::Value::from_reader(std::io::Cursor::new(x(m, name)?)).ok()?;
+    let v = crate::plists::value_from_bytes(x(m, name)?).ok()?;
     match v {
         plist::Value::Date(d) => Some(Timestamp::from_system_time(d.into())),
         plist::Value::Real(r) => Timestamp::from_cocoa(r),

@@ -13,6 +13,8 @@
 //! them, so all validation work is also charged to a budget linear in the buffer length; once it
 //! is spent carving stops with what it has rather than run unbounded.
 
+#![deny(clippy::indexing_slicing)]
+
 use crate::bytes;
 
 /// What kind of image a carved range holds.
@@ -241,18 +243,13 @@ fn carve_counting(buf: &[u8], limits: &CarveLimits) -> (Vec<Carved>, u64) {
 /// or GIF ('G') first byte, or a HEIF whose `ftyp` type begins four bytes later.
 fn next_candidate(buf: &[u8], from: usize) -> usize {
     let n = buf.len();
-    let mut j = from;
-    while j < n {
-        let b = buf[j];
-        if b == 0xFF || b == 0x89 || b == b'G' {
-            return j;
-        }
-        if buf.get(j + 4) == Some(&b'f') {
-            return j;
-        }
-        j += 1;
-    }
-    n
+    let Some(tail) = buf.get(from..) else {
+        return n;
+    };
+    tail.iter()
+        .enumerate()
+        .position(|(k, &b)| b == 0xFF || b == 0x89 || b == b'G' || tail.get(k + 4) == Some(&b'f'))
+        .map_or(n, |k| from + k)
 }
 
 /// End of the window a candidate at `start` may occupy.
@@ -709,6 +706,7 @@ fn meta_ok(ctx: &mut Ctx, content: usize, end: usize) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

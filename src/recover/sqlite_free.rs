@@ -20,6 +20,8 @@
 //! a b-tree rebalance moved elsewhere). Everything is bounded by `RecoverLimits` and fixed caps;
 //! no loop or allocation follows a length read from the file without a bound.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
@@ -1123,6 +1125,7 @@ pub fn table_root_pages(db: &[u8]) -> Vec<(String, u32)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use rusqlite::Connection;

@@ -8,6 +8,8 @@
 //! members are a window of the map; deflated ones stream through a `DeflateDecoder` over it.
 //! Every read checks the member's length and CRC-32 from the central directory at its end.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::fs::File;
@@ -166,15 +168,17 @@ impl ZipArchiveIndex {
     fn data_range(&self, m: &Member) -> io::Result<(usize, usize)> {
         let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
         let h = usize::try_from(m.header_start).map_err(|_| bad("offset too large"))?;
-        let header = self
+        let header: &[u8; 30] = self
             .map
-            .get(h..h.saturating_add(30))
+            .get(h..)
+            .and_then(<[u8]>::first_chunk)
             .ok_or_else(|| bad("local header past the end of the archive"))?;
-        if header[..4] != *b"PK\x03\x04" {
+        if !header.starts_with(b"PK\x03\x04") {
             return Err(bad("no local header where the central directory points"));
         }
-        let n = usize::from(u16::from_le_bytes([header[26], header[27]]));
-        let e = usize::from(u16::from_le_bytes([header[28], header[29]]));
+        let [.., n0, n1, e0, e1] = *header;
+        let n = usize::from(u16::from_le_bytes([n0, n1]));
+        let e = usize::from(u16::from_le_bytes([e0, e1]));
         let start = h + 30 + n + e;
         let end = usize::try_from(m.compressed)
             .ok()
@@ -195,7 +199,8 @@ struct Window {
 
 impl AsRef<[u8]> for Window {
     fn as_ref(&self) -> &[u8] {
-        &self.index.map[self.start..self.end]
+        // `data_range` checked the window against the map when the reader was made.
+        self.index.map.get(self.start..self.end).unwrap_or_default()
     }
 }
 
@@ -228,9 +233,12 @@ impl Read for ZipReader {
             Inner::Stored(c) => c.read(buf)?,
             Inner::Deflated(d) => d.read(buf)?,
         };
-        self.hasher.update(&buf[..n]);
-        self.got += n as u64;
         let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+        let read = buf
+            .get(..n)
+            .ok_or_else(|| bad("zip member reader returned more bytes than asked".into()))?;
+        self.hasher.update(read);
+        self.got += n as u64;
         if self.got > self.size {
             return Err(bad(format!(
                 "zip member is longer than the {} bytes its directory entry records",

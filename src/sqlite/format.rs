@@ -3,6 +3,8 @@
 //! the WAL applier (`sqlite`), the free-space record reader (`recover::sqlite_free`) and the
 //! fixture builder, which each had their own copy.
 
+#![deny(clippy::indexing_slicing)]
+
 use crate::bytes::{self, Truncated};
 
 /// "SQLite format 3\0".
@@ -54,6 +56,7 @@ pub fn wal_checksum(data: &[u8], mut s: (u32, u32), big_endian: bool) -> (u32, u
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -5,6 +5,8 @@
 //! opened for writing. A `-wal` file, when present, is applied in memory (committed frames only),
 //! because in-memory databases cannot use SQLite's own WAL machinery.
 
+#![deny(clippy::indexing_slicing)]
+
 use rusqlite::{Connection, OpenFlags, MAIN_DB};
 
 pub mod format;
@@ -56,14 +58,14 @@ pub fn open_file_immutable(path: &std::path::Path) -> Result<Connection, String>
 
 /// Opens `bytes` as a read-only in-memory database. `label` names the file in errors.
 pub fn open_bytes(mut bytes: Vec<u8>, wal: Option<&[u8]>) -> Result<Connection, String> {
-    if bytes.len() < 100 || &bytes[..16] != SQLITE_MAGIC {
+    if bytes.len() < 100 || !bytes.starts_with(SQLITE_MAGIC) {
         return Err("not an SQLite database (bad header)".into());
     }
     if let Some(wal) = wal {
         apply_wal(&mut bytes, wal)?;
     }
     let len = bytes.len();
-    open_reader(&bytes[..], len)
+    open_reader(bytes.as_slice(), len)
 }
 
 /// Opens the `len` bytes that `reader` yields as a read-only in-memory database. SQLite's own
@@ -109,7 +111,7 @@ impl<R: std::io::Read> std::io::Read for RollbackHeader<R> {
         for pos in [18u64, 19] {
             if let Some(b) = pos
                 .checked_sub(self.at)
-                .and_then(|i| buf[..n].get_mut(i as usize))
+                .and_then(|i| buf.get_mut(..n)?.get_mut(usize::try_from(i).ok()?))
             {
                 if *b == 2 {
                     *b = 1;
@@ -214,6 +216,7 @@ pub fn apply_wal(db: &mut Vec<u8>, wal: &[u8]) -> Result<usize, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

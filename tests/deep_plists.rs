@@ -1,0 +1,146 @@
+//! Issue 11, item 2: property lists nested hundreds of thousands of levels deep, wherever the
+//! tool reads one (Info.plist, Status.plist, Manifest.plist, a Photos xattr, `Z_METADATA.Z_PLIST`).
+//! They used to overflow the stack; an optional file is now skipped with a warning and a required
+//! one is an error naming it. Tests are built at opt-level 1, so an overflow would still show.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use unback::builder::photos_db::{PhotoAsset, PhotosDbBuilder, PhotosSchema};
+use unback::builder::{nested_bplist, nested_xml_plist, BackupBuilder, FileSpec};
+
+const LEVELS: usize = 200_000;
+
+fn hostile_files() -> [(&'static str, Vec<u8>); 2] {
+    [
+        ("binary", nested_bplist(LEVELS, 0.0)),
+        ("XML", nested_xml_plist(LEVELS)),
+    ]
+}
+
+fn small_backup(dir: &Path) -> PathBuf {
+    let mut b = BackupBuilder::new("DEEP");
+    b.add(FileSpec::file("HomeDomain", "x.txt", b"x".to_vec()));
+    b.write(dir).unwrap()
+}
+
+fn assert_no_crash(a: &assert_cmd::assert::Assert) {
+    let e = stderr(a);
+    assert!(
+        a.get_output().status.code().is_some(),
+        "killed by a signal: {e}"
+    );
+    assert!(!e.contains("overflow") && !e.contains("panicked"), "{e}");
+}
+
+#[test]
+fn over_deep_info_or_status_plist_is_skipped_with_a_warning() {
+    for name in ["Info.plist", "Status.plist"] {
+        for (kind, bytes) in hostile_files() {
+            let tmp = tempfile::tempdir().unwrap();
+            let backup = small_backup(tmp.path());
+            std::fs::write(backup.join(name), bytes).unwrap();
+            let a = unback().arg("ls").arg(&backup).assert();
+            assert_no_crash(&a);
+            let a = a.success();
+            assert_eq!(stdout(&a), "HomeDomain/x.txt\n", "{name}, {kind}");
+            let e = stderr(&a);
+            assert!(
+                e.contains(name) && e.contains("nested more than 512 deep"),
+                "{name}, {kind}: {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn over_deep_manifest_plist_is_an_error_naming_it() {
+    for (kind, bytes) in hostile_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let backup = small_backup(tmp.path());
+        std::fs::write(backup.join("Manifest.plist"), bytes).unwrap();
+        let a = unback().arg("info").arg(&backup).assert();
+        assert_no_crash(&a);
+        let a = a.code(4);
+        let e = stderr(&a);
+        assert!(
+            e.contains("Manifest.plist") && e.contains("nested more than 512 deep"),
+            "{kind}: {e}"
+        );
+    }
+}
+
+/// A photo whose `customCreationDate` xattr is an over-deep plist: the date is not read from it
+/// (the file's mtime stands in), and the library is listed.
+#[test]
+fn over_deep_xattr_date_is_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut b = BackupBuilder::new("DEEPXATTR");
+    b.add(
+        FileSpec::file(
+            "CameraRollDomain",
+            "Media/DCIM/100APPLE/IMG_0001.JPG",
+            b"\xFF\xD8\xFF\xD9".to_vec(),
+        )
+        .with_xattr(
+            "com.apple.assetsd.customCreationDate",
+            nested_bplist(LEVELS, 0.0),
+        ),
+    );
+    let backup = b.write(tmp.path()).unwrap();
+    let a = unback()
+        .args(["photos", "ls", "--json"])
+        .arg(&backup)
+        .assert();
+    assert_no_crash(&a);
+    let a = a.success();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "{v}");
+}
+
+/// Photos.sqlite whose `Z_METADATA.Z_PLIST` is an over-deep plist: the model version is unknown,
+/// the library is still read from its tables.
+#[test]
+fn over_deep_z_plist_is_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut db = PhotosDbBuilder::new(PhotosSchema::Ios18);
+    db.assets = vec![PhotoAsset::photo(
+        "00000001-AAAA-4BBB-8CCC-000000000001",
+        "DCIM/100APPLE",
+        "IMG_0001.JPG",
+        738_000_000.0,
+    )];
+    let file = tmp.path().join("Photos.sqlite");
+    std::fs::write(&file, db.to_bytes().unwrap()).unwrap();
+    let c = rusqlite::Connection::open(&file).unwrap();
+    c.execute(
+        "UPDATE Z_METADATA SET Z_PLIST = ?1",
+        [nested_bplist(LEVELS, 0.0)],
+    )
+    .unwrap();
+    drop(c);
+
+    let mut b = BackupBuilder::new("DEEPZPLIST");
+    b.add(FileSpec::file(
+        "CameraRollDomain",
+        "Media/PhotoData/Photos.sqlite",
+        std::fs::read(&file).unwrap(),
+    ));
+    b.add(FileSpec::file(
+        "CameraRollDomain",
+        "Media/DCIM/100APPLE/IMG_0001.JPG",
+        b"\xFF\xD8\xFF\xD9".to_vec(),
+    ));
+    let out = tempfile::tempdir().unwrap();
+    let backup = b.write(out.path()).unwrap();
+    let a = unback()
+        .args(["photos", "ls", "--json"])
+        .arg(&backup)
+        .assert();
+    assert_no_crash(&a);
+    let a = a.success();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(v[0]["uuid"], "00000001-AAAA-4BBB-8CCC-000000000001", "{v}");
+}
