@@ -167,3 +167,52 @@ fn album_join_table_damaged_half_way_is_a_note_not_a_panic() {
     assert!(!stderr(&a).contains("panicked"), "{}", stderr(&a));
 }
 
+#[test]
+fn xmp_sidecars_are_well_formed_xml() {
+    let dir = tempfile::tempdir().unwrap();
+    let nasty = [
+        ("IMG_0001.JPG", "Tom & Jerry <\"quoted\"> 'x'"),
+        ("IMG_0002.JPG", "non\u{FFFE}char\u{FFFF}s"),
+        ("IMG_0003.JPG", "bell\u{1}\u{7}\u{1F} tab\there \u{FFFD} 𝄞"),
+    ];
+    let db = photos_db(
+        &nasty,
+        vec![
+            album("A<&>\"'", vec![0, 1]),
+            album("B\u{FFFE}\u{1}", vec![2]),
+        ],
+    )
+    .to_bytes()
+    .unwrap();
+    let backup = photo_backup(dir.path(), "XMPNASTY", &nasty, db);
+    let out = dir.path().join("out");
+    unback()
+        .args(["photos", "export"])
+        .arg(&backup)
+        .arg(&out)
+        .args(["--layout", "flat", "--sidecar", "xmp"])
+        .assert()
+        .success();
+    let mut seen = 0;
+    for (name, title) in nasty {
+        let p = out.join(format!("{name}.xmp"));
+        let text = std::fs::read_to_string(&p).unwrap();
+        let doc = roxmltree::Document::parse(&text)
+            .unwrap_or_else(|e| panic!("{}: not well-formed: {e}\n{text}", p.display()));
+        let li = doc
+            .descendants()
+            .find(|n| n.tag_name().name() == "title")
+            .and_then(|t| t.descendants().find(|n| n.tag_name().name() == "li"))
+            .and_then(|n| n.text())
+            .unwrap_or_default()
+            .to_string();
+        let expected: String = title
+            .chars()
+            .filter(|&c| !matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}'))
+            .collect();
+        assert_eq!(li, expected, "{text}");
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+}
+
