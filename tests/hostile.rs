@@ -168,6 +168,34 @@ fn album_join_table_damaged_half_way_is_a_note_not_a_panic() {
 }
 
 #[test]
+fn multibyte_folder_names_in_a_backups_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("Backups");
+    std::fs::create_dir(&root).unwrap();
+    let mut b = BackupBuilder::new("MULTIBYTE");
+    b.device_name = "Телефон".into();
+    b.add(FileSpec::file("HomeDomain", "Library/a.txt", b"a".to_vec()));
+    let made = b.write(&root).unwrap();
+    for name in ["Резервная копия iPhone", "日本語のバックアップ", "é"] {
+        let to = root.join(name);
+        std::fs::rename(
+            root.read_dir().unwrap().next().unwrap().unwrap().path(),
+            &to,
+        )
+        .unwrap();
+        let a = unback().arg("backups").arg(&root).assert().success();
+        assert!(stdout(&a).contains(name), "{}", stdout(&a));
+        unback()
+            .arg("info")
+            .arg(&root)
+            .args(["--udid", name])
+            .assert()
+            .success();
+    }
+    assert!(!made.exists());
+}
+
+#[test]
 fn xmp_sidecars_are_well_formed_xml() {
     let dir = tempfile::tempdir().unwrap();
     let nasty = [

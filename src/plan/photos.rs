@@ -169,7 +169,9 @@ fn date_ok(a: &Asset, f: &Filter) -> bool {
         return true;
     }
     let Some(t) = a.created else { return false };
-    let day = t.rfc3339_with_offset(a.tz_offset.unwrap_or(0))[..10].to_string();
+    // ASCII by construction, but `get` keeps the rule of no byte-index cut of a `str`.
+    let local = t.rfc3339_with_offset(a.tz_offset.unwrap_or(0));
+    let day = local.get(..10).unwrap_or(&local).to_string();
     let after = match &f.since {
         None => true,
         Some(DateBound::Day(d)) => day.as_str() >= d.as_str(),
