@@ -196,6 +196,41 @@ fn multibyte_folder_names_in_a_backups_folder() {
 }
 
 #[test]
+fn invalid_dates_are_usage_errors() {
+    for (date, why) in [
+        ("2024-05-18T25:61:61Z", "not a time of day"),
+        ("2024-05-18T25:61:61", "not a time of day"),
+        ("2024-02-31", "has 29 days"),
+        ("2023-02-29", "has 28 days"),
+        ("2024-05-18T12:00:00+99:99", "offset 99:99 is out of range"),
+        ("2024-05-18T12:00:00+25:00", "offset 25:00 is out of range"),
+        ("2024-05-18T12:00:00+0é00", "not Z, +HH:MM or -HH:MM"),
+    ] {
+        for flag in ["--since", "--until"] {
+            let a = unback()
+                .args(["photos", "ls"])
+                .arg(sample())
+                .args([flag, date])
+                .assert()
+                .code(2);
+            let se = stderr(&a);
+            assert!(se.contains(why) && se.contains(date), "{flag} {date}: {se}");
+        }
+    }
+    unback()
+        .args(["photos", "ls"])
+        .arg(sample())
+        .args([
+            "--since",
+            "2024-02-29",
+            "--until",
+            "2024-05-18T23:59:60+14:00",
+        ])
+        .assert()
+        .success();
+}
+
+#[test]
 fn xmp_sidecars_are_well_formed_xml() {
     let dir = tempfile::tempdir().unwrap();
     let nasty = [
