@@ -279,3 +279,44 @@ fn xmp_sidecars_are_well_formed_xml() {
     assert_eq!(seen, 3);
 }
 
+#[test]
+fn key_out_refuses_links_devices_and_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, SAMPLE_PASSWORD).unwrap();
+    let target = dir.path().join("target.txt");
+    std::fs::write(&target, "keep me").unwrap();
+    let mut refused: Vec<PathBuf> = vec![dir.path().to_path_buf()];
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let stdout_link = dir.path().join("stdout");
+        std::os::unix::fs::symlink("/dev/stdout", &stdout_link).unwrap();
+        refused.extend([link, stdout_link, PathBuf::from("/dev/null")]);
+    }
+    for out in &refused {
+        let a = unback()
+            .arg("key")
+            .arg(sample_encrypted())
+            .arg("--password-file")
+            .arg(&pw)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .code(2);
+        let (so, se) = (stdout(&a), stderr(&a));
+        assert!(se.contains(&out.display().to_string()), "{se}");
+        assert!(!so.contains(|c: char| c.is_ascii_hexdigit()), "{so}");
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    #[cfg(unix)]
+    assert!(dir
+        .path()
+        .join("link")
+        .symlink_metadata()
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
