@@ -320,3 +320,17 @@ fn key_out_refuses_links_devices_and_folders() {
         .is_symlink());
 }
 
+#[cfg(unix)]
+#[test]
+fn endless_secret_files_are_bounded() {
+    for flag in ["--password-file", "--key-file"] {
+        let a = unback()
+            .arg("key")
+            .arg(sample_encrypted())
+            .args([flag, "/dev/zero"])
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(2);
+        assert!(stderr(&a).contains("larger than 64 KiB"), "{}", stderr(&a));
+    }
+}
