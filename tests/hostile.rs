@@ -322,6 +322,57 @@ fn key_out_refuses_links_devices_and_folders() {
 
 #[cfg(unix)]
 #[test]
+fn a_blob_that_is_a_link_is_reported_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "root:x:0:0:SECRET").unwrap();
+    let mut b = BackupBuilder::new("LINKBLOB");
+    let linked = FileSpec::file("HomeDomain", "Library/linked.txt", b"original".to_vec());
+    let in_linked_dir = FileSpec::file("HomeDomain", "Library/dir.txt", b"dir".to_vec());
+    let fine = FileSpec::file("HomeDomain", "Library/fine.txt", b"fine".to_vec());
+    let (id, dir_id) = (linked.file_id(), in_linked_dir.file_id());
+    assert_ne!(id[..2], dir_id[..2]);
+    b.add(linked);
+    b.add(in_linked_dir);
+    b.add(fine);
+    b.add_parents();
+    let backup = b.write(dir.path()).unwrap();
+    // The blob itself a link, and the blob's folder a link to a folder holding a file of its name.
+    let blob = backup.join(&id[..2]).join(&id);
+    std::fs::remove_file(&blob).unwrap();
+    std::os::unix::fs::symlink(&secret, &blob).unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join(&dir_id), "SECRET from a linked folder").unwrap();
+    std::fs::remove_dir_all(backup.join(&dir_id[..2])).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, backup.join(&dir_id[..2])).unwrap();
+
+    let out = dir.path().join("out");
+    let a = unback()
+        .arg("extract")
+        .arg(&backup)
+        .arg(&out)
+        .assert()
+        .code(5);
+    let se = stderr(&a);
+    assert!(se.contains("a symbolic link"), "{se}");
+    assert!(
+        se.contains("Library/linked.txt") && se.contains("Library/dir.txt"),
+        "{se}"
+    );
+    for (_, content) in file_hashes(&out) {
+        assert_ne!(content, sha256(b"root:x:0:0:SECRET"));
+        assert_ne!(content, sha256(b"SECRET from a linked folder"));
+    }
+    assert_eq!(
+        std::fs::read(out.join("HomeDomain/Library/fine.txt")).unwrap(),
+        b"fine"
+    );
+    assert!(!out.join("HomeDomain/Library/linked.txt").exists());
+}
+
+#[cfg(unix)]
+#[test]
 fn endless_secret_files_are_bounded() {
     for flag in ["--password-file", "--key-file"] {
         let a = unback()
