@@ -371,6 +371,72 @@ fn a_blob_that_is_a_link_is_reported_not_read() {
     assert!(!out.join("HomeDomain/Library/linked.txt").exists());
 }
 
+#[test]
+fn damaged_manifest_plist_beside_a_plain_index_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = BackupBuilder::new("BADPLIST");
+    b.add(FileSpec::file("HomeDomain", "Library/a.txt", b"a".to_vec()));
+    b.add_parents();
+    let backup = b.write(dir.path()).unwrap();
+    std::fs::write(backup.join("Manifest.plist"), b"bplist00 damaged").unwrap();
+    let a = unback().arg("ls").arg(&backup).assert().success();
+    assert!(stdout(&a).contains("Library/a.txt"), "{}", stdout(&a));
+    assert!(stderr(&a).contains("Manifest.plist"), "{}", stderr(&a));
+}
+
+#[test]
+fn damaged_manifest_plist_of_an_encrypted_backup_is_still_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join(UDID);
+    std::fs::create_dir(&copy).unwrap();
+    for name in ["Manifest.db", "Info.plist", "Status.plist"] {
+        std::fs::copy(sample_encrypted().join(name), copy.join(name)).unwrap();
+    }
+    std::fs::write(copy.join("Manifest.plist"), b"bplist00 damaged").unwrap();
+    unback().arg("info").arg(&copy).assert().code(4);
+}
+
+#[test]
+fn a_short_plain_blob_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = BackupBuilder::new("SHORTBLOB");
+    b.add(
+        FileSpec::file("HomeDomain", "Library/short.txt", b"12345".to_vec()).with_size_override(9),
+    );
+    b.add(FileSpec::file(
+        "HomeDomain",
+        "Library/ok.txt",
+        b"ok".to_vec(),
+    ));
+    b.add_parents();
+    let backup = b.write(dir.path()).unwrap();
+    let out = dir.path().join("out");
+    let a = unback()
+        .arg("extract")
+        .arg(&backup)
+        .arg(&out)
+        .assert()
+        .code(5);
+    assert!(
+        stderr(&a).contains("fewer than the 9 recorded"),
+        "{}",
+        stderr(&a)
+    );
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("unback-extract.json")).unwrap()).unwrap();
+    let problems = j["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{j}");
+    assert!(problems[0]["entry"]
+        .as_str()
+        .unwrap()
+        .contains("Library/short.txt"));
+    // What the backup holds is kept.
+    assert_eq!(
+        std::fs::read(out.join("HomeDomain/Library/short.txt")).unwrap(),
+        b"12345"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn endless_secret_files_are_bounded() {

@@ -115,6 +115,8 @@ pub struct Written {
     pub sha256: Option<String>,
     pub bad_padding: bool,
     pub sidecar: bool,
+    /// The blob held fewer bytes than recorded: written as it is, and counted as a problem.
+    pub short: bool,
 }
 
 /// What a run did, counted the same way for every writer.
@@ -147,7 +149,7 @@ impl Summary {
         }
     }
 
-    fn count(&mut self, o: &Outcome, warnings: Vec<String>) {
+    fn count(&mut self, o: &Outcome, warnings: Vec<String>, job: &Job<'_>) {
         self.warnings.extend(warnings);
         match o {
             Outcome::Written(w) => {
@@ -155,6 +157,19 @@ impl Summary {
                 self.bytes_written += w.bytes;
                 self.bad_padding += w.bad_padding as u64;
                 self.sidecars += w.sidecar as u64;
+                // Incomplete content is a problem (journal, exit 5), though the file is kept.
+                if w.short {
+                    self.failed += 1;
+                    self.problems.push(Problem::new(
+                        ProblemKind::Failed,
+                        job.label(),
+                        format!(
+                            "the blob holds {} bytes, fewer than the {} recorded: the file is incomplete (what the backup holds was written)",
+                            w.bytes,
+                            job.size()
+                        ),
+                    ));
+                }
             }
             Outcome::Skipped { sidecar, .. } => {
                 self.skipped_existing += 1;
@@ -306,12 +321,13 @@ impl<'b> Writer<'b> {
         }
         let outcomes: Vec<Outcome> = outcomes
             .into_iter()
-            .map(|o| {
+            .zip(jobs.iter())
+            .map(|(o, job)| {
                 let (o, w) = o.unwrap_or((
                     Outcome::Problem(Problem::new(ProblemKind::Failed, "", "not run")),
                     Vec::new(),
                 ));
-                summary.count(&o, w);
+                summary.count(&o, w, job);
                 o
             })
             .collect();
@@ -395,6 +411,7 @@ impl<'b> Writer<'b> {
                         sha256: c.sha256.map(hex::encode),
                         bad_padding: c.bad_padding,
                         sidecar: false,
+                        short: c.short,
                     }),
                     c.warnings,
                 )
