@@ -196,6 +196,51 @@ fn multibyte_folder_names_in_a_backups_folder() {
 }
 
 #[test]
+fn multibyte_folder_names_in_a_zip() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = BackupBuilder::new("MULTIBYTEZIP");
+    b.add(FileSpec::file("HomeDomain", "Library/a.txt", b"a".to_vec()));
+    let backup = b.write(dir.path()).unwrap();
+    let archive = dir.path().join("backups.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&archive).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    let prefix = "Резервная копия iPhone/";
+    w.add_directory(prefix, opts).unwrap();
+    let mut stack = vec![backup.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p
+                .strip_prefix(&backup)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if p.is_dir() {
+                w.add_directory(format!("{prefix}{rel}/"), opts).unwrap();
+                stack.push(p);
+            } else {
+                w.start_file(format!("{prefix}{rel}"), opts).unwrap();
+                w.write_all(&std::fs::read(&p).unwrap()).unwrap();
+            }
+        }
+    }
+    w.finish().unwrap();
+    let a = unback().arg("backups").arg(&archive).assert().success();
+    assert!(
+        stdout(&a).contains("Резервная копия iPhone"),
+        "{}",
+        stdout(&a)
+    );
+    unback()
+        .arg("info")
+        .arg(&archive)
+        .args(["--udid", "Резервная копия iPhone"])
+        .assert()
+        .success();
+}
+
+#[test]
 fn invalid_dates_are_usage_errors() {
     for (date, why) in [
         ("2024-05-18T25:61:61Z", "not a time of day"),
