@@ -129,8 +129,22 @@ impl Backup {
         };
 
         let manifest = if source.exists(MANIFEST_PLIST) {
-            let bytes = source.read(MANIFEST_PLIST)?;
-            ManifestPlist::parse(&bytes).map_err(|c| source.unreadable(MANIFEST_PLIST, c))?
+            let parsed = source.read(MANIFEST_PLIST).and_then(|b| {
+                ManifestPlist::parse(&b).map_err(|c| source.unreadable(MANIFEST_PLIST, c))
+            });
+            match parsed {
+                Ok(m) => m,
+                // Where the index is plaintext the plist is needed for nothing but the device
+                // details, so a damaged one is as good as a missing one: say so and read on.
+                // Where the index may be encrypted, its key is in the plist: refuse.
+                Err(e) if kind == ManifestKind::Db && plaintext_manifest_db(&source) => {
+                    warnings.push(format!(
+                        "{e}; the index (Manifest.db) is not encrypted, so it is read without it (device details unknown)"
+                    ));
+                    ManifestPlist::default()
+                }
+                Err(e) => return Err(e),
+            }
         } else {
             warnings.push(format!(
                 "{}: missing; reading the index without it (it cannot be decrypted if encrypted)",
@@ -434,6 +448,21 @@ pub fn read_manifest_plist(path: &Path) -> Result<(ManifestPlist, PathBuf)> {
     Ok((m, file))
 }
 
+/// Whether the backup's Manifest.db starts with SQLite's header, i.e. is not encrypted. Reads
+/// the first 16 bytes only.
+fn plaintext_manifest_db(source: &Source) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(16);
+    source
+        .open(MANIFEST_DB)
+        .and_then(|r| {
+            r.take(16)
+                .read_to_end(&mut head)
+                .map_err(|e| source.unreadable(MANIFEST_DB, e))
+        })
+        .is_ok_and(|_| head == sqlite::SQLITE_MAGIC[..])
+}
+
 /// Info.plist and Status.plist are informational: a damaged one is a warning, not a refusal.
 fn optional_plist<T>(
     source: &Source,
@@ -524,6 +553,9 @@ pub struct Copied {
     pub warnings: Vec<String>,
     /// The decrypted content had invalid PKCS#7 padding and was kept whole.
     pub bad_padding: bool,
+    /// A plain blob held fewer bytes than the manifest records: what it holds was copied, but
+    /// the file is incomplete, a problem for the engine to report, not only a warning.
+    pub short: bool,
 }
 
 impl Backup {
@@ -602,7 +634,9 @@ impl Backup {
             };
         }
         if let Some(size) = entry.meta.size {
-            if size != copied.bytes && entry.kind() == manifest::EntryKind::File {
+            if size > copied.bytes && entry.kind() == manifest::EntryKind::File {
+                copied.short = true;
+            } else if size != copied.bytes && entry.kind() == manifest::EntryKind::File {
                 copied.warnings.push(format!(
                     "{}: recorded size {size} differs from the {} bytes in the backup; kept all bytes",
                     entry.display(),

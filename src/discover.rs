@@ -43,17 +43,20 @@ fn looks_like_failed_backup(dir: &Path) -> bool {
 
 /// `<UDID>-YYYYMMDD-HHMMSS`: how iTunes names an archived copy beside the live backup.
 pub fn archived_suffix(folder: &str) -> Option<(&str, &str)> {
-    let bytes = folder.as_bytes();
-    if bytes.len() < 17 {
+    // Checked on bytes first: the folder name is anyone's (`Резервная копия iPhone`), and
+    // `len() - 16` need not fall on a character boundary. Once the last 16 bytes are known to
+    // be ASCII, the cut before them is on one, and `get` says so without a panic either way.
+    let t = folder.as_bytes();
+    let cut = t.len().checked_sub(16).filter(|&c| c > 0)?;
+    let tail = &t[cut..];
+    let ok = tail[0] == b'-'
+        && tail[9] == b'-'
+        && tail[1..9].iter().all(u8::is_ascii_digit)
+        && tail[10..].iter().all(u8::is_ascii_digit);
+    if !ok {
         return None;
     }
-    let (udid, tail) = folder.split_at(folder.len() - 16);
-    let t = tail.as_bytes();
-    let ok = t[0] == b'-'
-        && t[9] == b'-'
-        && t[1..9].iter().all(u8::is_ascii_digit)
-        && t[10..].iter().all(u8::is_ascii_digit);
-    ok.then_some((udid, &tail[1..]))
+    Some((folder.get(..cut)?, folder.get(cut + 1..)?))
 }
 
 fn summarise(location: BackupLocation) -> Found {
@@ -244,5 +247,27 @@ mod tests {
         );
         assert_eq!(archived_suffix("00008110-001A2B3C4D5E801E"), None);
         assert_eq!(archived_suffix("short"), None);
+    }
+
+    /// Issue 11 item 4: a name whose 16th byte from the end is inside a character panicked.
+    #[test]
+    fn archived_suffix_multibyte_names() {
+        for name in [
+            "Резервная копия iPhone",
+            "Резервная копия",
+            "ééééééééééééééééé",
+            "日本語のバックアップ",
+        ] {
+            assert_eq!(archived_suffix(name), None, "{name}");
+        }
+        // Every cut of a multi-byte name, so no length escapes.
+        let long = "Резервная копия iPhone — 2024";
+        for (i, _) in long.char_indices() {
+            assert_eq!(archived_suffix(&long[i..]), None);
+        }
+        assert_eq!(
+            archived_suffix("Копия-20180801-210921"),
+            Some(("Копия", "20180801-210921"))
+        );
     }
 }

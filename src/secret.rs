@@ -18,6 +18,32 @@ pub enum SecretError {
     HexDigit(usize),
 }
 
+/// The most a password or key file may hold. A saved key is 64 hex digits and a password a
+/// line; anything larger is the wrong file, and `/dev/zero` or a FIFO would otherwise be read
+/// forever (issue 11 item 8).
+pub const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// Reads a password or key file of at most `MAX_SECRET_FILE` bytes, into memory that is wiped
+/// when dropped. Larger is an error of kind `FileTooLarge`, found after reading one byte past
+/// the limit, so an endless file costs 64 KiB. The buffer is allocated once at its full size:
+/// a growing `Vec` would leave copies of the secret behind in freed memory.
+pub fn read_secret_file(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_SECRET_FILE as usize + 1));
+    f.take(MAX_SECRET_FILE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!(
+                "larger than {} KiB: not a password or key file",
+                MAX_SECRET_FILE / 1024
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// A backup password. The string is wiped when dropped.
 pub struct Password(Zeroizing<String>);
 
@@ -33,7 +59,7 @@ impl Password {
     /// Reads a password file. Only one trailing line ending is removed, because editors and
     /// `echo` add exactly one, while other trailing whitespace may be part of the password.
     pub fn from_file(path: impl AsRef<Path>) -> io::Result<Password> {
-        let bytes = Zeroizing::new(std::fs::read(path)?);
+        let bytes = read_secret_file(path.as_ref())?;
         let text = std::str::from_utf8(&bytes).map_err(|e| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -159,6 +185,16 @@ mod tests {
         std::fs::write(&path, [0xff, 0xfe]).unwrap();
         let err = Password::from_file(&path).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        // The limit itself is accepted; one byte more is not.
+        let path = dir.path().join("max");
+        std::fs::write(&path, vec![b'a'; MAX_SECRET_FILE as usize]).unwrap();
+        assert_eq!(
+            Password::from_file(&path).unwrap().as_str().len(),
+            64 * 1024
+        );
+        std::fs::write(&path, vec![b'a'; MAX_SECRET_FILE as usize + 1]).unwrap();
+        let err = Password::from_file(&path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
     }
 
     #[test]

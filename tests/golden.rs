@@ -238,16 +238,21 @@ fn tree(dir: &Path, g: &Golden) -> String {
                 } else {
                     t.to_string()
                 };
-                // A page or report naming the (temporary) backup path is hashed with the path
-                // replaced, so it is compared all the same.
+                // A page or report naming the (temporary) backup path is hashed and sized with
+                // the path replaced, so it is compared all the same: its raw size depends on
+                // where the checkout is (the sample's path is under it), not on the output.
                 let bytes = std::fs::read(&p).unwrap();
-                let hash = match std::str::from_utf8(&bytes) {
+                let (len, hash) = match std::str::from_utf8(&bytes) {
                     Ok(text) if g.norm(text) != text => {
-                        format!("{} (normalised)", sha256(g.norm(text).as_bytes()))
+                        let n = g.norm(text);
+                        (
+                            n.len() as u64,
+                            format!("{} (normalised)", sha256(n.as_bytes())),
+                        )
                     }
-                    _ => sha256(&bytes),
+                    _ => (m.len(), sha256(&bytes)),
                 };
-                format!("{} {hash} {t}", m.len())
+                format!("{len} {hash} {t}")
             } else {
                 "other".to_string()
             };

@@ -113,14 +113,15 @@ fn zero_length_blob_is_kept_and_flagged() {
     );
     let backup = b.write(dir.path()).unwrap();
     let out = dir.path().join("out");
+    // Shorter than recorded: kept as it is, and a problem, exit 5 (issue 11 item 16).
     let a = unback()
         .arg("extract")
         .arg(&backup)
         .arg(&out)
         .assert()
-        .success();
+        .code(5);
     assert!(
-        stderr(&a).contains("recorded size 12 differs from the 0 bytes"),
+        stderr(&a).contains("the blob holds 0 bytes, fewer than the 12 recorded"),
         "{}",
         stderr(&a)
     );

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Key derivation with the real counts (10,000,000 x PBKDF2-HMAC-SHA256 + 10,000 x PBKDF2-HMAC-SHA1)
-# of the real iOS 10.2 keybag fixtures/real/keybags/Manifest-10-test123.plist (password test123):
+# of the real iOS 10.2 keybag ../shared/realdata/openwall_john-samples/iTunes_Backup/Manifest-10-test123.plist (password test123):
 #   1. `unback password check` (release build; reads Manifest.plist, derives, unwraps the class keys)
 #   2. iphone-backup-decrypt's `pbkdf2_hmac` (pycryptodome) over the same DPSL/DPIC/SALT/ITER,
 #      `scripts/bench/py_kdf.py --ibd --keybag`
@@ -24,7 +24,7 @@ fi
 UNBACK=$CARGO_TARGET_DIR/release/unback
 
 B=$BENCH_DIR/kdf-ios10
-PLIST=$ROOT/fixtures/real/keybags/Manifest-10-test123.plist
+PLIST=$ROOT/../shared/realdata/openwall_john-samples/iTunes_Backup/Manifest-10-test123.plist
 mkdir -p "$B"
 cp "$PLIST" "$B/Manifest.plist"
 export UNBACK_PASSWORD=test123

@@ -99,6 +99,7 @@ pub fn run_key(a: KeyArgs) -> Result<Exit> {
                 folder.display()
             )));
         }
+        refuse_non_regular(path)?;
     }
     let r = unlock_keybag_of(&plist, &manifest, &a.m)?;
     let hex = r.derived_key.to_hex();
@@ -116,6 +117,29 @@ pub fn run_key(a: KeyArgs) -> Result<Exit> {
         }
     }
     Ok(Exit::Ok)
+}
+
+/// `--out` may name a new file or replace a regular one, nothing else: the atomic write
+/// renames over the name, so a symlink (to `/dev/stdout`, say), a device node or a FIFO would
+/// be silently replaced by a regular file holding the key, and a folder would fail late.
+/// `symlink_metadata`, so a link is judged as itself, not by what it points at.
+fn refuse_non_regular(path: &std::path::Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_file() => {
+            let what = if m.file_type().is_symlink() {
+                "a symbolic link"
+            } else if m.is_dir() {
+                "a folder"
+            } else {
+                "not a regular file (a device, FIFO or socket)"
+            };
+            Err(Error::Usage(format!(
+                "{}: exists and is {what}; --out writes only a new or regular file",
+                path.display()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Writes the key file atomically (an interrupted write never leaves half a key under the

@@ -12,6 +12,15 @@ use crate::secret::{Key32, Password};
 pub const PASSWORD_ENV: &str = "UNBACK_PASSWORD";
 pub const KEY_ENV: &str = "UNBACK_KEY";
 
+/// A secret file's read error; one past the size bound is the user's wrong file (exit 2).
+fn secret_file_error(f: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::FileTooLarge {
+        Error::Usage(format!("{}: {e}", f.display()))
+    } else {
+        Error::io(f, e)
+    }
+}
+
 fn key_from_text(text: &str, origin: &Path) -> Result<Secret> {
     Key32::from_hex(text)
         .map(Secret::Key)
@@ -22,14 +31,19 @@ fn key_from_text(text: &str, origin: &Path) -> Result<Secret> {
 /// --key-file, --password-file, UNBACK_KEY, UNBACK_PASSWORD, then a prompt.
 pub fn obtain(args: &SecretArgs, manifest: &Path) -> Result<Secret> {
     if let Some(f) = &args.key_file {
-        let text =
-            zeroize::Zeroizing::new(std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?);
-        return key_from_text(&text, f);
+        let bytes = crate::secret::read_secret_file(f).map_err(|e| secret_file_error(f, e))?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            Error::io(
+                f,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+            )
+        })?;
+        return key_from_text(text, f);
     }
     if let Some(f) = &args.password_file {
         return Password::from_file(f)
             .map(Secret::Password)
-            .map_err(|e| Error::io(f, e));
+            .map_err(|e| secret_file_error(f, e));
     }
     if let Ok(k) = std::env::var(KEY_ENV) {
         let k = zeroize::Zeroizing::new(k);

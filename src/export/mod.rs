@@ -120,6 +120,8 @@ pub struct Written {
     pub source_sha256: Option<String>,
     /// Written, but not as planned (a HEIC that did not decode, written as it is).
     pub problem: Option<Problem>,
+    /// The blob held fewer bytes than recorded: written as it is, and counted as a problem.
+    pub short: bool,
 }
 
 /// What a run did, counted the same way for every writer.
@@ -152,7 +154,7 @@ impl Summary {
         }
     }
 
-    fn count(&mut self, o: &Outcome, warnings: Vec<String>) {
+    fn count(&mut self, o: &Outcome, warnings: Vec<String>, job: &Job<'_>) {
         self.warnings.extend(warnings);
         match o {
             Outcome::Written(w) => {
@@ -163,6 +165,19 @@ impl Summary {
                 if let Some(p) = &w.problem {
                     self.failed += 1;
                     self.problems.push(p.clone());
+                }
+                // Incomplete content is a problem (journal, exit 5), though the file is kept.
+                if w.short {
+                    self.failed += 1;
+                    self.problems.push(Problem::new(
+                        ProblemKind::Failed,
+                        job.label(),
+                        format!(
+                            "the blob holds {} bytes, fewer than the {} recorded: the file is incomplete (what the backup holds was written)",
+                            w.bytes,
+                            job.size()
+                        ),
+                    ));
                 }
             }
             Outcome::Skipped { sidecar, .. } => {
@@ -322,12 +337,13 @@ impl<'b> Writer<'b> {
         }
         let outcomes: Vec<Outcome> = outcomes
             .into_iter()
-            .map(|o| {
+            .zip(jobs.iter())
+            .map(|(o, job)| {
                 let (o, w) = o.unwrap_or((
                     Outcome::Problem(Problem::new(ProblemKind::Failed, "", "not run")),
                     Vec::new(),
                 ));
-                summary.count(&o, w);
+                summary.count(&o, w, job);
                 o
             })
             .collect();
@@ -421,6 +437,7 @@ impl<'b> Writer<'b> {
                         sidecar: false,
                         source_sha256: None,
                         problem: None,
+                        short: c.short,
                     }),
                     c.warnings,
                 )

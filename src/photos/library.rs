@@ -276,11 +276,17 @@ fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), 
 }
 
 /// Albums (user and shared) with their folder paths, and membership from the join table.
+///
+/// Links go onto the assets only after the album list they index is complete, and only to
+/// albums in it: a damaged join table (a read that fails half-way) used to leave links behind
+/// while the caller dropped the albums, and the next `albums[i]` panicked. Now such a failure
+/// keeps the albums and the links read before it, and says so in `notes`.
 fn read_albums(
     conn: &Connection,
     s: &Schema,
     assets: &mut [Asset],
     pks: &[i64],
+    notes: &mut Vec<String>,
 ) -> Result<Vec<Album>, String> {
     let t = "ZGENERICALBUM";
     if !s.has_table(t) {
@@ -366,27 +372,55 @@ fn read_albums(
     if let Some(j) = &s.join {
         let pk_to_asset: HashMap<i64, usize> =
             pks.iter().enumerate().map(|(i, pk)| (*pk, i)).collect();
-        let sql = format!("SELECT {}, {} FROM {}", j.album_col, j.asset_col, j.table);
-        let mut st = conn
-            .prepare(&sql)
-            .map_err(|e| format!("album membership query failed ({e})"))?;
-        let mut rows = st.query([]).map_err(|e| e.to_string())?;
-        while let Some(r) = rows
-            .next()
-            .map_err(|e| format!("damaged {} ({e})", j.table))?
-        {
-            let al = r.get_ref(0).ok().and_then(int);
-            let as_ = r.get_ref(1).ok().and_then(int);
-            if let (Some(al), Some(as_)) = (al, as_) {
-                if let (Some(&ai), Some(&xi)) = (pk_to_album.get(&al), pk_to_asset.get(&as_)) {
-                    if !assets[xi].albums.contains(&ai) {
-                        assets[xi].albums.push(ai);
-                    }
+        let (links, failure) = read_links(conn, j, &pk_to_album, &pk_to_asset);
+        if let Some(e) = failure {
+            notes.push(format!(
+                "Photos.sqlite album membership incomplete ({} links read before the failure): {e}",
+                links.len()
+            ));
+        }
+        for (xi, ai) in links {
+            if let Some(a) = assets.get_mut(xi) {
+                if ai < albums.len() && !a.albums.contains(&ai) {
+                    a.albums.push(ai);
                 }
             }
         }
     }
     Ok(albums)
+}
+
+/// The join table's (asset index, album index) pairs, and why the read stopped early if it did.
+fn read_links(
+    conn: &Connection,
+    j: &schema::JoinTable,
+    pk_to_album: &HashMap<i64, usize>,
+    pk_to_asset: &HashMap<i64, usize>,
+) -> (Vec<(usize, usize)>, Option<String>) {
+    let mut links = Vec::new();
+    let sql = format!("SELECT {}, {} FROM {}", j.album_col, j.asset_col, j.table);
+    let mut st = match conn.prepare(&sql) {
+        Ok(st) => st,
+        Err(e) => return (links, Some(format!("album membership query failed ({e})"))),
+    };
+    let mut rows = match st.query([]) {
+        Ok(r) => r,
+        Err(e) => return (links, Some(format!("damaged {} ({e})", j.table))),
+    };
+    loop {
+        let r = match rows.next() {
+            Ok(Some(r)) => r,
+            Ok(None) => return (links, None),
+            Err(e) => return (links, Some(format!("damaged {} ({e})", j.table))),
+        };
+        let al = r.get_ref(0).ok().and_then(int);
+        let as_ = r.get_ref(1).ok().and_then(int);
+        if let (Some(al), Some(as_)) = (al, as_) {
+            if let (Some(&ai), Some(&xi)) = (pk_to_album.get(&al), pk_to_asset.get(&as_)) {
+                links.push((xi, ai));
+            }
+        }
+    }
 }
 
 /// What one reading of the library produced: assets, albums, where from, and notes.
@@ -432,7 +466,7 @@ fn from_photos_db(backup: &Backup, idx: &EntryIndex<'_>) -> Result<Loaded, Strin
     let s = schema::discover(&conn).map_err(|e| format!("Photos.sqlite: {e}"))?;
     notes.extend(s.notes.iter().cloned());
     let (mut assets, pks) = read_assets(&conn, &s).map_err(|e| format!("Photos.sqlite: {e}"))?;
-    let albums = match read_albums(&conn, &s, &mut assets, &pks) {
+    let albums = match read_albums(&conn, &s, &mut assets, &pks, &mut notes) {
         Ok(a) => a,
         Err(e) => {
             notes.push(format!("Photos.sqlite albums unreadable: {e}"));
@@ -510,6 +544,11 @@ impl PhotoLibrary {
             assets.push(a);
         }
 
+        // The invariant every `lib.albums[i]` relies on, whatever the source of the assets:
+        // an asset only names albums the library holds.
+        for a in &mut assets {
+            a.albums.retain(|&i| i < albums.len());
+        }
         let categories = assets
             .iter()
             .zip(&files)

@@ -33,12 +33,21 @@ fn esc(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&apos;"),
-            // XML 1.0 forbids most control characters outright.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            // Characters outside XML 1.0's `Char` production are dropped: they may not appear
+            // even as character references, so no escape exists, and one of them (from a title
+            // or album name the backup holds) makes the whole sidecar not well-formed. That is
+            // the C0 controls but tab, LF and CR, and U+FFFE / U+FFFF; surrogates cannot occur
+            // in a Rust string.
+            c if !is_xml_char(c) => {}
             c => o.push(c),
         }
     }
     o
+}
+
+/// XML 1.0's `Char`: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// XMP's GPS coordinate form: degrees, decimal minutes, hemisphere (`48,51.5000N`).
@@ -186,5 +195,10 @@ mod tests {
         assert_eq!(xmp_coordinate(-33.5, 'N', 'S'), "33,30.000000S");
         assert_eq!(xmp_coordinate(-0.25, 'E', 'W'), "0,15.000000W");
         assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(
+            esc("x\u{FFFE}y\u{FFFF}z\u{FFFD}\u{10FFFF}'"),
+            "xyz\u{FFFD}\u{10FFFF}&apos;"
+        );
+        assert_eq!(esc("\t\n\r\u{0}\u{1F}\u{7F}"), "\t\n\r\u{7F}");
     }
 }

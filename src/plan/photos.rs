@@ -54,51 +54,97 @@ pub enum DateBound {
 }
 
 impl DateBound {
-    /// `YYYY-MM-DD`, or RFC 3339 (`2024-05-18T12:00:00Z`, `…+02:00`).
+    /// `YYYY-MM-DD`, or RFC 3339 (`2024-05-18T12:00:00Z`, `…+02:00`; no offset means UTC).
+    ///
+    /// Validated as RFC 3339 defines the fields, so a mistyped bound is an error rather than a
+    /// silently shifted filter: a day that exists in its month (Gregorian leap years), hours
+    /// 00–23, minutes 00–59, seconds 00–59 or a leap second `:60` (taken as `:59`, since the
+    /// clock has no such instant), and an offset inside RFC 3339's grammar, hours 00–23 and
+    /// minutes 00–59 (real zones span −12:00 to +14:00; `+25:00` and `+99:99` are refused).
+    /// Fields are read from the bytes, never by slicing the `str`, so a multi-byte character
+    /// where a digit belongs (`+0é00`) is an error, not a panic.
     pub fn parse(s: &str) -> Result<DateBound, String> {
-        let bad = || format!("invalid date {s:?}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]");
-        let b = s.as_bytes();
-        let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
-            let t = s.get(r).ok_or_else(bad)?;
-            if t.bytes().all(|c| c.is_ascii_digit()) {
-                t.parse().map_err(|_| bad())
-            } else {
-                Err(bad())
-            }
+        let bad = |why: String| {
+            format!("invalid date {s:?}: {why}; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]")
         };
-        if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-            return Err(bad());
+        let b = s.as_bytes();
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            let t = b.get(r)?;
+            t.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| t.iter().fold(0i64, |n, &c| n * 10 + i64::from(c - b'0')))
+        };
+        let at = |i: usize| b.get(i).copied();
+        let not_a_date = || bad("not a date".into());
+        if b.len() < 10 || at(4) != Some(b'-') || at(7) != Some(b'-') {
+            return Err(not_a_date());
         }
-        let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-            return Err(bad());
+        let y = num(0..4).ok_or_else(not_a_date)?;
+        let m = num(5..7).ok_or_else(not_a_date)?;
+        let d = num(8..10).ok_or_else(not_a_date)?;
+        if !(1..=12).contains(&m) {
+            return Err(bad(format!("there is no month {m:02}")));
+        }
+        let month_days = days_in_month(y, m);
+        if !(1..=month_days).contains(&d) {
+            return Err(bad(format!(
+                "{y:04}-{m:02} has {month_days} days, not {d:02}"
+            )));
         }
         if b.len() == 10 {
             return Ok(DateBound::Day(s.to_string()));
         }
-        if b.len() < 19 || b[10] != b'T' && b[10] != b' ' || b[13] != b':' || b[16] != b':' {
-            return Err(bad());
+        let not_a_time = || bad("not a date and time".into());
+        if b.len() < 19
+            || !matches!(at(10), Some(b'T' | b't' | b' '))
+            || at(13) != Some(b':')
+            || at(16) != Some(b':')
+        {
+            return Err(not_a_time());
         }
-        let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        let zone = &s[19..];
-        let offset = match zone {
-            "" | "Z" | "z" => 0,
-            z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) && &z[3..4] == ":" => {
-                let h: i64 = z[1..3].parse().map_err(|_| bad())?;
-                let mi: i64 = z[4..6].parse().map_err(|_| bad())?;
-                let o = h * 3600 + mi * 60;
-                if z.starts_with('-') {
+        let hh = num(11..13).ok_or_else(not_a_time)?;
+        let mm = num(14..16).ok_or_else(not_a_time)?;
+        let ss = num(17..19).ok_or_else(not_a_time)?;
+        if hh > 23 || mm > 59 || ss > 60 {
+            return Err(bad(format!(
+                "{hh:02}:{mm:02}:{ss:02} is not a time of day (hours 00-23, minutes and seconds 00-59)"
+            )));
+        }
+        let ss = ss.min(59);
+        let offset = match b.get(19..).unwrap_or_default() {
+            b"" | b"Z" | b"z" => 0,
+            [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+                let not_an_offset = || bad("the offset is not +HH:MM or -HH:MM".into());
+                let oh = num(20..22).ok_or_else(not_an_offset)?;
+                let om = num(23..25).ok_or_else(not_an_offset)?;
+                if oh > 23 || om > 59 {
+                    return Err(bad(format!(
+                        "offset {oh:02}:{om:02} is out of range (hours 00-23, minutes 00-59)"
+                    )));
+                }
+                let o = oh * 3600 + om * 60;
+                if *sign == b'-' {
                     -o
                 } else {
                     o
                 }
             }
-            _ => return Err(bad()),
+            _ => return Err(bad("the offset is not Z, +HH:MM or -HH:MM".into())),
         };
         let days = days_from_civil(y, m as u32, d as u32);
         Ok(DateBound::Instant(Timestamp::from_unix(
             days * 86_400 + hh * 3600 + mm * 60 + ss - offset,
         )))
+    }
+}
+
+/// Days in month `m` (1–12) of year `y`, leap years by the Gregorian rule.
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
     }
 }
 
@@ -215,7 +261,9 @@ fn date_ok(a: &Asset, f: &Filter) -> bool {
         return true;
     }
     let Some(t) = a.created else { return false };
-    let day = t.rfc3339_with_offset(a.tz_offset.unwrap_or(0))[..10].to_string();
+    // ASCII by construction, but `get` keeps the rule of no byte-index cut of a `str`.
+    let local = t.rfc3339_with_offset(a.tz_offset.unwrap_or(0));
+    let day = local.get(..10).unwrap_or(&local).to_string();
     let after = match &f.since {
         None => true,
         Some(DateBound::Day(d)) => day.as_str() >= d.as_str(),
@@ -576,8 +624,48 @@ mod tests {
             "2024-05-18T12",
             "2024-05-18Tab:cd:efZ",
             "",
+            // Issue 11 item 13: out-of-range fields were accepted.
+            "2024-05-18T25:61:61Z",
+            "2024-05-18T24:00:00Z",
+            "2024-05-18T12:60:00Z",
+            "2024-05-18T12:00:61Z",
+            "2024-02-31",
+            "2024-02-30",
+            "2023-02-29",
+            "1900-02-29",
+            "2024-04-31",
+            "2024-00-10",
+            "2024-05-00",
+            "2024-05-18T12:00:00+99:99",
+            "2024-05-18T12:00:00+25:00",
+            "2024-05-18T12:00:00+24:00",
+            "2024-05-18T12:00:00-02:60",
+            "2024-05-18T12:00:00+0200",
+            // Issue 11 item 4: multi-byte characters where digits belong panicked.
+            "2024-05-18T12:00:00+0é00",
+            "2024-05-18T12:00:00+é:00",
+            "2024-05-18T12:00:0é",
+            "2024-0é-18",
+            "éééééééééééééééééééééééé",
+            "2024-05-18T12:00:00Zé",
         ] {
             assert!(DateBound::parse(bad).is_err(), "{bad}");
         }
+        for good in [
+            "2024-02-29",
+            "2000-02-29",
+            "2023-12-31T23:59:59Z",
+            "2024-05-18T12:00:00-23:59",
+            "2024-05-18T12:00:00+14:00",
+        ] {
+            assert!(DateBound::parse(good).is_ok(), "{good}");
+        }
+        // A leap second is the last second of its minute.
+        assert_eq!(
+            DateBound::parse("2016-12-31T23:59:60Z").unwrap(),
+            DateBound::parse("2016-12-31T23:59:59Z").unwrap()
+        );
+        let e = DateBound::parse("2024-02-31").unwrap_err();
+        assert!(e.contains("2024-02 has 29 days"), "{e}");
     }
 }

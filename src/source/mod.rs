@@ -35,12 +35,76 @@ impl DirSource {
     fn path_of(&self, name: &str) -> PathBuf {
         if self.snapshot {
             let s = self.root.join(SNAPSHOT).join(name);
-            if s.is_file() {
+            if present(&s) {
                 return s;
             }
         }
         self.root.join(name)
     }
+
+    /// The path of `name` once it is known to be a regular file inside the backup: every
+    /// folder on the way a real folder and the file itself a regular file, none of them a
+    /// symbolic link. A backup folder comes from elsewhere (a zip, another disk, an adversary):
+    /// a blob that is a link to `/etc/passwd` must be reported, not read into OUT (issue 11
+    /// item 15). Only the backup's own folder (given by the user) may be reached through links.
+    fn regular(&self, name: &str) -> io::Result<PathBuf> {
+        let path = self.path_of(name);
+        let rel = path.strip_prefix(&self.root).unwrap_or(Path::new(name));
+        let mut cur = self.root.clone();
+        let mut parts = rel.components().peekable();
+        while let Some(c) = parts.next() {
+            cur.push(c);
+            let t = std::fs::symlink_metadata(&cur)?.file_type();
+            let last = parts.peek().is_none();
+            if last && t.is_file() || !last && t.is_dir() {
+                continue;
+            }
+            let what = if t.is_symlink() {
+                "a symbolic link"
+            } else if t.is_dir() {
+                "a folder"
+            } else {
+                "not a regular file (a device, FIFO or socket)"
+            };
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} is {what}, not a file of the backup; not read",
+                    cur.display()
+                ),
+            ));
+        }
+        Ok(path)
+    }
+
+    /// Opens `name` for reading if it is a regular file inside the backup (`regular`). The
+    /// opened file is checked again, so a swap between the check and the open is caught
+    /// (on Unix by device and inode).
+    fn open(&self, name: &str) -> io::Result<File> {
+        let path = self.regular(name)?;
+        let before = std::fs::symlink_metadata(&path)?;
+        let f = File::open(&path)?;
+        let after = f.metadata()?;
+        #[cfg(unix)]
+        let same = {
+            use std::os::unix::fs::MetadataExt;
+            before.dev() == after.dev() && before.ino() == after.ino()
+        };
+        #[cfg(not(unix))]
+        let same = before.is_file();
+        if !same || !after.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "changed while being opened; not read",
+            ));
+        }
+        Ok(f)
+    }
+}
+
+/// Something is at `p` (a link counts, so that it is found and refused, not taken as absent).
+fn present(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir())
 }
 
 /// A readable blob. Kept as an enum (not a boxed trait) so the plain-folder case can hand its
@@ -101,17 +165,21 @@ impl Source {
         }
     }
 
-    /// The file's own path on disk, when the backup is a plain folder (not a zip member).
+    /// The file's own path on disk, when the backup is a plain folder (not a zip member) and
+    /// the file is a regular one inside it; a link is `None`, so callers that open files in
+    /// place (SQLite, memory maps) fall back to `read`, which reports it.
     pub fn local_file(&self, name: &str) -> Option<PathBuf> {
         match self {
-            Source::Dir(d) => Some(d.path_of(name)),
+            Source::Dir(d) => d.regular(name).ok(),
             Source::Zip(_) => None,
         }
     }
 
+    /// Whether the backup has `name`. In a folder, anything but a folder counts, links too:
+    /// found, then refused when read, rather than reported as absent.
     pub fn exists(&self, name: &str) -> bool {
         match self {
-            Source::Dir(d) => d.path_of(name).is_file(),
+            Source::Dir(d) => present(&d.path_of(name)),
             Source::Zip(z) => z.exists(name),
         }
     }
@@ -119,7 +187,9 @@ impl Source {
     pub fn len(&self, name: &str) -> Result<u64> {
         let path = self.display_path(name);
         match self {
-            Source::Dir(_) => Ok(std::fs::metadata(&path).at(&path)?.len()),
+            Source::Dir(d) => Ok(std::fs::metadata(d.regular(name).at(&path)?)
+                .at(&path)?
+                .len()),
             Source::Zip(z) => z.len(name).at(&path),
         }
     }
@@ -127,7 +197,13 @@ impl Source {
     pub fn read(&self, name: &str) -> Result<Vec<u8>> {
         let path = self.display_path(name);
         match self {
-            Source::Dir(_) => std::fs::read(&path).at(&path),
+            Source::Dir(d) => {
+                let mut v = Vec::new();
+                d.open(name)
+                    .and_then(|mut f| f.read_to_end(&mut v))
+                    .at(&path)?;
+                Ok(v)
+            }
             Source::Zip(z) => z.read(name).at(&path),
         }
     }
@@ -135,7 +211,7 @@ impl Source {
     pub fn open(&self, name: &str) -> Result<BlobReader> {
         let path = self.display_path(name);
         match self {
-            Source::Dir(_) => Ok(BlobReader::File(File::open(&path).at(&path)?)),
+            Source::Dir(d) => Ok(BlobReader::File(d.open(name).at(&path)?)),
             Source::Zip(z) => Ok(BlobReader::Zip(z.open(name).at(&path)?)),
         }
     }
