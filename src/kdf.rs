@@ -475,7 +475,8 @@ mod tests {
     /// A real keybag from `../shared/realdata/openwall_john-samples/iTunes_Backup/`, or `None`
     /// (a failure under CI) when the samples are not beside the clone.
     fn keybag(name: &str) -> Option<crate::keybag::Keybag> {
-        let path = crate::realdata::realdata(&format!("openwall_john-samples/iTunes_Backup/{name}"))?;
+        let path =
+            crate::realdata::realdata(&format!("openwall_john-samples/iTunes_Backup/{name}"))?;
         let dict = plist::Value::from_file(path)
             .unwrap()
             .into_dictionary()
