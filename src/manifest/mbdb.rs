@@ -40,49 +40,74 @@ pub struct Record {
     pub properties: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
+/// Why a Manifest.mbdb cannot be read: each names where, so a user (or an examiner's report) can
+/// find the damage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MbdbError {
+    #[error("not a Manifest.mbdb (no \"mbdb\" header)")]
+    NoHeader,
+    #[error("Manifest.mbdb version {major:02x} {minor:02x} is not the known 05 00")]
+    Version { major: u8, minor: u8 },
+    #[error("truncated {what} at offset {offset} ({wanted} bytes wanted, {left} left)")]
+    Truncated {
+        what: &'static str,
+        offset: usize,
+        wanted: usize,
+        left: usize,
+    },
+    /// A record's field is cut short; `record` counts from 1 and `start` is its first byte.
+    #[error("record {record} (offset {start}): {source}")]
+    InRecord {
+        record: usize,
+        start: usize,
+        #[source]
+        source: Box<MbdbError>,
+    },
+}
+
 struct Cur<'a> {
     b: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Cur<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], MbdbError> {
         let end = self.pos.checked_add(n);
         match end.and_then(|e| Some((e, self.b.get(self.pos..e)?))) {
             Some((e, s)) => {
                 self.pos = e;
                 Ok(s)
             }
-            None => Err(format!(
-                "truncated {what} at offset {} ({} bytes wanted, {} left)",
-                self.pos,
-                n,
-                self.b.len().saturating_sub(self.pos)
-            )),
+            None => Err(MbdbError::Truncated {
+                what,
+                offset: self.pos,
+                wanted: n,
+                left: self.b.len().saturating_sub(self.pos),
+            }),
         }
     }
 
-    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], String> {
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], MbdbError> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.take(N, what)?);
         Ok(a)
     }
 
-    fn u8(&mut self, what: &str) -> Result<u8, String> {
+    fn u8(&mut self, what: &'static str) -> Result<u8, MbdbError> {
         Ok(self.array::<1>(what)?[0])
     }
-    fn u16(&mut self, what: &str) -> Result<u16, String> {
+    fn u16(&mut self, what: &'static str) -> Result<u16, MbdbError> {
         Ok(u16::from_be_bytes(self.array(what)?))
     }
-    fn u32(&mut self, what: &str) -> Result<u32, String> {
+    fn u32(&mut self, what: &'static str) -> Result<u32, MbdbError> {
         Ok(u32::from_be_bytes(self.array(what)?))
     }
-    fn u64(&mut self, what: &str) -> Result<u64, String> {
+    fn u64(&mut self, what: &'static str) -> Result<u64, MbdbError> {
         Ok(u64::from_be_bytes(self.array(what)?))
     }
 
     /// A string: u16 length, 0xFFFF = absent.
-    fn string(&mut self, what: &str) -> Result<Option<Vec<u8>>, String> {
+    fn string(&mut self, what: &'static str) -> Result<Option<Vec<u8>>, MbdbError> {
         let len = self.u16(what)?;
         if len == 0xFFFF {
             return Ok(None);
@@ -93,16 +118,14 @@ impl<'a> Cur<'a> {
 
 /// Parses every record. A bad header or a record cut short is an error naming the record and the
 /// byte offset; nothing is guessed past damage.
-pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, String> {
+pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, MbdbError> {
     let header = bytes
         .first_chunk::<6>()
         .filter(|h| h.starts_with(b"mbdb"))
-        .ok_or_else(|| "not a Manifest.mbdb (no \"mbdb\" header)".to_string())?;
+        .ok_or(MbdbError::NoHeader)?;
     if header != MAGIC {
         let [.., major, minor] = *header;
-        return Err(format!(
-            "Manifest.mbdb version {major:02x} {minor:02x} is not the known 05 00"
-        ));
+        return Err(MbdbError::Version { major, minor });
     }
     let mut c = Cur {
         b: bytes,
@@ -111,14 +134,17 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, String> {
     let mut out = Vec::new();
     while c.pos < bytes.len() {
         let start = c.pos;
-        let r = record(&mut c)
-            .map_err(|e| format!("record {} (offset {start}): {e}", out.len() + 1))?;
+        let r = record(&mut c).map_err(|e| MbdbError::InRecord {
+            record: out.len() + 1,
+            start,
+            source: Box::new(e),
+        })?;
         out.push(r);
     }
     Ok(out)
 }
 
-fn record(c: &mut Cur<'_>) -> Result<Record, String> {
+fn record(c: &mut Cur<'_>) -> Result<Record, MbdbError> {
     let domain = c.string("Domain")?.unwrap_or_default();
     let path = c.string("Path")?.unwrap_or_default();
     let link_target = c.string("LinkTarget")?;
@@ -264,7 +290,7 @@ impl Record {
 
 /// Manifest.mbdb as a plain backup has it: every record kept, its EncryptionKey removed (used
 /// by `decrypt`, whose blobs are plaintext).
-pub fn without_keys(bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub fn without_keys(bytes: &[u8]) -> Result<Vec<u8>, MbdbError> {
     let mut out = MAGIC.to_vec();
     for mut r in parse(bytes)? {
         r.encryption_key = None;
@@ -274,7 +300,7 @@ pub fn without_keys(bytes: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// Every record as an `Entry`, sorted by domain, path and file ID like Manifest.db listings.
-pub fn read_entries(bytes: &[u8]) -> Result<Vec<Entry>, String> {
+pub fn read_entries(bytes: &[u8]) -> Result<Vec<Entry>, MbdbError> {
     let mut entries: Vec<Entry> = parse(bytes)?.into_iter().map(Record::into_entry).collect();
     // The same order as Manifest.db listings: domain, path, fileID.
     super::db::sort_entries(&mut entries);
@@ -423,7 +449,10 @@ mod tests {
         assert!(parse(b"").is_err());
         assert!(parse(b"mbdb").is_err());
         assert!(parse(b"mbdx\x05\x00").is_err());
-        assert!(parse(b"mbdb\x04\x00").unwrap_err().contains("04 00"));
+        assert!(parse(b"mbdb\x04\x00")
+            .unwrap_err()
+            .to_string()
+            .contains("04 00"));
         assert_eq!(parse(MAGIC).unwrap(), vec![]);
     }
 
@@ -455,6 +484,9 @@ mod tests {
         // Lengths claiming far more than is there.
         let mut huge = MAGIC.to_vec();
         huge.extend_from_slice(&[0xFF, 0xFE, b'a']);
-        assert!(parse(&huge).unwrap_err().contains("truncated Domain"));
+        assert!(parse(&huge)
+            .unwrap_err()
+            .to_string()
+            .contains("truncated Domain"));
     }
 }
