@@ -679,3 +679,71 @@ fn an_encrypted_backup_is_unlocked_first() {
         .assert()
         .code(3);
 }
+
+fn chromium() -> Option<&'static str> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+}
+
+/// The page in headless Chromium, under its own CSP: it follows the printed address (token to
+/// cookie, redirect), runs its script, and shows one tile per camera-roll asset and the
+/// sidebar's categories with the counts the API gives. `--dump-dom` after a virtual-time budget
+/// long enough for the page's fetches.
+#[test]
+fn the_page_renders_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        cannot_run("chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let s = serve(&sample());
+    let profile = tempfile::tempdir().unwrap();
+    let o = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("http://127.0.0.1:{}/?token={}", s.port, s.token))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the script ran to the end:\n{dom}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let roll = ls_json(&[]);
+    assert_eq!(
+        dom.matches("<div class=\"tile\" data-id=").count(),
+        roll.len(),
+        "one tile per camera-roll asset:\n{dom}"
+    );
+    for a in &roll {
+        let src = format!("/thumb/{}", a["uuid"].as_str().unwrap());
+        assert!(dom.contains(&src), "{src}");
+    }
+    let cats = s.get("/api/categories").json();
+    for c in cats.as_array().unwrap() {
+        let n = c["count"].as_u64().unwrap();
+        if n > 0 {
+            let name = c["name"].as_str().unwrap();
+            let at = dom
+                .find(&format!("<li data-name=\"{name}\""))
+                .unwrap_or_else(|| panic!("no sidebar entry {name} in\n{dom}"));
+            let li = &dom[at..at + dom[at..].find("</li>").unwrap()];
+            assert!(
+                li.contains(&format!("<span class=\"count\">{n}</span>")),
+                "{li}"
+            );
+        }
+    }
+    assert!(dom.contains("unback — "), "the title names the device");
+}
