@@ -42,6 +42,7 @@ pub mod recover;
 pub mod safepath;
 pub mod secret;
 pub mod select;
+pub mod serve;
 pub mod source;
 pub mod sqlite;
 pub mod time;

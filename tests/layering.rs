@@ -39,6 +39,7 @@ const STAGES: &[(&str, u8)] = &[
     ("records", 5),
     ("export", 6),
     ("recover", 6),
+    ("serve", 6),
     ("cli", 7),
 ];
 

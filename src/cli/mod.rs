@@ -11,6 +11,7 @@ mod photos;
 mod progress;
 mod recover;
 mod secrets;
+mod serve;
 mod verify;
 
 use std::io::Write;
@@ -162,6 +163,9 @@ enum Command {
         after_help = "Examples:\n  unback extract BACKUP out/ 'Media/DCIM/**' --domain CameraRollDomain\n  unback extract BACKUP out/ --skip-existing   # finish an interrupted run"
     )]
     Extract(extract::Args),
+    /// Browse the photos in a web page on this computer (127.0.0.1 only), pick some, export them.
+    #[command(after_help = "Example:\n  unback serve BACKUP --port 8080 --open")]
+    Serve(serve::Args),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
     #[command(
         after_help = "Examples:\n  unback completions bash > ~/.local/share/bash-completion/completions/unback\n  unback completions zsh > ~/.zfunc/_unback"
@@ -187,6 +191,7 @@ pub fn main() -> ExitCode {
         Command::Key(a) => crypt::run_key(a),
         Command::Hash(a) => crypt::run_hash(a),
         Command::Decrypt(a) => crypt::run_decrypt(a),
+        Command::Serve(a) => serve::run(a),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man(a) => completions::run_man(a),
     };

@@ -153,6 +153,12 @@ pub struct ExportArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Exactly this asset (repeatable), whatever its category; the filters do not apply.
+    #[arg(long = "uuid", value_name = "U", conflicts_with_all = ["categories", "albums", "since", "until"])]
+    pub uuids: Vec<String>,
+    /// Exactly the assets whose UUIDs FILE lists, one a line (blank lines and # comments ignored).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["categories", "albums", "since", "until"])]
+    pub uuids_from: Option<PathBuf>,
     /// Folders: date (YYYY/MM), album, category, or flat.
     #[arg(long, value_enum, default_value = "date")]
     pub layout: LayoutArg,
@@ -183,6 +189,24 @@ pub struct ExportArgs {
 }
 
 impl ExportArgs {
+    /// `--uuid` and `--uuids-from` together, or `None` when neither was given.
+    fn uuids(&self) -> Result<Option<Vec<String>>> {
+        let mut v = self.uuids.clone();
+        if let Some(f) = &self.uuids_from {
+            let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
+            v.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_string),
+            );
+            if v.is_empty() {
+                return Err(Error::Usage(format!("{}: lists no UUID", f.display())));
+            }
+        }
+        Ok((!v.is_empty()).then_some(v))
+    }
+
     pub fn plan_options(&self) -> Result<PlanOptions> {
         Ok(PlanOptions {
             filter: self.filter.to_filter()?,
@@ -361,12 +385,30 @@ fn run_ls(a: LsArgs) -> Result<Exit> {
 
 fn run_export(a: ExportArgs) -> Result<Exit> {
     let popts = a.plan_options()?;
+    let uuids = a.uuids()?;
     let b = super::open(&a.backup)?;
     crate::export::check_output(&b, &a.out)?;
     let entries = b.entries()?;
-    let lib = b.photos(&entries, load_options(&popts.filter));
+    // A UUID may name a Messages or WhatsApp attachment, so those are read too (as `serve` does).
+    let load = match &uuids {
+        Some(_) => LoadOptions {
+            messages: true,
+            whatsapp: true,
+            apps: false,
+        },
+        None => load_options(&popts.filter),
+    };
+    let lib = b.photos(&entries, load);
     print_notes(&lib);
-    let plan = plan::plan(&lib, &entries, &popts);
+    let plan = match &uuids {
+        Some(u) => plan::plan_selected(
+            &lib,
+            &entries,
+            plan::by_uuid(&lib, u).map_err(Error::Usage)?,
+            &popts,
+        ),
+        None => plan::plan(&lib, &entries, &popts),
+    };
     let opts = ExportOptions {
         jpeg_quality: a.jpeg_quality,
         existing: a.write.existing(),
@@ -398,7 +440,7 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
         for (c, n) in &s.per_category {
             writeln!(w, "  {c}: {n}")?;
         }
-        if let Some(l) = plan::left_out(&lib, &entries, &popts.filter) {
+        if let Some(l) = plan::left_out(&lib, &entries, &popts.filter).filter(|_| uuids.is_none()) {
             let lines = left_out_lines(&l);
             if !lines.is_empty() {
                 writeln!(w, "not exported by default, also in the backup:")?;

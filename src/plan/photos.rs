@@ -332,6 +332,29 @@ pub fn select(lib: &PhotoLibrary, f: &Filter) -> Vec<usize> {
         .collect()
 }
 
+/// The assets named by UUID (`photos export --uuid`, the page's selection): exactly those, in
+/// the library's order, whatever their categories, since the user picked each one. A UUID the
+/// library does not hold is an error naming it, so a typo never exports less than asked for.
+pub fn by_uuid(lib: &PhotoLibrary, uuids: &[String]) -> Result<Vec<usize>, String> {
+    let want: HashSet<&str> = uuids.iter().map(|u| u.trim()).collect();
+    let chosen: Vec<usize> = (0..lib.assets.len())
+        .filter(|&i| want.contains(lib.assets[i].uuid.as_str()))
+        .collect();
+    let found: HashSet<&str> = chosen
+        .iter()
+        .map(|&i| lib.assets[i].uuid.as_str())
+        .collect();
+    let mut unknown: Vec<&str> = want.difference(&found).copied().collect();
+    if !unknown.is_empty() {
+        unknown.sort_unstable();
+        return Err(format!(
+            "no asset with UUID {} in this backup's library",
+            unknown.join(", ")
+        ));
+    }
+    Ok(chosen)
+}
+
 /// What the default selection (no `--category`) leaves out although the backup holds it, so a
 /// summary can say so: nothing is skipped silently.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,0 +1,528 @@
+//! The routes: the embedded page, the asset list and category counts, thumbnails, downloads
+//! and the export. A path from the client only ever selects among known things (a route, an
+//! asset by UUID, a version by role name); none is joined to a file path.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::State;
+use crate::export::photos::{export, ExportOptions};
+use crate::export::{Existing, NoProgress};
+use crate::photos::sidecar::SidecarKind;
+use crate::photos::Category;
+use crate::plan::photos::{self as plan, Convert, Edits, Filter, Layout, Live, NamePolicy};
+use crate::records::asset::{record, AssetRecord};
+
+const INDEX_HTML: &str = include_str!("page/index.html");
+const APP_JS: &str = include_str!("page/app.js");
+const APP_CSS: &str = include_str!("page/app.css");
+
+/// An export request is a list of UUIDs and a few options: 16 MiB holds 400,000 UUIDs.
+const MAX_BODY: u64 = 16 << 20;
+
+pub enum Body {
+    Bytes(Vec<u8>),
+    Stream(Box<dyn Read + Send>),
+}
+
+/// A reply before it becomes tiny_http's `Response` (which fixes its body type).
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+impl Reply {
+    pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: Body::Bytes(body),
+        }
+    }
+
+    pub fn text(status: u16, msg: &str) -> Reply {
+        Reply::bytes(
+            status,
+            "text/plain; charset=utf-8",
+            format!("{msg}\n").into_bytes(),
+        )
+    }
+
+    pub fn json<T: Serialize>(status: u16, v: &T) -> Reply {
+        match serde_json::to_vec(v) {
+            Ok(b) => Reply::bytes(status, "application/json", b),
+            Err(e) => error_json(500, &format!("cannot serialise the reply: {e}")),
+        }
+    }
+
+    fn header(mut self, k: &str, v: &str) -> Reply {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn into_response(self) -> tiny_http::Response<Box<dyn Read + Send>> {
+        let mut headers: Vec<tiny_http::Header> = Vec::new();
+        let all = super::security::common_headers()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(self.headers);
+        for (k, v) in all {
+            if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+                headers.push(h);
+            }
+        }
+        let (reader, len): (Box<dyn Read + Send>, Option<usize>) = match self.body {
+            Body::Bytes(b) => {
+                let n = b.len();
+                (Box::new(std::io::Cursor::new(b)), Some(n))
+            }
+            Body::Stream(r) => (r, None),
+        };
+        tiny_http::Response::new(
+            tiny_http::StatusCode(self.status),
+            headers,
+            reader,
+            len,
+            None,
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    ok: bool,
+    error: &'a str,
+}
+
+fn error_json(status: u16, msg: &str) -> Reply {
+    let body = serde_json::to_vec(&ErrorBody {
+        ok: false,
+        error: msg,
+    })
+    .unwrap_or_default();
+    Reply::bytes(status, "application/json", body)
+}
+
+pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
+    let url = req.url().to_string();
+    let path = url.split_once('?').map_or(url.as_str(), |(p, _)| p);
+    let post = *req.method() == tiny_http::Method::Post;
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (post, parts.as_slice()) {
+        // The token has become a cookie: take it out of the address bar and the history.
+        (false, [""]) if super::security::query_param(&url, "token").is_some() => {
+            Reply::text(303, "see /").header("Location", "/")
+        }
+        (false, [""]) => Reply::bytes(200, "text/html; charset=utf-8", INDEX_HTML.into()),
+        (false, ["app.js"]) => Reply::bytes(200, "text/javascript; charset=utf-8", APP_JS.into()),
+        (false, ["app.css"]) => Reply::bytes(200, "text/css; charset=utf-8", APP_CSS.into()),
+        (false, ["api", "assets"]) => no_store(assets(st)),
+        (false, ["api", "categories"]) => no_store(categories(st)),
+        (false, ["api", "info"]) => no_store(info(st)),
+        (false, ["thumb", uuid]) => match st.asset(uuid) {
+            Some(i) => super::thumbs::reply(st, i),
+            None => Reply::text(404, "no such asset"),
+        },
+        (false, ["file", uuid, role]) => match st.asset(uuid) {
+            Some(i) => download(st, i, role),
+            None => Reply::text(404, "no such asset"),
+        },
+        (true, ["api", "export"]) => no_store(export_route(st, req)),
+        _ => Reply::text(404, "not found"),
+    }
+}
+
+fn no_store(r: Reply) -> Reply {
+    r.header("Cache-Control", "no-store")
+}
+
+/// Assets in the order `photos ls` lists them: capture date, then path.
+fn ordered(st: &State, mut v: Vec<usize>) -> Vec<usize> {
+    v.sort_by(|&x, &y| {
+        let (p, q) = (&st.lib.assets[x], &st.lib.assets[y]);
+        (p.created, &p.relative_path).cmp(&(q.created, &q.relative_path))
+    });
+    v
+}
+
+/// One asset of `/api/assets`: the `photos ls --json` record, its id (what the category lists
+/// name) and whether the default view (the camera roll, as `photos export` selects) shows it.
+#[derive(Serialize)]
+struct Item<'a> {
+    id: usize,
+    camera_roll: bool,
+    #[serde(flatten)]
+    record: AssetRecord<'a>,
+}
+
+fn assets(st: &State) -> Reply {
+    let roll: std::collections::HashSet<usize> = plan::select(&st.lib, &Filter::default())
+        .into_iter()
+        .collect();
+    let all = ordered(st, (0..st.lib.assets.len()).collect());
+    let items: Vec<Item<'_>> = all
+        .iter()
+        .map(|&i| Item {
+            id: i,
+            camera_roll: roll.contains(&i),
+            record: record(&st.lib, &st.entries, i),
+        })
+        .collect();
+    Reply::json(200, &items)
+}
+
+#[derive(Serialize)]
+struct CategoryCount {
+    name: &'static str,
+    count: usize,
+    /// The asset ids `photos ls --category NAME` lists, so the page filters exactly as it does.
+    ids: Vec<usize>,
+}
+
+fn categories(st: &State) -> Reply {
+    let mut v = vec![{
+        let ids = ordered(st, plan::select(&st.lib, &Filter::default()));
+        CategoryCount {
+            name: "camera-roll",
+            count: ids.len(),
+            ids,
+        }
+    }];
+    // `photos ls --category C` reads Messages and WhatsApp media only when C is one of them;
+    // the server always has them, so they are left out of the other categories to give the
+    // same lists.
+    let attachment = |i: usize| {
+        st.lib.categories[i].contains(Category::Messages)
+            || st.lib.categories[i].contains(Category::Whatsapp)
+    };
+    for c in Category::ALL {
+        let f = Filter {
+            categories: vec![c],
+            ..Filter::default()
+        };
+        let mut ids = plan::select(&st.lib, &f);
+        if !matches!(c, Category::Messages | Category::Whatsapp) {
+            ids.retain(|&i| !attachment(i));
+        }
+        let ids = ordered(st, ids);
+        v.push(CategoryCount {
+            name: c.name(),
+            count: ids.len(),
+            ids,
+        });
+    }
+    Reply::json(200, &v)
+}
+
+#[derive(Serialize)]
+struct Info {
+    device_name: Option<String>,
+    udid: String,
+    encrypted: bool,
+    assets: usize,
+}
+
+fn info(st: &State) -> Reply {
+    Reply::json(
+        200,
+        &Info {
+            device_name: st.backup.device_name(),
+            udid: st.backup.udid(),
+            encrypted: st.backup.is_encrypted(),
+            assets: st.lib.assets.len(),
+        },
+    )
+}
+
+/// A name safe in a Content-Disposition header: ASCII letters, digits and `._-()` and spaces.
+fn header_safe_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " ._-()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.trim_matches(|c| c == '.' || c == ' ').is_empty() {
+        "download".into()
+    } else {
+        s
+    }
+}
+
+fn download(st: &State, i: usize, role: &str) -> Reply {
+    let Some((_, e)) = st.lib.files[i]
+        .versions()
+        .into_iter()
+        .find(|(r, _)| r.name() == role)
+    else {
+        return Reply::text(404, "this asset has no such version in the backup");
+    };
+    let entry = &st.entries[e];
+    let name = entry.relative_path.rsplit('/').next().unwrap_or("download");
+    // A plain folder's blob is the file itself: streamed. An encrypted one is decrypted whole
+    // (the engine's reader checks its padding), which bounds nothing but is always right.
+    let body = if st.backup.is_encrypted() || st.backup.is_zipped() {
+        st.backup.read_entry(entry).map(Body::Bytes)
+    } else {
+        st.backup
+            .open_entry(entry)
+            .map(|r| Body::Stream(Box::new(r)))
+    };
+    match body {
+        Ok(body) => Reply {
+            status: 200,
+            headers: vec![
+                ("Content-Type".into(), "application/octet-stream".into()),
+                (
+                    "Content-Disposition".into(),
+                    format!("attachment; filename=\"{}\"", header_safe_name(name)),
+                ),
+            ],
+            body,
+        },
+        Err(e) => Reply::text(500, &format!("cannot read {}: {e}", entry.display())),
+    }
+}
+
+/// `POST /api/export`. Every field but `out` and `uuids` is optional, with `photos export`'s
+/// defaults; unknown fields are refused so a misspelt option is not silently ignored.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportRequest {
+    out: String,
+    uuids: Vec<String>,
+    #[serde(default)]
+    layout: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    edits: Option<String>,
+    #[serde(default)]
+    live: Option<String>,
+    #[serde(default)]
+    sidecar: Option<String>,
+    #[serde(default)]
+    convert: Option<String>,
+    #[serde(default)]
+    jpeg_quality: Option<u8>,
+    /// `refuse` (default), `skip` or `overwrite`.
+    #[serde(default)]
+    existing: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ExportReply<'a> {
+    ok: bool,
+    exit: u8,
+    /// The same export on the command line.
+    command: String,
+    summary: &'a crate::export::photos::PhotoSummary,
+}
+
+fn pick<T: Copy>(v: &Option<String>, what: &str, table: &[(&str, T)]) -> Result<T, String> {
+    let s = v.as_deref().unwrap_or(table[0].0);
+    table
+        .iter()
+        .find(|(k, _)| *k == s)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            let names: Vec<&str> = table.iter().map(|(k, _)| *k).collect();
+            format!("{what} must be one of {}", names.join(", "))
+        })
+}
+
+/// Quotes for a POSIX shell, so the command line shown can be pasted.
+fn sh(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-:=+@,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn export_route(st: &State, req: &mut tiny_http::Request) -> Reply {
+    // A JSON content type cannot be sent cross-site without a CORS preflight, which this
+    // server never grants: a second fence behind the Origin check.
+    let json_type = req.headers().iter().any(|h| {
+        h.field.equiv("Content-Type")
+            && h.value
+                .as_str()
+                .split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !json_type {
+        return error_json(415, "send the export request as application/json");
+    }
+    let mut body = Vec::new();
+    if let Err(e) = req.as_reader().take(MAX_BODY + 1).read_to_end(&mut body) {
+        return error_json(400, &format!("cannot read the request: {e}"));
+    }
+    if body.len() as u64 > MAX_BODY {
+        return error_json(413, "the request is too large");
+    }
+    let r: ExportRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error_json(400, &format!("bad export request: {e}")),
+    };
+    match run_export(st, &r) {
+        Ok(reply) => reply,
+        Err(msg) => error_json(400, &msg),
+    }
+}
+
+fn run_export(st: &State, r: &ExportRequest) -> Result<Reply, String> {
+    let layout = pick(
+        &r.layout,
+        "layout",
+        &[
+            ("date", Layout::Date),
+            ("flat", Layout::Flat),
+            ("album", Layout::Album),
+            ("category", Layout::Category),
+        ],
+    )?;
+    let names = pick(
+        &r.name,
+        "name",
+        &[
+            ("original", NamePolicy::Original),
+            ("device", NamePolicy::Device),
+        ],
+    )?;
+    let edits = pick(
+        &r.edits,
+        "edits",
+        &[
+            ("both", Edits::Both),
+            ("original", Edits::Original),
+            ("edited", Edits::Edited),
+        ],
+    )?;
+    let live = pick(
+        &r.live,
+        "live",
+        &[
+            ("both", Live::Both),
+            ("still", Live::Still),
+            ("video", Live::Video),
+        ],
+    )?;
+    let sidecar = pick(
+        &r.sidecar,
+        "sidecar",
+        &[
+            ("none", SidecarKind::None),
+            ("xmp", SidecarKind::Xmp),
+            ("json", SidecarKind::Json),
+        ],
+    )?;
+    let convert = pick(
+        &r.convert,
+        "convert",
+        &[
+            ("none", Convert::None),
+            ("jpeg", Convert::Jpeg),
+            ("both", Convert::Both),
+        ],
+    )?;
+    let existing = pick(
+        &r.existing,
+        "existing",
+        &[
+            ("refuse", Existing::Refuse),
+            ("skip", Existing::Skip),
+            ("overwrite", Existing::Overwrite),
+        ],
+    )?;
+    let jpeg_quality = r.jpeg_quality.unwrap_or(90);
+    if !(1..=100).contains(&jpeg_quality) {
+        return Err("jpeg_quality must be 1 to 100".into());
+    }
+    if r.uuids.is_empty() {
+        return Err("no asset selected".into());
+    }
+    // Relative to what? The server's working folder means nothing to the person at the page.
+    let out = PathBuf::from(r.out.trim());
+    if !out.is_absolute() {
+        return Err(format!(
+            "{:?}: give the destination as a full path (e.g. /home/me/Photos from the phone)",
+            r.out
+        ));
+    }
+    crate::export::check_output(&st.backup, &out).map_err(|e| e.to_string())?;
+    let selected = plan::by_uuid(&st.lib, &r.uuids)?;
+    let popts = plan::PlanOptions {
+        filter: Filter::default(),
+        layout,
+        names,
+        edits,
+        live,
+        convert,
+    };
+    let p = plan::plan_selected(&st.lib, &st.entries, selected, &popts);
+    let opts = ExportOptions {
+        existing,
+        jobs: 0,
+        sidecar,
+        jpeg_quality,
+    };
+    let _one_at_a_time = st.exporting.lock().unwrap_or_else(|p| p.into_inner());
+    let s = export(
+        &st.backup,
+        &st.entries,
+        &st.lib,
+        &p,
+        &out,
+        &opts,
+        &NoProgress,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut cmd = format!(
+        "unback photos export {} {}",
+        sh(&st.backup.path().to_string_lossy()),
+        sh(&out.to_string_lossy())
+    );
+    for u in &r.uuids {
+        cmd.push_str(&format!(" --uuid {}", sh(u)));
+    }
+    for (flag, v) in [
+        ("--layout", &r.layout),
+        ("--name", &r.name),
+        ("--edits", &r.edits),
+        ("--live", &r.live),
+        ("--sidecar", &r.sidecar),
+        ("--convert", &r.convert),
+    ] {
+        if let Some(v) = v {
+            cmd.push_str(&format!(" {flag} {}", sh(v)));
+        }
+    }
+    if let Some(q) = r.jpeg_quality {
+        cmd.push_str(&format!(" --jpeg-quality {q}"));
+    }
+    match existing {
+        Existing::Skip => cmd.push_str(" --skip-existing"),
+        Existing::Overwrite => cmd.push_str(" --overwrite"),
+        Existing::Refuse => {}
+    }
+    Ok(Reply::json(
+        200,
+        &ExportReply {
+            ok: true,
+            exit: s.exit().code(),
+            command: cmd,
+            summary: &s,
+        },
+    ))
+}

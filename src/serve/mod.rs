@@ -1,0 +1,151 @@
+//! `unback serve`: the photos of one backup in a browser, served by the binary itself on the
+//! loopback interface. The page (`page/`) is embedded; the JSON is the records `photos ls`
+//! prints; an export runs the one engine (`export::photos::export`) on a plan of the assets
+//! the user picked, so names, dates, atomic writes and the journal are those of `photos export`.
+//!
+//! It is a server on the user's machine holding their private photos, so every request passes
+//! `security::check` first: the Host header (DNS rebinding), a random token (any other local
+//! process or web page), and for a POST the Origin (cross-site requests). Nothing the client
+//! sends becomes a path except an export's OUT, which goes through `export::check_output` and
+//! the engine's own containment like every export.
+
+mod api;
+mod security;
+mod thumbs;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::backup::Backup;
+use crate::error::{Error, Result};
+use crate::manifest::Entry;
+use crate::photos::library::{LoadOptions, PhotoLibrary};
+
+pub use security::Token;
+
+/// Request handlers at once. Thumbnail decodes are bounded separately (`thumbs`), and an
+/// export holds one handler while it runs, so the page stays usable meanwhile.
+const HANDLERS: usize = 4;
+
+/// Everything a request may read, loaded once at start.
+pub struct State {
+    pub backup: Backup,
+    pub entries: Vec<Entry>,
+    pub lib: PhotoLibrary,
+    /// Asset index by UUID.
+    by_uuid: HashMap<String, usize>,
+    /// Per asset: the backup's own JPEG derivative to show as its thumbnail, if any.
+    derivative: Vec<Option<usize>>,
+    thumbs: thumbs::Thumbs,
+    /// One export at a time: two into the same folder would race for its names.
+    exporting: Mutex<()>,
+}
+
+impl State {
+    /// Reads the backup's entries and its photo library, Messages and WhatsApp media included
+    /// (the page shows them as categories).
+    pub fn load(backup: Backup) -> Result<State> {
+        let entries = backup.entries()?;
+        let lib = backup.photos(
+            &entries,
+            LoadOptions {
+                messages: true,
+                whatsapp: true,
+                apps: false,
+            },
+        );
+        let by_uuid = lib
+            .assets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.uuid.clone(), i))
+            .collect();
+        let derivative = thumbs::derivatives(&entries, &lib);
+        Ok(State {
+            backup,
+            entries,
+            lib,
+            by_uuid,
+            derivative,
+            thumbs: thumbs::Thumbs::new(),
+            exporting: Mutex::new(()),
+        })
+    }
+
+    fn asset(&self, uuid: &str) -> Option<usize> {
+        self.by_uuid.get(uuid).copied()
+    }
+}
+
+/// A bound server: the socket is open (so the port is known) but no request is read yet.
+pub struct Server {
+    http: tiny_http::Server,
+    port: u16,
+    token: Token,
+    state: State,
+}
+
+impl Server {
+    /// Listens on 127.0.0.1:`port` (0: a free port the system picks). Loopback only: the page
+    /// and its API give every photo of the backup to whoever reaches them.
+    pub fn bind(state: State, port: u16) -> Result<Server> {
+        let http = tiny_http::Server::http(("127.0.0.1", port))
+            .map_err(|e| Error::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+        let port = http
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| Error::Other("the server has no IP address".into()))?;
+        Ok(Server {
+            http,
+            port,
+            token: Token::new()?,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The address to open, with the token that the first request turns into a cookie.
+    pub fn url(&self) -> String {
+        format!(
+            "http://127.0.0.1:{}/?token={}",
+            self.port,
+            self.token.as_str()
+        )
+    }
+
+    /// Serves until the process ends (Ctrl-C: the export engine's handler removes partial files).
+    pub fn run(&self) {
+        std::thread::scope(|s| {
+            for _ in 0..HANDLERS {
+                s.spawn(|| {
+                    for req in self.http.incoming_requests() {
+                        self.handle(req);
+                    }
+                });
+            }
+        });
+    }
+
+    fn handle(&self, mut req: tiny_http::Request) {
+        let ctx = security::Context {
+            port: self.port,
+            token: &self.token,
+        };
+        let reply = match security::check(&ctx, &req) {
+            Err(refusal) => refusal,
+            Ok(pass) => {
+                let mut r = api::route(&self.state, &mut req);
+                if pass.set_cookie {
+                    r.headers.push(ctx.cookie());
+                }
+                r
+            }
+        };
+        // The client may have gone away; nothing to do about it.
+        let _ = req.respond(reply.into_response());
+    }
+}

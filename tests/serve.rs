@@ -1,0 +1,749 @@
+//! `unback serve` over real HTTP: the binary is started on 127.0.0.1 with port 0, the test
+//! reads the printed address and talks to it with plain `TcpStream`s (no client library, no
+//! mock), so every header the security checks read is exactly what the test wrote.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+/// A running `unback serve`, stopped when dropped.
+struct Served {
+    child: Child,
+    port: u16,
+    token: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(backup: &Path) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unback"))
+        .arg("serve")
+        .arg(backup)
+        .args(["--port", "0", "--no-open"])
+        .env_remove("UNBACK_PASSWORD")
+        .env_remove("UNBACK_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim();
+    let rest = url
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("unexpected address line {url:?}"));
+    let (port, query) = rest.split_once("/?token=").unwrap();
+    assert_eq!(query.len(), 32, "a 128-bit token in hex");
+    Served {
+        child,
+        port: port.parse().unwrap(),
+        token: query.to_string(),
+    }
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// One request over a fresh connection; `headers` are written as given (Host included).
+fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("Connection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let end = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8(all[..end].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = all[end + 4..].to_vec();
+    // tiny_http streams bodies of unknown length chunked.
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    if chunked {
+        body = dechunk(&body);
+    }
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let i = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..i]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[i + 2..i + 2 + n]);
+        b = &b[i + 2 + n + 2..];
+    }
+}
+
+impl Served {
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+    fn cookie(&self) -> String {
+        format!("unback_{}={}", self.port, self.token)
+    }
+    /// A GET as the page makes it: right Host, the cookie.
+    fn get(&self, path: &str) -> Resp {
+        let (h, c) = (self.host(), self.cookie());
+        raw(self.port, "GET", path, &[("Host", &h), ("Cookie", &c)], b"")
+    }
+    fn post_export(&self, body: &Value) -> Resp {
+        let (h, c) = (self.host(), self.cookie());
+        let origin = format!("http://{h}");
+        raw(
+            self.port,
+            "POST",
+            "/api/export",
+            &[
+                ("Host", &h),
+                ("Cookie", &c),
+                ("Origin", &origin),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    }
+}
+
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'";
+
+#[test]
+fn every_request_needs_the_token() {
+    let s = serve(&sample());
+    let h = s.host();
+    for path in [
+        "/",
+        "/api/assets",
+        "/app.js",
+        "/thumb/5A1E0001-3C7F-4000-8000-A00B1E5A0001",
+    ] {
+        let r = raw(s.port, "GET", path, &[("Host", &h)], b"");
+        assert_eq!(r.status, 403, "{path} without a token");
+        assert!(!String::from_utf8_lossy(&r.body).contains(&s.token));
+    }
+    let wrong = format!("unback_{}={}", s.port, "0".repeat(32));
+    let r = raw(
+        s.port,
+        "GET",
+        "/api/assets",
+        &[("Host", &h), ("Cookie", &wrong)],
+        b"",
+    );
+    assert_eq!(r.status, 403, "a wrong token");
+    let r = raw(s.port, "GET", "/?token=00", &[("Host", &h)], b"");
+    assert_eq!(r.status, 403, "a wrong token in the query");
+
+    // The printed address: the token becomes a cookie and leaves the address bar.
+    let r = raw(
+        s.port,
+        "GET",
+        &format!("/?token={}", s.token),
+        &[("Host", &h)],
+        b"",
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("Location"), Some("/"));
+    let cookie = r.header("Set-Cookie").unwrap();
+    assert!(cookie.starts_with(&s.cookie()), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert_eq!(s.get("/").status, 200);
+    assert_eq!(s.get("/api/assets").status, 200);
+}
+
+#[test]
+fn a_foreign_host_is_refused_dns_rebinding() {
+    let s = serve(&sample());
+    let c = s.cookie();
+    let q = format!("/?token={}", s.token);
+    for host in [
+        format!("evil.example:{}", s.port),
+        "127.0.0.1".to_string(),
+        format!("127.0.0.1:{}", s.port + 1),
+        format!("localhost.evil.example:{}", s.port),
+    ] {
+        let r = raw(
+            s.port,
+            "GET",
+            "/api/assets",
+            &[("Host", &host), ("Cookie", &c)],
+            b"",
+        );
+        assert_eq!(r.status, 421, "Host {host}");
+        let r = raw(s.port, "GET", &q, &[("Host", &host)], b"");
+        assert_eq!(r.status, 421, "Host {host} with the token in the query");
+    }
+    let r = raw(s.port, "GET", "/api/assets", &[("Cookie", &c)], b"");
+    assert_eq!(r.status, 421, "no Host");
+    let local = format!("localhost:{}", s.port);
+    let r = raw(
+        s.port,
+        "GET",
+        "/api/assets",
+        &[("Host", &local), ("Cookie", &c)],
+        b"",
+    );
+    assert_eq!(r.status, 200, "localhost:PORT is this server");
+}
+
+#[test]
+fn a_post_must_come_from_the_page() {
+    let s = serve(&sample());
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("x");
+    let body = serde_json::json!({"out": dest, "uuids": ["5A1E0001-3C7F-4000-8000-A00B1E5A0001"]})
+        .to_string();
+    let (h, c) = (s.host(), s.cookie());
+    let good_origin = format!("http://{h}");
+    let cases: &[(&[(&str, &str)], u16)] = &[
+        (
+            &[
+                ("Host", &h),
+                ("Cookie", &c),
+                ("Content-Type", "application/json"),
+            ],
+            403,
+        ),
+        (
+            &[
+                ("Host", &h),
+                ("Cookie", &c),
+                ("Origin", "http://evil.example"),
+                ("Content-Type", "application/json"),
+            ],
+            403,
+        ),
+        (
+            &[
+                ("Host", &h),
+                ("Cookie", &c),
+                ("Origin", "null"),
+                ("Content-Type", "application/json"),
+            ],
+            403,
+        ),
+        (
+            &[
+                ("Host", &h),
+                ("Cookie", &c),
+                ("Origin", &good_origin),
+                ("Content-Type", "text/plain"),
+            ],
+            415,
+        ),
+        (
+            &[
+                ("Host", &h),
+                ("Origin", &good_origin),
+                ("Content-Type", "application/json"),
+            ],
+            403,
+        ),
+    ];
+    for (headers, want) in cases {
+        let r = raw(s.port, "POST", "/api/export", headers, body.as_bytes());
+        assert_eq!(r.status, *want, "{headers:?}");
+    }
+    assert!(!dest.exists(), "a refused request wrote nothing");
+    let r = raw(
+        s.port,
+        "PUT",
+        "/api/export",
+        &[("Host", &h), ("Cookie", &c)],
+        b"",
+    );
+    assert_eq!(r.status, 405);
+}
+
+#[test]
+fn every_reply_carries_the_strict_csp_and_the_page_has_no_inline_script() {
+    let s = serve(&sample());
+    let h = s.host();
+    let refused = raw(s.port, "GET", "/", &[("Host", &h)], b"");
+    for (what, r) in [
+        ("page", s.get("/")),
+        ("api", s.get("/api/categories")),
+        ("refusal", refused),
+        ("missing", s.get("/nothing")),
+    ] {
+        let csp = r.header("Content-Security-Policy").unwrap_or_default();
+        assert!(csp.starts_with(CSP), "{what}: {csp}");
+        assert_eq!(
+            r.header("X-Content-Type-Options"),
+            Some("nosniff"),
+            "{what}"
+        );
+    }
+    let page = String::from_utf8(s.get("/").body).unwrap();
+    let scripts: Vec<&str> = page.split("<script").skip(1).collect();
+    assert_eq!(scripts.len(), 1);
+    assert!(
+        scripts[0].trim_start().starts_with("src=\"/app.js\""),
+        "{page}"
+    );
+    assert!(!page.contains("style="), "no inline style either");
+    let js = s.get("/app.js");
+    assert_eq!(js.status, 200);
+    assert!(js
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(
+        !String::from_utf8(js.body).unwrap().contains("http"),
+        "no other origin"
+    );
+}
+
+#[test]
+fn client_paths_never_reach_the_file_system() {
+    let s = serve(&sample());
+    for path in [
+        "/thumb/../Manifest.db",
+        "/thumb/..%2F..%2FManifest.db",
+        "/file/5A1E0001-3C7F-4000-8000-A00B1E5A0001/../../Manifest.db",
+        "/file/5A1E0001-3C7F-4000-8000-A00B1E5A0001/Manifest.db",
+        "/file/Manifest.db/original",
+        "/../../etc/passwd",
+        "/app.js/../Manifest.db",
+        "/page/index.html",
+    ] {
+        assert_eq!(s.get(path).status, 404, "{path}");
+    }
+}
+
+fn ls_json(args: &[&str]) -> Vec<Value> {
+    let a = unback()
+        .args(["photos", "ls"])
+        .arg(sample())
+        .args(args)
+        .arg("--json")
+        .assert()
+        .success();
+    serde_json::from_str(&stdout(&a)).unwrap()
+}
+
+fn without_server_fields(mut v: Value) -> Value {
+    let o = v.as_object_mut().unwrap();
+    o.remove("id").unwrap();
+    o.remove("camera_roll").unwrap();
+    v
+}
+
+#[test]
+fn assets_and_categories_are_what_photos_ls_prints() {
+    let s = serve(&sample());
+    let assets = s.get("/api/assets").json();
+    let assets = assets.as_array().unwrap();
+    let roll: Vec<Value> = assets
+        .iter()
+        .filter(|a| a["camera_roll"] == Value::Bool(true))
+        .cloned()
+        .map(without_server_fields)
+        .collect();
+    assert_eq!(
+        roll,
+        ls_json(&[]),
+        "the default view is photos ls's default"
+    );
+    let everything: Vec<Value> = assets.iter().cloned().map(without_server_fields).collect();
+    assert_eq!(
+        everything,
+        ls_json(&[
+            "--category",
+            "photos,videos,messages,whatsapp",
+            "--include-hidden",
+            "--include-deleted"
+        ]),
+        "every asset, attachments, hidden and deleted included"
+    );
+    let by_id: std::collections::HashMap<u64, &str> = assets
+        .iter()
+        .map(|a| (a["id"].as_u64().unwrap(), a["uuid"].as_str().unwrap()))
+        .collect();
+    let cats = s.get("/api/categories").json();
+    let cats = cats.as_array().unwrap();
+    assert_eq!(cats[0]["name"], "camera-roll");
+    for c in cats {
+        let name = c["name"].as_str().unwrap();
+        let uuids: Vec<&str> = c["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| by_id[&i.as_u64().unwrap()])
+            .collect();
+        assert_eq!(c["count"].as_u64().unwrap() as usize, uuids.len());
+        let want = if name == "camera-roll" {
+            ls_json(&[])
+        } else {
+            ls_json(&["--category", name])
+        };
+        let want: Vec<&str> = want.iter().map(|a| a["uuid"].as_str().unwrap()).collect();
+        assert_eq!(uuids, want, "category {name}");
+    }
+    let nonzero = cats
+        .iter()
+        .filter(|c| c["count"].as_u64() > Some(0))
+        .count();
+    assert!(nonzero >= 8, "the sample has many categories: {nonzero}");
+}
+
+#[test]
+fn thumbnails_are_images() {
+    let s = serve(&sample());
+    let assets = s.get("/api/assets").json();
+    let preview_only = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["versions"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("thumbnail-only"))
+        })
+        .expect("the sample has a preview-only asset");
+    let r = s.get(&format!(
+        "/thumb/{}",
+        preview_only["uuid"].as_str().unwrap()
+    ));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Type"), Some("image/jpeg"));
+    assert_eq!(&r.body[..3], b"\xFF\xD8\xFF", "a JPEG");
+    for a in assets.as_array().unwrap() {
+        let r = s.get(&format!("/thumb/{}", a["uuid"].as_str().unwrap()));
+        assert_eq!(r.status, 200, "{}", a["uuid"]);
+        let t = r.header("Content-Type").unwrap();
+        assert!(t.starts_with("image/"), "{t}");
+    }
+    assert_eq!(s.get("/thumb/not-an-asset").status, 404);
+}
+
+#[test]
+fn a_version_downloads_byte_for_byte() {
+    let s = serve(&sample());
+    let u = "5A1E0002-3C7F-4000-8000-A00B1E5A0002";
+    let out = tempfile::tempdir().unwrap();
+    unback()
+        .args(["photos", "export"])
+        .arg(sample())
+        .arg(out.path())
+        .args(["--uuid", u, "--layout", "flat"])
+        .assert()
+        .success();
+    for (role, name) in [
+        ("original", "IMG_0002.HEIC"),
+        ("live-video", "IMG_0002.MOV"),
+    ] {
+        let r = s.get(&format!("/file/{u}/{role}"));
+        assert_eq!(r.status, 200, "{role}");
+        assert!(r
+            .header("Content-Disposition")
+            .unwrap()
+            .starts_with("attachment"));
+        assert_eq!(
+            sha256(&r.body),
+            sha256_file(&out.path().join(name)),
+            "{role}"
+        );
+    }
+    assert_eq!(s.get(&format!("/file/{u}/edited")).status, 404);
+}
+
+/// Names, content and modification times of every file under `dir`.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, (String, i64)> {
+    file_hashes(dir)
+        .into_iter()
+        .map(|(p, h)| {
+            let t = mtime_unix(&dir.join(&p));
+            (p, (h, t))
+        })
+        .collect()
+}
+
+#[test]
+fn the_page_export_writes_what_photos_export_uuid_writes() {
+    // A Live Photo, an edited favourite and a preview-only asset.
+    let uuids = [
+        "5A1E0002-3C7F-4000-8000-A00B1E5A0002",
+        "5A1E0001-3C7F-4000-8000-A00B1E5A0001",
+        "5A1E0007-3C7F-4000-8000-A00B1E5A0007",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let (web, cli) = (tmp.path().join("web"), tmp.path().join("cli"));
+    let s = serve(&sample());
+    let r = s.post_export(&serde_json::json!({"out": web, "uuids": uuids, "layout": "date"}));
+    let j = r.json();
+    assert_eq!(r.status, 200, "{j}");
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["exit"], 0, "{j}");
+    assert_eq!(j["summary"]["assets_selected"], 3);
+    let mut c = unback();
+    c.args(["photos", "export"]).arg(sample()).arg(&cli);
+    for u in uuids {
+        c.args(["--uuid", u]);
+    }
+    c.args(["--layout", "date"]).assert().success();
+    let (w, k) = (tree(&web), tree(&cli));
+    assert!(w.len() >= 5, "{w:?}");
+    assert_eq!(w, k);
+    // The command line the page shows does the same.
+    let cmd = j["command"].as_str().unwrap();
+    assert!(cmd.starts_with("unback photos export "), "{cmd}");
+    for u in uuids {
+        assert!(cmd.contains(&format!("--uuid {u}")), "{cmd}");
+    }
+
+    // The same list from a file.
+    let list = tmp.path().join("uuids.txt");
+    std::fs::write(&list, format!("# picked\n{}\n\n", uuids.join("\n"))).unwrap();
+    let from_file = tmp.path().join("from-file");
+    unback()
+        .args(["photos", "export"])
+        .arg(sample())
+        .arg(&from_file)
+        .arg("--uuids-from")
+        .arg(&list)
+        .assert()
+        .success();
+    assert_eq!(tree(&from_file), k);
+}
+
+#[test]
+fn a_bad_export_is_refused_with_nothing_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let backup = tmp.path().join(UDID);
+    // A copy, so that a failure of the check could not touch the committed sample.
+    copy_dir(&sample(), &backup);
+    let before = fingerprint(&backup);
+    let s = serve(&backup);
+    let u = ["5A1E0001-3C7F-4000-8000-A00B1E5A0001"];
+    let inside = backup.join("exported");
+    let elsewhere = tmp.path().join("elsewhere");
+    for (body, says) in [
+        (serde_json::json!({"out": inside, "uuids": u}), "inside"),
+        (serde_json::json!({"out": backup, "uuids": u}), "backup"),
+        (serde_json::json!({"out": tmp.path(), "uuids": u}), "holds"),
+        (
+            serde_json::json!({"out": "relative/dir", "uuids": u}),
+            "full path",
+        ),
+        (
+            serde_json::json!({"out": elsewhere, "uuids": ["NOPE"]}),
+            "NOPE",
+        ),
+        (
+            serde_json::json!({"out": elsewhere, "uuids": []}),
+            "no asset",
+        ),
+        (
+            serde_json::json!({"out": elsewhere, "uuids": u, "layout": "x"}),
+            "layout",
+        ),
+        (
+            serde_json::json!({"out": elsewhere, "uuids": u, "rm": "-rf"}),
+            "unknown field",
+        ),
+    ] {
+        let r = s.post_export(&body);
+        assert_eq!(r.status, 400, "{body}");
+        let j = r.json();
+        assert_eq!(j["ok"], false);
+        let msg = j["error"].as_str().unwrap();
+        assert!(msg.contains(says), "{body}: {msg}");
+    }
+    assert!(!inside.exists() && !elsewhere.exists());
+    drop(s);
+    assert_eq!(fingerprint(&backup), before, "the backup is unchanged");
+    let mut c = unback();
+    c.args(["photos", "export"])
+        .arg(&backup)
+        .arg(&inside)
+        .args(["--uuid", u[0]])
+        .assert()
+        .code(2);
+    let a = unback()
+        .args(["photos", "export"])
+        .arg(sample())
+        .arg(&elsewhere)
+        .args(["--uuid", "NOPE"])
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("NOPE"));
+    assert!(!elsewhere.exists());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_encrypted_backup_is_unlocked_first() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unback"))
+        .arg("serve")
+        .arg(sample_encrypted())
+        .args(["--port", "0", "--no-open"])
+        .env("UNBACK_PASSWORD", SAMPLE_PASSWORD)
+        .env_remove("UNBACK_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let rest = line.trim().strip_prefix("http://127.0.0.1:").unwrap();
+    let (port, token) = rest.split_once("/?token=").unwrap();
+    let s = Served {
+        child,
+        port: port.parse().unwrap(),
+        token: token.to_string(),
+    };
+    let assets = s.get("/api/assets").json();
+    assert!(assets.as_array().unwrap().len() >= 5);
+    // Without a password there is nothing to serve: the usual exit 3, before any socket.
+    unback()
+        .arg("serve")
+        .arg(sample_encrypted())
+        .args(["--no-open"])
+        .assert()
+        .code(3);
+}
+
+fn chromium() -> Option<&'static str> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+}
+
+/// The page in headless Chromium, under its own CSP: it follows the printed address (token to
+/// cookie, redirect), runs its script, and shows one tile per camera-roll asset and the
+/// sidebar's categories with the counts the API gives. `--dump-dom` after a virtual-time budget
+/// long enough for the page's fetches.
+#[test]
+fn the_page_renders_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        cannot_run("chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let s = serve(&sample());
+    let profile = tempfile::tempdir().unwrap();
+    let o = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("http://127.0.0.1:{}/?token={}", s.port, s.token))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the script ran to the end:\n{dom}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let roll = ls_json(&[]);
+    assert_eq!(
+        dom.matches("<div class=\"tile\" data-id=").count(),
+        roll.len(),
+        "one tile per camera-roll asset:\n{dom}"
+    );
+    for a in &roll {
+        let src = format!("/thumb/{}", a["uuid"].as_str().unwrap());
+        assert!(dom.contains(&src), "{src}");
+    }
+    let cats = s.get("/api/categories").json();
+    for c in cats.as_array().unwrap() {
+        let n = c["count"].as_u64().unwrap();
+        if n > 0 {
+            let name = c["name"].as_str().unwrap();
+            let at = dom
+                .find(&format!("<li data-name=\"{name}\""))
+                .unwrap_or_else(|| panic!("no sidebar entry {name} in\n{dom}"));
+            let li = &dom[at..at + dom[at..].find("</li>").unwrap()];
+            assert!(
+                li.contains(&format!("<span class=\"count\">{n}</span>")),
+                "{li}"
+            );
+        }
+    }
+    assert!(dom.contains("unback — "), "the title names the device");
+}
