@@ -200,3 +200,46 @@ fn jobs_above_the_cap_are_a_usage_error() {
     }
     assert!(!out.path().join("x").exists());
 }
+
+#[test]
+fn every_part_of_an_export_name_is_made_portable() {
+    // Issue 11, item 10: the device file's extension reached the disk raw (`IMG_3553.J:P*G?`).
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = PhotosDbBuilder::new(PhotosSchema::Ios18);
+    let mut a = PhotoAsset::photo(
+        "11111111-2222-4333-8444-555555555557",
+        "DCIM/100APPLE",
+        "IMG_3553.J:P*G?",
+        700_000_000.0,
+    );
+    a.original_filename = None;
+    db.assets.push(a);
+    let mut b = BackupBuilder::new("EXTNAME");
+    b.add(FileSpec::file(
+        CR,
+        "Media/PhotoData/Photos.sqlite",
+        db.to_bytes().unwrap(),
+    ));
+    b.add(FileSpec::file(
+        CR,
+        "Media/DCIM/100APPLE/IMG_3553.J:P*G?",
+        media("photo_0001.jpg"),
+    ));
+    b.add_parents();
+    let backup = b.write(dir.path()).unwrap();
+    for names in ["original", "device"] {
+        let out = dir.path().join(names);
+        unback()
+            .args(["photos", "export"])
+            .arg(&backup)
+            .arg(&out)
+            .args(["--layout", "flat", "--name", names])
+            .assert()
+            .success();
+        assert_eq!(
+            std::fs::read(out.join("IMG_3553.J_P_G_")).unwrap(),
+            media("photo_0001.jpg"),
+            "--name {names}"
+        );
+    }
+}

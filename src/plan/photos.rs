@@ -411,20 +411,29 @@ fn safe_name(raw: &str) -> Option<String> {
     safe_component(&flat, raw).ok().filter(|s| !s.is_empty())
 }
 
+/// A file's extension as it may appear in an output name: every part of a name comes from the
+/// backup and goes through the same sanitiser (`IMG_3553.J:P*G?` must not reach the disk raw).
+fn safe_ext(path: &str) -> String {
+    extension(path).and_then(safe_name).unwrap_or_default()
+}
+
 /// (stem, extension) of the name an asset's files share.
 fn base_name(a: &Asset, original_entry: Option<&Entry>, names: NamePolicy) -> (String, String) {
     let device = a.device_name();
     let device_ext = original_entry
-        .and_then(|e| extension(&e.relative_path).map(str::to_string))
-        .or_else(|| extension(device).map(str::to_string))
-        .unwrap_or_default();
+        .map(|e| safe_ext(&e.relative_path))
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| safe_ext(device));
+    // The last resort, the asset's UUID, is the library's own text too: `evil:name*?` or
+    // `sub/dir/x` in ZUUID must become one portable component like any other name.
+    let uuid = || safe_name(&a.uuid).unwrap_or_else(|| "asset".to_string());
     let chosen = match names {
         NamePolicy::Original => a
             .original_filename
             .as_deref()
             .and_then(safe_name)
-            .unwrap_or_else(|| safe_name(device).unwrap_or_else(|| a.uuid.clone())),
-        NamePolicy::Device => safe_name(device).unwrap_or_else(|| a.uuid.clone()),
+            .unwrap_or_else(|| safe_name(device).unwrap_or_else(uuid)),
+        NamePolicy::Device => safe_name(device).unwrap_or_else(uuid),
     };
     let st = stem(&chosen).to_string();
     // Keep the chosen name's own extension when it names the same type; otherwise the stored
@@ -531,9 +540,7 @@ pub fn plan_selected(
             versions
                 .iter()
                 .flat_map(|&(role, e)| {
-                    let own = extension(&entries[e].relative_path)
-                        .unwrap_or("")
-                        .to_string();
+                    let own = safe_ext(&entries[e].relative_path);
                     let name = match role {
                         Role::Original => format!("{stem}.{ext}"),
                         Role::LiveVideo => format!("{stem}.{own}"),
