@@ -340,6 +340,17 @@ impl Keybag {
     /// True when the password goes through PBKDF2-SHA256 (DPSL/DPIC) before PBKDF2-SHA1.
     /// Decided by tag presence, never by iOS version (the real iOS 10.2 sample already has
     /// the tags, which version checks like "> 10.2" miss).
+    /// PBKDF2 rounds a password unlock costs: the SHA-256 stage (iOS 10.2+) plus the SHA-1 stage.
+    /// Both come from the backup, so a hostile keybag can ask for 2^32 - 1 of each.
+    pub fn derivation_rounds(&self) -> u64 {
+        let double = if self.uses_double_kdf() {
+            u64::from(self.dp_iterations.unwrap_or(0))
+        } else {
+            0
+        };
+        double + u64::from(self.iterations)
+    }
+
     pub fn uses_double_kdf(&self) -> bool {
         self.dp_salt.is_some() && self.dp_iterations.is_some()
     }

@@ -496,3 +496,37 @@ fn endless_secret_files_are_bounded() {
         assert!(stderr(&a).contains("larger than 64 KiB"), "{}", stderr(&a));
     }
 }
+
+#[test]
+fn a_keybag_asking_for_hours_of_key_derivation_says_so_first() {
+    // Issue 11, item 8: a crafted DPIC of 2^32 - 1 meant hours of work with no word.
+    let dir = tempfile::tempdir().unwrap();
+    let src = sample_encrypted();
+    let dst = dir.path().join("HOSTILE-KDF");
+    std::fs::create_dir(&dst).unwrap();
+    let mut plist = plist::Value::from_file(src.join("Manifest.plist"))
+        .unwrap()
+        .into_dictionary()
+        .unwrap();
+    let mut kb = plist["BackupKeyBag"].as_data().unwrap().to_vec();
+    let at = kb.windows(4).position(|w| w == b"DPIC").unwrap();
+    kb[at + 8..at + 12].copy_from_slice(&u32::MAX.to_be_bytes());
+    plist.insert("BackupKeyBag".into(), plist::Value::Data(kb));
+    plist::Value::Dictionary(plist)
+        .to_file_binary(dst.join("Manifest.plist"))
+        .unwrap();
+    let a = unback()
+        .args(["password", "check"])
+        .arg(&dst)
+        .env("UNBACK_PASSWORD", SAMPLE_PASSWORD)
+        .timeout(std::time::Duration::from_secs(3))
+        .assert()
+        .failure();
+    let e = stderr(&a);
+    assert!(
+        e.contains("key-derivation rounds")
+            && e.contains("minutes")
+            && e.contains("Manifest.plist"),
+        "{e}"
+    );
+}

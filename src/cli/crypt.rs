@@ -72,6 +72,7 @@ fn unlock_keybag_of(
     }
     let kb = keybag_of(plist, file)?;
     let secret = super::secrets::obtain(&m.secret, file)?;
+    super::secrets::warn_if_slow(&kb, &secret, file);
     let (report, _) = unlock_keybag(&kb, &secret, file)?;
     super::secrets::report_form(&report);
     Ok(report)

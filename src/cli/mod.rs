@@ -228,6 +228,13 @@ fn open_with(args: &BackupArgs, allow_locked: bool) -> Result<Backup> {
     if b.is_encrypted() {
         match secrets::obtain(&args.secret, &b.display_path(crate::backup::MANIFEST_PLIST)) {
             Ok(secret) => {
+                if let Ok(kb) = b.keybag() {
+                    secrets::warn_if_slow(
+                        &kb,
+                        &secret,
+                        &b.display_path(crate::backup::MANIFEST_PLIST),
+                    );
+                }
                 let r = b.unlock(&secret)?;
                 secrets::report_form(&r);
             }

@@ -75,3 +75,27 @@ pub fn report_form(r: &UnlockReport) {
         _ => {}
     }
 }
+
+/// Real keybags ask for 10,000,000 + 10,000 rounds, about a second here. The counts come from the
+/// backup, so a crafted one could ask for hours of work with no word: above this many rounds the
+/// user is told how long it will take (and Ctrl-C stops it).
+const SANE_ROUNDS: u64 = 20_000_000;
+/// Measured here: PBKDF2-HMAC-SHA256 at about 85 ns a round (BENCHMARKS.md 3d); SHA-1 is close.
+const NS_PER_ROUND: u64 = 85;
+
+/// Warns before a key derivation far longer than any real backup's.
+pub fn warn_if_slow(
+    kb: &crate::keybag::Keybag,
+    secret: &crate::backup::Secret,
+    file: &std::path::Path,
+) {
+    let rounds = kb.derivation_rounds();
+    if matches!(secret, crate::backup::Secret::Password(_)) && rounds > SANE_ROUNDS {
+        let secs = rounds.saturating_mul(NS_PER_ROUND) / 1_000_000_000;
+        eprintln!(
+            "unback: warning: {}: the keybag asks for {rounds} key-derivation rounds (real backups: 10,010,000); deriving the key will take about {} on this machine (Ctrl-C to stop; a saved key skips it)",
+            file.display(),
+            if secs >= 120 { format!("{} minutes", secs / 60) } else { format!("{secs} s") }
+        );
+    }
+}
