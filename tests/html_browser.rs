@@ -11,7 +11,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
 
@@ -100,22 +99,23 @@ fn recovery_page_renders_and_every_thumbnail_loads() {
     .unwrap();
     let profile = dir.path().join("profile");
     // No network: the flags keep Chromium's own background traffic off as well.
-    let o = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--allow-file-access-from-files",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(file_url(&wrapper))
-        .output()
-        .unwrap();
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--allow-file-access-from-files",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.push("--dump-dom".into());
+    args.push(file_url(&wrapper));
+    let o = headless_chromium(browser, &args);
     let dom = String::from_utf8_lossy(&o.stdout);
     let r = report(&dom);
     assert!(r.get("error").is_none(), "{r}");

@@ -698,22 +698,23 @@ fn the_page_renders_in_a_real_browser() {
     };
     let s = serve(&sample());
     let profile = tempfile::tempdir().unwrap();
-    let o = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("http://127.0.0.1:{}/?token={}", s.port, s.token))
-        .output()
-        .unwrap();
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.path().display()));
+    args.push(format!("http://127.0.0.1:{}/?token={}", s.port, s.token));
+    let o = headless_chromium(browser, &args);
     let dom = String::from_utf8_lossy(&o.stdout);
     assert!(
         dom.contains("data-ready=\"1\""),

@@ -153,3 +153,42 @@ pub fn unback_hashes(backup: &Path, password: Option<&str>) -> BTreeMap<String, 
     h.remove("unback-extract.json");
     h
 }
+
+/// Runs headless Chromium and returns what it printed. Chromium's `--dump-dom` and
+/// `--screenshot` now and then never exit (seen here: one run in several stayed up minutes after
+/// the page had loaded), which would hang the suite until CI's limit; so each attempt gets a
+/// minute, a stuck one is killed, and a third stuck attempt fails the test with that reason.
+pub fn headless_chromium(browser: &str, args: &[String]) -> std::process::Output {
+    for attempt in 1..=3 {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::fs::File::create(dir.path().join("out")).unwrap();
+        let err = std::fs::File::create(dir.path().join("err")).unwrap();
+        let mut child = std::process::Command::new(browser)
+            .args(args)
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        if let Some(status) = status {
+            return std::process::Output {
+                status,
+                stdout: std::fs::read(dir.path().join("out")).unwrap(),
+                stderr: std::fs::read(dir.path().join("err")).unwrap(),
+            };
+        }
+        eprintln!("chromium did not exit within a minute (attempt {attempt} of 3); killed");
+    }
+    panic!("headless chromium did not exit within a minute, three times");
+}
