@@ -426,6 +426,26 @@ fn read_links(
 /// What one reading of the library produced: assets, albums, where from, and notes.
 type Loaded = (Vec<Asset>, Vec<Album>, LibrarySource, Vec<String>);
 
+/// The assets and albums of an open Photos.sqlite, with the schema they were read by; notes on
+/// what was damaged or skipped go to `notes`. Public so that the fuzzer drives exactly the code
+/// a hostile library meets.
+pub fn read_library(
+    conn: &Connection,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Asset>, Vec<Album>, Schema), String> {
+    let s = schema::discover(conn).map_err(|e| format!("Photos.sqlite: {e}"))?;
+    notes.extend(s.notes.iter().cloned());
+    let (mut assets, pks) = read_assets(conn, &s).map_err(|e| format!("Photos.sqlite: {e}"))?;
+    let albums = match read_albums(conn, &s, &mut assets, &pks, notes) {
+        Ok(a) => a,
+        Err(e) => {
+            notes.push(format!("Photos.sqlite albums unreadable: {e}"));
+            Vec::new()
+        }
+    };
+    Ok((assets, albums, s))
+}
+
 /// Reads Photos.sqlite (with its -wal applied in memory) into assets and albums.
 fn from_photos_db(backup: &Backup, idx: &EntryIndex<'_>) -> Result<Loaded, String> {
     let db_i = idx
@@ -463,16 +483,7 @@ fn from_photos_db(backup: &Backup, idx: &EntryIndex<'_>) -> Result<Loaded, Strin
             crate::sqlite::open_bytes(db, None).map_err(|e| format!("Photos.sqlite: {e}"))?
         }
     };
-    let s = schema::discover(&conn).map_err(|e| format!("Photos.sqlite: {e}"))?;
-    notes.extend(s.notes.iter().cloned());
-    let (mut assets, pks) = read_assets(&conn, &s).map_err(|e| format!("Photos.sqlite: {e}"))?;
-    let albums = match read_albums(&conn, &s, &mut assets, &pks, &mut notes) {
-        Ok(a) => a,
-        Err(e) => {
-            notes.push(format!("Photos.sqlite albums unreadable: {e}"));
-            Vec::new()
-        }
-    };
+    let (assets, albums, s) = read_library(&conn, &mut notes)?;
     let source = LibrarySource::PhotosDb {
         asset_table: s.asset_table.clone(),
         join_table: s.join.as_ref().map(|j| j.table.clone()),
