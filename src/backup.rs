@@ -13,7 +13,7 @@ use crate::manifest::{self, Entry, ManifestKind, Row};
 use crate::plists::{InfoPlist, ManifestPlist, StatusPlist};
 use crate::secret::{Key32, Password};
 use crate::select::Selection;
-use crate::source::{BlobReader, Source};
+use crate::source::{BlobReader, Source, MAX_DATABASE_BYTES, MAX_PLIST_BYTES};
 use crate::sqlite;
 
 pub use crate::source::layout::{
@@ -129,7 +129,7 @@ impl Backup {
         };
 
         let manifest = if source.exists(MANIFEST_PLIST) {
-            let parsed = source.read(MANIFEST_PLIST).and_then(|b| {
+            let parsed = source.read(MANIFEST_PLIST, MAX_PLIST_BYTES).and_then(|b| {
                 ManifestPlist::parse(&b).map_err(|c| source.unreadable(MANIFEST_PLIST, c))
             });
             match parsed {
@@ -217,11 +217,11 @@ impl Backup {
                 .map_err(|c| self.source.unreadable(MANIFEST_DB, c));
         }
         let wal = if self.source.exists(&wal_name) {
-            Some(self.source.read(&wal_name)?)
+            Some(self.source.read(&wal_name, MAX_DATABASE_BYTES)?)
         } else {
             None
         };
-        let bytes = self.source.read(MANIFEST_DB)?;
+        let bytes = self.manifest_db_raw()?;
         let plain = bytes.get(..16) == Some(&sqlite::SQLITE_MAGIC[..]);
         if !plain && self.is_encrypted() && wal.is_none() {
             // Decrypted straight into SQLite's buffer: no second 100 MB-scale copy. Anything
@@ -242,7 +242,35 @@ impl Backup {
     /// The plaintext bytes of Manifest.db, decrypted in memory when the backup is encrypted
     /// (iOS 10.2+ encrypt it whole; 10.0–10.1 leave it plain and have no ManifestKey).
     pub fn manifest_db_bytes(&self) -> Result<Vec<u8>> {
-        self.plain_manifest_db(self.source.read(MANIFEST_DB)?)
+        self.plain_manifest_db(self.manifest_db_raw()?)
+    }
+
+    /// Manifest.db as stored, read whole only once its first block (decrypted, when the backup
+    /// is encrypted) is SQLite's header: a 2 GB file that is not a database is refused after
+    /// 16 bytes, not after 2 GB of memory.
+    fn manifest_db_raw(&self) -> Result<Vec<u8>> {
+        let head = self.source.read_head(MANIFEST_DB, 16)?;
+        if head.as_slice() != sqlite::SQLITE_MAGIC {
+            if !self.is_encrypted() {
+                return Err(self
+                    .source
+                    .unreadable(MANIFEST_DB, "not an SQLite database (bad header)"));
+            }
+            let key = self.manifest_db_key()?;
+            let first = head.first_chunk().map(|c| crypto::first_block(&key, c));
+            if first.as_ref() != Some(sqlite::SQLITE_MAGIC) {
+                return Err(self.source.unreadable(MANIFEST_DB, NOT_SQLITE_AFTER_KEY));
+            }
+        }
+        self.source.read(MANIFEST_DB, MAX_DATABASE_BYTES)
+    }
+
+    /// Manifest.mbdb whole, once its first bytes are the mbdb magic and version.
+    pub fn mbdb_bytes(&self) -> Result<Vec<u8>> {
+        let head = self.source.read_head(MANIFEST_MBDB, 6)?;
+        manifest::mbdb::check_header(&head)
+            .map_err(|c| self.source.unreadable(MANIFEST_MBDB, c))?;
+        self.source.read(MANIFEST_MBDB, MAX_DATABASE_BYTES)
     }
 
     fn plain_manifest_db(&self, bytes: Vec<u8>) -> Result<Vec<u8>> {
@@ -255,10 +283,7 @@ impl Backup {
         let (plain, _padding) = crypto::decrypt_to_vec(&key, &bytes)
             .map_err(|e| Error::unreadable(&path, format!("cannot decrypt: {e}")))?;
         if plain.get(..16) != Some(&sqlite::SQLITE_MAGIC[..]) {
-            return Err(Error::unreadable(
-                &path,
-                "decrypted with the ManifestKey but the result is not SQLite (damaged file or wrong key)",
-            ));
+            return Err(Error::unreadable(&path, NOT_SQLITE_AFTER_KEY));
         }
         Ok(plain)
     }
@@ -325,7 +350,7 @@ impl Backup {
     /// Every row of the index, sorted by domain and path.
     pub fn entries(&self) -> Result<Vec<Entry>> {
         if self.kind == ManifestKind::Mbdb {
-            let bytes = self.source.read(MANIFEST_MBDB)?;
+            let bytes = self.mbdb_bytes()?;
             return manifest::mbdb::read_entries(&bytes)
                 .map_err(|c| self.source.unreadable(MANIFEST_MBDB, c));
         }
@@ -355,7 +380,7 @@ impl Backup {
         visit: &(dyn Fn(&mut T, Row<'_>) + Sync),
     ) -> Result<Vec<T>> {
         if self.kind == ManifestKind::Mbdb {
-            let bytes = self.source.read(MANIFEST_MBDB)?;
+            let bytes = self.mbdb_bytes()?;
             let entries = manifest::mbdb::read_entries(&bytes)
                 .map_err(|c| self.source.unreadable(MANIFEST_MBDB, c))?;
             let mut acc = init();
@@ -428,13 +453,16 @@ impl Backup {
     }
 }
 
+const NOT_SQLITE_AFTER_KEY: &str =
+    "decrypted with the ManifestKey but the result is not SQLite (damaged file or wrong key)";
+
 /// Reads Manifest.plist from a backup folder, or from the file itself when `path` names it. Only
 /// this file is needed to check a password or print the recovery hash.
 pub fn read_manifest_plist(path: &Path) -> Result<(ManifestPlist, PathBuf)> {
     if crate::source::zip::is_zip_file(path) {
         let z = crate::source::zip::ZipSource::open_single(path)?;
         let file = z.root().join(MANIFEST_PLIST);
-        let bytes = z.read(MANIFEST_PLIST).map_err(|e| Error::io(&file, e))?;
+        let bytes = Source::Zip(z).read(MANIFEST_PLIST, MAX_PLIST_BYTES)?;
         let m = ManifestPlist::parse(&bytes).map_err(|c| Error::unreadable(&file, c))?;
         return Ok((m, file));
     }
@@ -443,7 +471,19 @@ pub fn read_manifest_plist(path: &Path) -> Result<(ManifestPlist, PathBuf)> {
     } else {
         path.to_path_buf()
     };
-    let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+    let bytes = {
+        use std::io::Read;
+        let f = std::fs::File::open(&file).map_err(|e| Error::io(&file, e))?;
+        let len = f.metadata().map_err(|e| Error::io(&file, e))?.len();
+        if len > MAX_PLIST_BYTES {
+            return Err(crate::source::over_limit(&file, len, MAX_PLIST_BYTES));
+        }
+        let mut v = Vec::with_capacity(len as usize);
+        f.take(MAX_PLIST_BYTES)
+            .read_to_end(&mut v)
+            .map_err(|e| Error::io(&file, e))?;
+        v
+    };
     let m = ManifestPlist::parse(&bytes).map_err(|c| Error::unreadable(&file, c))?;
     Ok((m, file))
 }
@@ -473,7 +513,7 @@ fn optional_plist<T>(
     if !source.exists(name) {
         return None;
     }
-    match source.read(name).map(|b| parse(&b)) {
+    match source.read(name, MAX_PLIST_BYTES).map(|b| parse(&b)) {
         Ok(Ok(v)) => Some(v),
         Ok(Err(c)) => {
             warnings.push(format!(
@@ -605,34 +645,8 @@ impl Backup {
             }
             return Ok(copied);
         }
-        if hash {
-            // Large reads: io::copy's 8 KiB buffer made hashing a plain blob slower than
-            // decrypting an encrypted one.
-            let mut w = crate::hashing::HashingWriter::new(&mut *out);
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = match std::io::Read::read(&mut reader, &mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(copy_error(self, &blob, e)),
-                };
-                std::io::Write::write_all(&mut w, &buf[..n])
-                    .map_err(|e| copy_error(self, &blob, e))?;
-            }
-            let (_, digest, n) = w.finish();
-            copied.bytes = n;
-            copied.sha256 = Some(digest);
-        } else {
-            copied.bytes = match &mut reader {
-                BlobReader::File(f) => {
-                    std::io::copy(f, out).map_err(|e| copy_error(self, &blob, e))?
-                }
-                BlobReader::Zip(z) => {
-                    std::io::copy(z, out).map_err(|e| copy_error(self, &blob, e))?
-                }
-            };
-        }
+        (copied.bytes, copied.sha256) =
+            copy_plain(&mut reader, out, hash).map_err(|e| copy_error(self, &blob, e))?;
         if let Some(size) = entry.meta.size {
             if size > copied.bytes && entry.kind() == manifest::EntryKind::File {
                 copied.short = true;
@@ -645,6 +659,56 @@ impl Backup {
             }
         }
         Ok(copied)
+    }
+}
+
+/// Streams a plain reader into `out`, hashing on the way when asked. Without a hash `io::copy`
+/// lets the kernel use `copy_file_range`; with one, 1 MiB reads (io::copy's 8 KiB buffer made
+/// hashing a plain blob slower than decrypting an encrypted one).
+fn copy_plain<W: std::io::Write>(
+    reader: &mut BlobReader,
+    out: &mut W,
+    hash: bool,
+) -> std::io::Result<(u64, Option<[u8; 32]>)> {
+    if !hash {
+        return match reader {
+            BlobReader::File(f) => std::io::copy(f, out),
+            BlobReader::Zip(z) => std::io::copy(z, out),
+        }
+        .map(|n| (n, None));
+    }
+    let mut w = crate::hashing::HashingWriter::new(&mut *out);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match std::io::Read::read(reader, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        std::io::Write::write_all(&mut w, buf.get(..n).unwrap_or(&buf))?;
+    }
+    let (_, digest, n) = w.finish();
+    Ok((n, Some(digest)))
+}
+
+impl Backup {
+    /// Streams a file of the backup, by its name there, into `out` as it is stored: an orphan
+    /// blob (no manifest row, so no key and no recorded size) of a plain backup.
+    pub fn copy_blob<W: std::io::Write>(
+        &self,
+        name: &str,
+        out: &mut W,
+        hash: bool,
+    ) -> Result<Copied> {
+        let mut reader = self.source.open(name)?;
+        let (bytes, sha256) =
+            copy_plain(&mut reader, out, hash).map_err(|e| copy_error(self, name, e))?;
+        Ok(Copied {
+            bytes,
+            sha256,
+            ..Default::default()
+        })
     }
 }
 
@@ -692,12 +756,42 @@ impl Backup {
                 }
             }
         }
-        self.read_entry(entry).map(EntryBytes::Owned)
+        self.read_entry(entry, MAX_DATABASE_BYTES)
+            .map(EntryBytes::Owned)
     }
 
-    /// The whole plaintext of a (small) entry, e.g. a database to open in memory.
-    pub fn read_entry(&self, entry: &Entry) -> Result<Vec<u8>> {
-        let mut v = Vec::with_capacity(entry.size().min(1 << 30) as usize);
+    /// The entry's plaintext as a stream: the blob itself, or decrypted block by block. A bad
+    /// pad surfaces as an `InvalidData` error at the end (see `crypto::DecryptReader`): right for
+    /// a download, where the whole content is wanted and nothing is held; writers use
+    /// `copy_entry`, which keeps a badly padded file whole and says so.
+    pub fn open_plain(&self, entry: &Entry) -> Result<Box<dyn std::io::Read + Send>> {
+        let reader = self.open_entry(entry)?;
+        if self.is_encrypted() {
+            let key = self.file_key(entry)?;
+            return Ok(Box::new(crypto::DecryptReader::new(&key, reader)));
+        }
+        Ok(Box::new(reader))
+    }
+
+    /// The whole plaintext of an entry, refused before it is read when its blob is longer than
+    /// `limit` (plus the padding of an encrypted one): the caller's bound, not the backup's.
+    pub fn read_entry(&self, entry: &Entry, limit: u64) -> Result<Vec<u8>> {
+        if let Some(blob) = self.blob_name(entry) {
+            let len = self.source.len(&blob)?;
+            let allowed = if self.is_encrypted() {
+                limit.saturating_add(16)
+            } else {
+                limit
+            };
+            if len > allowed {
+                return Err(crate::source::over_limit(
+                    &self.display_path(&blob),
+                    len,
+                    limit,
+                ));
+            }
+        }
+        let mut v = Vec::with_capacity(entry.size().min(limit).min(1 << 30) as usize);
         let c = self.copy_entry(entry, &mut v, false)?;
         if c.bad_padding {
             return Err(Error::unreadable(
@@ -706,6 +800,23 @@ impl Backup {
             ));
         }
         Ok(v)
+    }
+}
+
+impl Backup {
+    /// An SQLite database of the backup (Photos.sqlite, sms.db …) read whole into memory, once
+    /// its first 16 bytes (decrypted) are SQLite's header and its size is within
+    /// `MAX_DATABASE_BYTES`: a 2 GB blob that is not a database costs 16 bytes, not 2 GB.
+    pub fn read_database(&self, entry: &Entry) -> Result<Vec<u8>> {
+        let head = self.read_head(entry, 16)?;
+        if head.as_slice() != sqlite::SQLITE_MAGIC {
+            let blob = self.blob_name(entry).unwrap_or_default();
+            return Err(Error::unreadable(
+                self.display_path(&blob),
+                format!("{}: not an SQLite database (bad header)", entry.display()),
+            ));
+        }
+        self.read_entry(entry, MAX_DATABASE_BYTES)
     }
 }
 

@@ -257,6 +257,15 @@ pub fn decrypt_to_vec(key: &Key32, ciphertext: &[u8]) -> Result<(Vec<u8>, Paddin
     Ok((data, padding))
 }
 
+/// The first plaintext block of a ciphertext from its first block alone (the IV is zero): a
+/// file's magic, checked before the file is read whole.
+pub fn first_block(key: &Key32, c: &[u8; BLOCK]) -> [u8; BLOCK] {
+    let mut b = *c;
+    let mut dec = CbcDec::new(key.as_bytes().into(), &ZERO_IV.into());
+    decrypt_in_place(&mut dec, &mut b);
+    b
+}
+
 /// The first plaintext block and the plaintext length of a whole ciphertext, from its first and
 /// last two blocks only: enough to check a decrypted file's magic and size it before streaming
 /// it anywhere. `None` when the ciphertext is not whole blocks or its padding is invalid.
@@ -271,7 +280,7 @@ pub fn head_and_len(key: &Key32, ciphertext: &[u8]) -> Option<([u8; BLOCK], usiz
         decrypt_in_place(&mut dec, &mut b);
         b
     };
-    let head = block(&ZERO_IV, ciphertext.first_chunk()?);
+    let head = first_block(key, ciphertext.first_chunk()?);
     let (rest, last) = ciphertext.split_last_chunk::<BLOCK>()?;
     // The IV of the last block is the block before it, or the zero IV for a one-block file.
     let iv = rest.last_chunk::<BLOCK>().unwrap_or(&ZERO_IV);

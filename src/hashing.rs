@@ -49,7 +49,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Size and SHA-256 (hex) of a file on disk, read in large blocks.
 pub fn sha256_file(p: &Path) -> io::Result<(u64, String)> {
-    let mut f = std::fs::File::open(p)?;
+    sha256_reader(std::fs::File::open(p)?)
+}
+
+/// Size and SHA-256 (hex) of everything `f` yields, read in large blocks and never held whole.
+pub fn sha256_reader(mut f: impl Read) -> io::Result<(u64, String)> {
     let mut w = HashingWriter::new(io::sink());
     let mut buf = vec![0u8; 1 << 20];
     loop {

@@ -161,9 +161,20 @@ fn check(b: &Backup, e: &Entry, deep: bool) -> (Option<Finding>, bool) {
         return (None, true);
     }
     if b.is_encrypted() {
-        if let Ok(bytes) = b.source().read(&blob) {
-            let c: [u8; 20] = sha1::Sha1::digest(&bytes).into();
-            if d.as_slice() == c {
+        // Streamed: a blob is as large as the file it holds.
+        let blob_sha1 = b.source().open(&blob).ok().and_then(|mut r| {
+            let mut h = sha1::Sha1::new();
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                match std::io::Read::read(&mut r, &mut buf) {
+                    Ok(0) => return Some(h.finalize()),
+                    Ok(n) => h.update(buf.get(..n)?),
+                    Err(_) => return None,
+                }
+            }
+        });
+        if let Some(c) = blob_sha1 {
+            if d.as_slice() == c.as_slice() {
                 return (None, true);
             }
         }
@@ -194,8 +205,8 @@ pub fn verify(b: &Backup, entries: &[Entry], deep: bool) -> Result<VerifyReport>
     };
     let head = b
         .source()
-        .read(MANIFEST_DB)
-        .map(|v| v.get(..16) == Some(&crate::sqlite::SQLITE_MAGIC[..]));
+        .read_head(MANIFEST_DB, 16)
+        .map(|v| v.as_slice() == crate::sqlite::SQLITE_MAGIC);
     r.manifest_db_content = match head {
         Ok(true) => "sqlite".into(),
         Ok(false) => "encrypted".into(),

@@ -530,3 +530,237 @@ fn a_keybag_asking_for_hours_of_key_derivation_says_so_first() {
         "{e}"
     );
 }
+
+// Item 7: files read whole before being checked. Each run below is capped at `CAP_MB` of address
+// space, below the size of the file it is handed: reading that file into memory would abort the
+// run, so each test fails without its bound.
+
+const CAP_MB: u64 = 768;
+const BIG: u64 = 1200 << 20;
+
+/// `unback ARGS` with its address space capped at `CAP_MB` (`ulimit -v`).
+#[cfg(unix)]
+fn capped() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::new("sh");
+    c.arg("-c")
+        .arg(format!("ulimit -v {}; exec \"$0\" \"$@\"", CAP_MB * 1024))
+        .arg(assert_cmd::cargo::cargo_bin("unback"))
+        .timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+/// Makes `path` a sparse file of `len` bytes that starts with `head`.
+fn sparse(path: &Path, head: &[u8], len: u64) {
+    std::fs::write(path, head).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+fn small_backup(dir: &Path, udid: &str) -> PathBuf {
+    let mut b = BackupBuilder::new(udid);
+    b.add(FileSpec::file("HomeDomain", "Library/a.txt", b"a".to_vec()));
+    b.add_parents();
+    b.write(dir).unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_huge_manifest_db_without_a_header_is_refused_from_its_first_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = small_backup(dir.path(), "HUGEDB");
+    // With a -wal beside it, Manifest.db cannot be opened in place: it used to be read whole.
+    std::fs::write(backup.join("Manifest.db-wal"), b"").unwrap();
+    sparse(&backup.join("Manifest.db"), b"", BIG);
+    let a = capped().arg("ls").arg(&backup).assert().code(4);
+    let se = stderr(&a);
+    assert!(
+        se.contains("Manifest.db") && se.contains("not an SQLite database (bad header)"),
+        "{se}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_db_over_the_limit_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = small_backup(dir.path(), "OVERLIMIT");
+    std::fs::write(backup.join("Manifest.db-wal"), [7u8; 64]).unwrap();
+    let limit = unback::source::MAX_DATABASE_BYTES;
+    sparse(
+        &backup.join("Manifest.db"),
+        unback::sqlite::SQLITE_MAGIC,
+        limit + 1,
+    );
+    let a = capped().arg("ls").arg(&backup).assert().code(4);
+    let se = stderr(&a);
+    assert!(
+        se.contains("Manifest.db")
+            && se.contains(&format!("{} bytes, more than the 4096 MiB", limit + 1)),
+        "{se}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_huge_photos_sqlite_without_a_header_falls_back_to_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = [("IMG_0001.JPG", "one")];
+    let backup = photo_backup(
+        dir.path(),
+        "HUGEPHOTOS",
+        &photos,
+        photos_db(&photos, vec![]).to_bytes().unwrap(),
+    );
+    let id = FileSpec::file(CR, PHOTOS_SQLITE, Vec::new()).file_id();
+    sparse(&backup.join(&id[..2]).join(&id), b"", BIG);
+    let a = capped()
+        .args(["photos", "ls", "--json"])
+        .arg(&backup)
+        .assert()
+        .success();
+    let se = stderr(&a);
+    assert!(
+        se.contains("Photos.sqlite") && se.contains("not an SQLite database (bad header)"),
+        "{se}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+}
+
+/// A zip of `backup` in which member `name` is replaced by `len` zero bytes, deflated (a
+/// zip bomb: a megabyte that inflates into `len`).
+fn zip_with_bomb(backup: &Path, archive: &Path, name: &str, len: u64) {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::fs::File::create(archive).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true);
+    let mut stack = vec![backup.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p
+                .strip_prefix(backup)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if p.is_dir() {
+                w.add_directory(format!("{rel}/"), opts).unwrap();
+                stack.push(p);
+            } else if rel == name {
+                w.start_file(rel, opts).unwrap();
+                let zeros = vec![0u8; 1 << 20];
+                for _ in 0..len >> 20 {
+                    w.write_all(&zeros).unwrap();
+                }
+            } else {
+                w.start_file(rel, opts).unwrap();
+                w.write_all(&std::fs::read(&p).unwrap()).unwrap();
+            }
+        }
+    }
+    w.finish().unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn zip_members_that_inflate_to_gigabytes_are_not_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = small_backup(dir.path(), "ZIPBOMB");
+    // Manifest.db: refused after its first 16 inflated bytes.
+    let archive = dir.path().join("db-bomb.zip");
+    zip_with_bomb(&backup, &archive, "Manifest.db", BIG);
+    assert!(std::fs::metadata(&archive).unwrap().len() < 16 << 20);
+    let a = capped().arg("ls").arg(&archive).assert().code(4);
+    let se = stderr(&a);
+    assert!(
+        se.contains("Manifest.db") && se.contains("not an SQLite database (bad header)"),
+        "{se}"
+    );
+    // Manifest.plist: refused from its recorded size, before a byte is inflated (and, the
+    // index being plaintext, read on without it: item 16).
+    let archive = dir.path().join("plist-bomb.zip");
+    zip_with_bomb(&backup, &archive, "Manifest.plist", 300 << 20);
+    let a = capped().arg("ls").arg(&archive).assert().success();
+    assert!(stdout(&a).contains("Library/a.txt"), "{}", stdout(&a));
+    let se = stderr(&a);
+    assert!(
+        se.contains("Manifest.plist") && se.contains("more than the 256 MiB"),
+        "{se}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_huge_orphan_blob_is_hashed_streaming() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = small_backup(dir.path(), "HUGEORPHAN");
+    let id = "ef".repeat(20);
+    std::fs::create_dir_all(backup.join("ef")).unwrap();
+    sparse(&backup.join("ef").join(&id), b"", BIG);
+    let out = dir.path().join("out");
+    capped()
+        .args(["recover", "--only", "orphans"])
+        .arg(&backup)
+        .arg(&out)
+        .assert()
+        .success();
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("unback-recovery.json")).unwrap()).unwrap();
+    let item = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"]["file_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(item["source"]["length"], BIG);
+    use std::io::Read as _;
+    let (n, sha) = unback::hashing::sha256_reader(std::io::repeat(0).take(BIG)).unwrap();
+    assert_eq!(n, BIG);
+    assert_eq!(item["sha256"], sha.as_str());
+    assert_eq!(item["details"]["content"], "unknown");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_huge_heic_is_exported_as_it_is_not_decoded_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = [("IMG_0001.HEIC", "big")];
+    let backup = photo_backup(
+        dir.path(),
+        "HUGEHEIC",
+        &photos,
+        photos_db(&photos, vec![]).to_bytes().unwrap(),
+    );
+    let id = FileSpec::file(CR, "Media/DCIM/100APPLE/IMG_0001.HEIC", Vec::new()).file_id();
+    let len = unback::export::MAX_HEIC_BYTES + (1 << 20);
+    sparse(
+        &backup.join(&id[..2]).join(&id),
+        b"\0\0\0\x18ftypheic\0\0\0\0mif1heic",
+        len,
+    );
+    let out = dir.path().join("out");
+    let a = capped()
+        .args(["photos", "export", "--layout", "flat", "--convert", "jpeg"])
+        .arg(&backup)
+        .arg(&out)
+        .assert()
+        .code(5);
+    let se = stderr(&a);
+    assert!(
+        se.contains("IMG_0001.HEIC")
+            && se.contains(&format!(
+                "not converted to JPEG: {len} bytes, more than the 256 MiB"
+            )),
+        "{se}"
+    );
+    assert_eq!(
+        std::fs::metadata(out.join("IMG_0001.HEIC")).unwrap().len(),
+        len
+    );
+}

@@ -14,6 +14,7 @@ use super::{Existing, Options, Problem, Progress, Writer};
 use crate::backup::{Backup, INFO_PLIST, MANIFEST_DB, MANIFEST_MBDB, MANIFEST_PLIST, STATUS_PLIST};
 use crate::error::{Error, Exit, Result};
 use crate::manifest::ManifestKind;
+use crate::source::MAX_PLIST_BYTES;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DecryptSummary {
@@ -53,7 +54,7 @@ pub fn decrypt_backup(
     }
     let flat = backup.kind == ManifestKind::Mbdb;
     let (index_name, db, entries) = if flat {
-        let raw = backup.source().read(MANIFEST_MBDB)?;
+        let raw = backup.mbdb_bytes()?;
         let plain = crate::manifest::mbdb::without_keys(&raw)
             .map_err(|c| Error::unreadable(backup.display_path(MANIFEST_MBDB), c))?;
         (MANIFEST_MBDB, plain, backup.entries()?)
@@ -91,11 +92,14 @@ pub fn decrypt_backup(
     // are, the plaintext index, then Manifest.plist saying the backup is not encrypted.
     for name in [INFO_PLIST, STATUS_PLIST] {
         if backup.source().exists(name) {
-            w.write_own(Path::new(name), &backup.source().read(name)?)?;
+            w.write_own(
+                Path::new(name),
+                &backup.source().read(name, MAX_PLIST_BYTES)?,
+            )?;
         }
     }
     w.write_own(Path::new(index_name), &db)?;
-    let plist = plain_manifest_plist(&backup.source().read(MANIFEST_PLIST)?)
+    let plist = plain_manifest_plist(&backup.source().read(MANIFEST_PLIST, MAX_PLIST_BYTES)?)
         .map_err(|c| Error::unreadable(backup.display_path(MANIFEST_PLIST), c))?;
     w.write_own(Path::new(MANIFEST_PLIST), &plist)?;
     Ok(s)

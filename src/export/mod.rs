@@ -34,6 +34,9 @@ use crate::plan::{Job, Source};
 use crate::safepath;
 use crate::time::Timestamp;
 
+/// The largest HEIC decoded (in memory) for `--convert`; larger ones are copied as they are.
+pub const MAX_HEIC_BYTES: u64 = 256 << 20;
+
 /// More threads than this only contend for the disk; a larger `-j` is lowered to it.
 pub const MAX_JOBS: usize = 64;
 
@@ -407,6 +410,14 @@ impl<'b> Writer<'b> {
                     inner_err = Some(err);
                     io::Error::other(m)
                 }),
+                Source::Blob { name, .. } => self
+                    .backup
+                    .copy_blob(name, f, self.opts.hash)
+                    .map_err(|err| {
+                        let m = err.to_string();
+                        inner_err = Some(err);
+                        io::Error::other(m)
+                    }),
                 Source::Bytes(b) => {
                     f.write_all(b)?;
                     Ok(crate::backup::Copied {
@@ -545,8 +556,38 @@ impl<'b> Writer<'b> {
                 Vec::new(),
             );
         }
+        // A HEIC is decoded in memory; a real one is a few megabytes. One whose blob claims
+        // more is not converted but streamed to the fallback as it is, like any undecodable one.
+        let blob_len = self
+            .backup
+            .blob_name(entry)
+            .and_then(|b| self.backup.source().len(&b).ok())
+            .unwrap_or(0);
+        if blob_len > MAX_HEIC_BYTES {
+            let problem = Problem::new(
+                ProblemKind::Failed,
+                job.label(),
+                format!(
+                    "not converted to JPEG: {blob_len} bytes, more than the {} MiB a HEIC is decoded from; the original is exported as it is",
+                    MAX_HEIC_BYTES >> 20
+                ),
+            );
+            let Some(fb) = fallback else {
+                return (Outcome::Problem(problem), Vec::new());
+            };
+            let (mut o, w) = self.write(&Job {
+                source: Source::Entry(entry),
+                dest: fb.to_path_buf(),
+                ..job.clone()
+            });
+            if let Outcome::Written(wr) = &mut o {
+                wr.source_sha256 = wr.sha256.clone();
+                wr.problem = Some(problem);
+            }
+            return (o, w);
+        }
         let _slot = self.converting.acquire();
-        let mut heic = Vec::with_capacity(entry.size().min(1 << 30) as usize);
+        let mut heic = Vec::with_capacity(entry.size().min(MAX_HEIC_BYTES) as usize);
         let copied = match self.backup.copy_entry(entry, &mut heic, true) {
             Ok(c) => c,
             Err(e) => {

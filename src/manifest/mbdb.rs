@@ -116,10 +116,10 @@ impl<'a> Cur<'a> {
     }
 }
 
-/// Parses every record. A bad header or a record cut short is an error naming the record and the
-/// byte offset; nothing is guessed past damage.
-pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, MbdbError> {
-    let header = bytes
+/// Checks the magic and version from a file's first six bytes, so that a file that is not a
+/// Manifest.mbdb is refused before it is read whole.
+pub fn check_header(head: &[u8]) -> Result<(), MbdbError> {
+    let header = head
         .first_chunk::<6>()
         .filter(|h| h.starts_with(b"mbdb"))
         .ok_or(MbdbError::NoHeader)?;
@@ -127,6 +127,13 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, MbdbError> {
         let [.., major, minor] = *header;
         return Err(MbdbError::Version { major, minor });
     }
+    Ok(())
+}
+
+/// Parses every record. A bad header or a record cut short is an error naming the record and the
+/// byte offset; nothing is guessed past damage.
+pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, MbdbError> {
+    check_header(bytes)?;
     let mut c = Cur {
         b: bytes,
         pos: MAGIC.len(),

@@ -14,6 +14,7 @@ use super::{Album, Asset, Attachment, MediaKind, Origin};
 use crate::backup::Backup;
 use crate::manifest::Entry;
 use crate::media::{self, SNIFF_LEN};
+use crate::source::MAX_DATABASE_BYTES;
 use crate::time::Timestamp;
 
 pub const PHOTOS_SQLITE: &str = "Media/PhotoData/Photos.sqlite";
@@ -469,11 +470,11 @@ fn from_photos_db(backup: &Backup, idx: &EntryIndex<'_>) -> Result<Loaded, Strin
         }
         None => {
             let mut db = backup
-                .read_entry(&idx.entries[db_i])
+                .read_database(&idx.entries[db_i])
                 .map_err(|e| e.to_string())?;
             if let Some(w) = wal_i {
                 let wal = backup
-                    .read_entry(&idx.entries[w])
+                    .read_entry(&idx.entries[w], MAX_DATABASE_BYTES)
                     .map_err(|e| e.to_string())?;
                 match crate::sqlite::apply_wal(&mut db, &wal) {
                     Ok(n) => frames = n,

@@ -22,6 +22,9 @@ pub enum Source<'a> {
     Entry(&'a Entry),
     /// Bytes already in memory: a carved image, a rewritten index, a report.
     Bytes(Arc<[u8]>),
+    /// A file of a plain backup by its name there (`ab/ab12…`), streamed as stored: an orphan
+    /// blob, which has no manifest row and can be any size; `size` is its length on disk.
+    Blob { name: String, size: u64 },
     /// A folder to create; its modification time is set once its content is written.
     Dir,
     /// A JPEG converted from the entry's HEIC (`--convert`). When the HEIC does not decode, the
@@ -86,6 +89,7 @@ impl<'a> Job<'a> {
         match &self.source {
             Source::Entry(e) | Source::ToJpeg { entry: e, .. } => e.size(),
             Source::Bytes(b) => b.len() as u64,
+            Source::Blob { size, .. } => *size,
             Source::Dir => 0,
         }
     }

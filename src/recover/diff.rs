@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::manifest::Entry;
 use crate::photos::files::{EntryIndex, CAMERA_ROLL};
 use crate::photos::library::{LoadOptions, PhotoLibrary, PHOTOS_SQLITE};
+use crate::source::MAX_DATABASE_BYTES;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Gone {
@@ -60,12 +61,12 @@ fn deleted_texts(b: &Backup, idx: &EntryIndex<'_>) -> HashSet<String> {
     let Some(i) = idx.file(CAMERA_ROLL, PHOTOS_SQLITE) else {
         return out;
     };
-    let Ok(db) = b.read_entry(&idx.entries[i]) else {
+    let Ok(db) = b.read_database(&idx.entries[i]) else {
         return out;
     };
     let mut recs = recover_deleted(&db, &limits).unwrap_or_default();
     if let Some(w) = idx.file(CAMERA_ROLL, &format!("{PHOTOS_SQLITE}-wal")) {
-        if let Ok(wal) = b.read_entry(&idx.entries[w]) {
+        if let Ok(wal) = b.read_entry(&idx.entries[w], MAX_DATABASE_BYTES) {
             recs.extend(recover_from_wal(&wal, None, &limits));
         }
     }
@@ -137,8 +138,10 @@ pub fn diff(
             .into_par_iter()
             .filter(|n| !referenced.contains(n.rsplit('/').next().unwrap_or(n)))
             .filter_map(|n| {
-                let bytes = newer.source().read(&n).ok()?;
-                Some((crate::recover::run::sha_hex(&bytes), n))
+                // Streamed: an orphan blob can be any size.
+                let r = newer.source().open(&n).ok()?;
+                let (_, sha) = crate::hashing::sha256_reader(r).ok()?;
+                Some((sha, n))
             })
             .collect()
     };

@@ -11,6 +11,7 @@ use super::sqlite_free::{
 };
 use crate::export::Writer;
 use crate::photos::files::{EntryIndex, CAMERA_ROLL};
+use crate::source::MAX_DATABASE_BYTES;
 use crate::time::Timestamp;
 
 const DATABASES: &[(&str, &str, &str)] = &[
@@ -156,7 +157,7 @@ pub fn deleted_records(w: &Writer<'_>, idx: &EntryIndex<'_>, report: &mut Recove
             continue;
         };
         let db_entry = &idx.entries[di];
-        let bytes = match b.read_entry(db_entry) {
+        let bytes = match b.read_database(db_entry) {
             Ok(v) => v,
             Err(e) => {
                 report.failures.push(format!("{label}: {e}"));
@@ -173,7 +174,7 @@ pub fn deleted_records(w: &Writer<'_>, idx: &EntryIndex<'_>, report: &mut Recove
             };
         if let Some(wi) = idx.file(domain, &format!("{path}-wal")) {
             let wal_entry = &idx.entries[wi];
-            if let Ok(wal) = b.read_entry(wal_entry) {
+            if let Ok(wal) = b.read_entry(wal_entry, MAX_DATABASE_BYTES) {
                 let page_size = bytes
                     .get(16..18)
                     .map(|p| match u16::from_be_bytes([p[0], p[1]]) {

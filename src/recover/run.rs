@@ -134,9 +134,13 @@ pub fn sha_hex(b: &[u8]) -> String {
 /// Writes bytes under OUT, replacing an earlier run's file (the same backup gives the same
 /// bytes), and returns their SHA-256.
 fn write_bytes(w: &Writer<'_>, rel: PathBuf, bytes: &[u8]) -> Result<String> {
-    let job = Job::new(Source::Bytes(bytes.into()), rel);
-    match w.write(&job).0 {
-        Outcome::Written(wr) => Ok(wr.sha256.unwrap_or_default()),
+    write_job(w, &Job::new(Source::Bytes(bytes.into()), rel)).map(|(_, sha)| sha)
+}
+
+/// Writes one job under OUT (an earlier run's file replaced) and returns (bytes, sha256).
+fn write_job(w: &Writer<'_>, job: &Job<'_>) -> Result<(u64, String)> {
+    match w.write(job).0 {
+        Outcome::Written(wr) => Ok((wr.bytes, wr.sha256.unwrap_or_default())),
         Outcome::Problem(p) => Err(Error::Other(format!("{}: {}", p.entry, p.cause))),
         _ => Err(Error::Other(format!("{}: not written", job.dest.display()))),
     }
@@ -282,16 +286,29 @@ fn orphans(w: &Writer<'_>, entries: &[Entry], report: &mut RecoveryReport) -> Re
     let results: Vec<Result<Item>> = names
         .par_iter()
         .map(|n| {
-            let bytes = b.source().read(n)?;
-            let t = media::sniff(&bytes[..bytes.len().min(media::SNIFF_LEN)]);
-            let is_sqlite = bytes.starts_with(crate::sqlite::SQLITE_MAGIC);
+            // Streamed, never held whole: an orphan is any size (a 2 GB video left by an
+            // earlier backup), so only its head is read to type it, and the engine copies and
+            // hashes it in one pass.
+            let head = b.source().read_head(n, media::SNIFF_LEN)?;
+            let t = media::sniff(&head);
+            let is_sqlite = head.starts_with(crate::sqlite::SQLITE_MAGIC);
             let id = n.rsplit('/').next().unwrap_or(n).to_string();
-            let output = if t.is_some() {
+            let size = b.source().len(n)?;
+            let (output, length, sha) = if t.is_some() {
                 let rel = PathBuf::from(Kind::Orphans.name()).join(format!("{id}.{}", ext_of(t)));
-                write_bytes(w, rel.clone(), &bytes)?;
-                Some(rel.to_string_lossy().into_owned())
+                let job = Job::new(
+                    Source::Blob {
+                        name: n.clone(),
+                        size,
+                    },
+                    rel.clone(),
+                );
+                let (len, sha) = write_job(w, &job)?;
+                (Some(rel.to_string_lossy().into_owned()), len, sha)
             } else {
-                None
+                let (len, sha) = crate::hashing::sha256_reader(b.source().open(n)?)
+                    .map_err(|e| Error::io(b.display_path(n), e))?;
+                (None, len, sha)
             };
             Ok(Item {
                 kind: Kind::Orphans.name(),
@@ -302,10 +319,10 @@ fn orphans(w: &Writer<'_>, entries: &[Entry], report: &mut RecoveryReport) -> Re
                     domain: String::new(),
                     relative_path: n.clone(),
                     offset: 0,
-                    length: bytes.len() as u64,
+                    length,
                 }),
                 media_type: t,
-                sha256: Some(sha_hex(&bytes)),
+                sha256: Some(sha),
                 details: serde_json::json!({ "content": match (t, is_sqlite) {
                     (Some(_), _) => "media",
                     (None, true) => "sqlite",

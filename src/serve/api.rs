@@ -266,15 +266,9 @@ fn download(st: &State, i: usize, role: &str) -> Reply {
     };
     let entry = &st.entries[e];
     let name = entry.relative_path.rsplit('/').next().unwrap_or("download");
-    // A plain folder's blob is the file itself: streamed. An encrypted one is decrypted whole
-    // (the engine's reader checks its padding), which bounds nothing but is always right.
-    let body = if st.backup.is_encrypted() || st.backup.is_zipped() {
-        st.backup.read_entry(entry).map(Body::Bytes)
-    } else {
-        st.backup
-            .open_entry(entry)
-            .map(|r| Body::Stream(Box::new(r)))
-    };
+    // Streamed whatever the backup (a video can be gigabytes): the blob itself, a zip member
+    // (its CRC checked at the end) or decrypted block by block.
+    let body = st.backup.open_plain(entry).map(Body::Stream);
     match body {
         Ok(body) => Reply {
             status: 200,

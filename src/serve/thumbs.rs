@@ -89,7 +89,7 @@ fn read(st: &State, e: usize) -> Option<Vec<u8>> {
     if entry.size() > MAX_SOURCE {
         return None;
     }
-    st.backup.read_entry(entry).ok()
+    st.backup.read_entry(entry, MAX_SOURCE).ok()
 }
 
 pub fn reply(st: &State, i: usize) -> Reply {

@@ -16,6 +16,26 @@ pub use self::layout::{is_file_id, SNAPSHOT};
 pub use self::zip::{ZipReader, ZipSource};
 use crate::error::{Error, IoContext, Result};
 
+/// The largest plist read whole (Manifest.plist, Info.plist, Status.plist). Info.plist carries
+/// iTunes' app data and icons and reaches tens of megabytes on real devices; this leaves room.
+pub const MAX_PLIST_BYTES: u64 = 256 << 20;
+
+/// The largest database (Manifest.db, Manifest.mbdb, Photos.sqlite, a -wal) read into memory:
+/// the largest real ones are around a gigabyte. A plain folder backup's Manifest.db and
+/// Photos.sqlite without a -wal are opened in place and not bound by it. README: "Limits".
+pub const MAX_DATABASE_BYTES: u64 = 4 << 30;
+
+/// The error for a file over its in-memory limit: the file, its size and the limit.
+pub fn over_limit(path: &Path, len: u64, limit: u64) -> Error {
+    Error::unreadable(
+        path,
+        format!(
+            "{len} bytes, more than the {} MiB unback reads of such a file into memory (a damaged or hostile backup?)",
+            limit >> 20
+        ),
+    )
+}
+
 #[derive(Debug, Clone)]
 pub enum Source {
     Dir(DirSource),
@@ -194,18 +214,37 @@ impl Source {
         }
     }
 
-    pub fn read(&self, name: &str) -> Result<Vec<u8>> {
+    /// The whole of `name`, refused (before any of it is read) when it is longer than `limit`:
+    /// every file read into memory has a bound the caller chose, never one a hostile backup
+    /// sets (a 2 GB "Manifest.plist", a zip member that inflates 1 MB into 1 GB).
+    pub fn read(&self, name: &str, limit: u64) -> Result<Vec<u8>> {
         let path = self.display_path(name);
-        match self {
-            Source::Dir(d) => {
-                let mut v = Vec::new();
-                d.open(name)
-                    .and_then(|mut f| f.read_to_end(&mut v))
-                    .at(&path)?;
-                Ok(v)
-            }
-            Source::Zip(z) => z.read(name).at(&path),
+        let len = self.len(name)?;
+        if len > limit {
+            return Err(over_limit(&path, len, limit));
         }
+        let mut v = Vec::with_capacity(len.min(1 << 26) as usize);
+        // `take` too: a file can grow between the length check and the read.
+        self.open(name)?
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut v)
+            .at(&path)?;
+        if v.len() as u64 > limit {
+            return Err(over_limit(&path, v.len() as u64, limit));
+        }
+        Ok(v)
+    }
+
+    /// The first `n` bytes of `name` (fewer when it is shorter): a header to check before
+    /// anything is read whole.
+    pub fn read_head(&self, name: &str, n: usize) -> Result<Vec<u8>> {
+        let path = self.display_path(name);
+        let mut v = Vec::with_capacity(n);
+        self.open(name)?
+            .take(n as u64)
+            .read_to_end(&mut v)
+            .at(&path)?;
+        Ok(v)
     }
 
     pub fn open(&self, name: &str) -> Result<BlobReader> {

@@ -368,14 +368,6 @@ impl ZipSource {
         })
     }
 
-    /// A small member whole (plists, the index).
-    pub fn read(&self, name: &str) -> io::Result<Vec<u8>> {
-        let mut r = self.open(name)?;
-        let mut v = Vec::with_capacity(r.size.min(1 << 26) as usize);
-        r.read_to_end(&mut v)?;
-        Ok(v)
-    }
-
     /// Members of this backup named like blobs (`xx/<id>` or `<id>`), sorted.
     pub fn blob_names(&self) -> Vec<String> {
         let mut out: Vec<String> = self
