@@ -35,6 +35,11 @@ impl Timestamp {
         Timestamp::from_unix_f64(secs + COCOA_EPOCH_OFFSET as f64)
     }
 
+    /// This instant, from the system clock.
+    pub fn now() -> Timestamp {
+        Timestamp::from_system_time(SystemTime::now())
+    }
+
     pub fn from_system_time(t: SystemTime) -> Timestamp {
         match t.duration_since(UNIX_EPOCH) {
             Ok(d) => Timestamp {

@@ -289,7 +289,20 @@ impl Golden {
             s = s.replace(from, to);
             // JSON escapes nothing in these paths, but a CSV or a Debug print might quote them.
         }
-        s
+        // A journal's run records when it ran: the one thing in it that is not the backup's.
+        s.lines()
+            .map(|l| match l.trim_start().split_once(": ") {
+                Some(("\"started\"" | "\"finished\"", _)) => {
+                    let indent = &l[..l.len() - l.trim_start().len()];
+                    let key = l.trim_start().split_once(':').map_or("", |k| k.0);
+                    let comma = if l.ends_with(',') { "," } else { "" };
+                    format!("{indent}{key}: \"<time of the run>\"{comma}")
+                }
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + if s.ends_with('\n') { "\n" } else { "" }
     }
 
     /// Compares `text` with `tests/golden/<name>/<file>`, or writes it when asked to.

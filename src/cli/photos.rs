@@ -3,13 +3,16 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Exit, Result};
-use crate::export::photos::{export, ExportOptions};
+use std::sync::Arc;
+
+use crate::export::photos::{export_after, read_journal, ExportOptions, PhotoSummary};
 use crate::photos::library::{LoadOptions, PhotoLibrary};
 use crate::photos::sidecar::SidecarKind;
 use crate::photos::Category;
 use crate::plan::photos::{
     self as plan, Convert, DateBound, Edits, Filter, Layout, Live, NamePolicy, PlanOptions,
 };
+use crate::plan::update::Earlier;
 use crate::records::asset::{record, AssetRecord};
 
 use super::BackupArgs;
@@ -184,6 +187,21 @@ pub struct ExportArgs {
     /// JPEG quality for --convert, 1 to 100.
     #[arg(long, value_name = "N", default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub jpeg_quality: u8,
+    /// Add to the earlier export in OUT (its journal): only assets it does not hold (by UUID,
+    /// and by content), and versions changed since (a new edit). Files changed or deleted in
+    /// OUT since are reported and kept (--overwrite writes them again); assets gone from the
+    /// backup are listed, nothing is removed.
+    #[arg(long, conflicts_with = "skip_existing")]
+    pub update: bool,
+    /// With --update: add to an export made from another device's backups.
+    #[arg(long, requires = "update")]
+    pub force: bool,
+    /// Print what would be written (paths, sizes, total) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write even when the files do not fit in the free space of OUT's file system.
+    #[arg(long)]
+    pub no_space_check: bool,
     #[command(flatten)]
     pub write: super::WriteArgs,
 }
@@ -235,8 +253,22 @@ impl ExportArgs {
                 ConvertArg::Jpeg => Convert::Jpeg,
                 ConvertArg::Both => Convert::Both,
             },
+            earlier: None,
         })
     }
+}
+
+/// What `--update` found of the earlier export, for the summary line.
+fn update_line(s: &PhotoSummary) -> String {
+    format!(
+        " {} already exported and unchanged, {} already exported from another asset with the same content, {} changed versions, {} changed and {} deleted in OUT (kept), {} assets gone from the backup",
+        s.unchanged,
+        s.same_content,
+        s.changed_versions,
+        s.changed_in_out.len(),
+        s.deleted_in_out.len(),
+        s.gone_assets.len()
+    )
 }
 
 fn print_notes(lib: &PhotoLibrary) {
@@ -400,6 +432,23 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
     };
     let lib = b.photos(&entries, load);
     print_notes(&lib);
+    // The earlier export's journal: `--update` plans around its names.
+    let earlier = match read_journal(&a.out) {
+        Ok(j) => j,
+        Err(e) if a.update => return Err(e),
+        Err(_) => None,
+    };
+    let mut popts = popts;
+    if a.update {
+        match &earlier {
+            Some(j) => popts.earlier = Some(Arc::new(Earlier::from_records(&j.files))),
+            None => eprintln!(
+                "unback: note: {} holds no earlier export (no {}); exporting everything",
+                a.out.display(),
+                crate::export::photos::JOURNAL_JSON
+            ),
+        }
+    }
     let plan = match &uuids {
         Some(u) => plan::plan_selected(
             &lib,
@@ -418,9 +467,39 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
             SidecarArg::Json => SidecarKind::Json,
             SidecarArg::None => SidecarKind::None,
         },
+        update: a.update,
+        force: a.force,
+        dry_run: a.dry_run,
+        space_check: !a.no_space_check,
     };
     let bar = super::progress::Bar::new();
-    let s = export(&b, &entries, &lib, &plan, &a.out, &opts, &bar)?;
+    let s = export_after(&b, &entries, &lib, &plan, &a.out, &opts, earlier, &bar)?;
+    if a.dry_run {
+        super::out(|w| {
+            let mut total = 0u64;
+            for (path, size) in &s.planned {
+                writeln!(w, "{size:>12}  {path}")?;
+                total += size;
+            }
+            writeln!(
+                w,
+                "{} files, {total} bytes would be written (dry run: nothing written){}",
+                s.planned.len(),
+                if a.update {
+                    format!(";{}", update_line(&s))
+                } else {
+                    String::new()
+                }
+            )
+        })?;
+        return Ok(Exit::Ok);
+    }
+    for p in &s.changed_in_out {
+        eprintln!("unback: kept as you left it (changed in OUT since it was exported): {p}");
+    }
+    for p in &s.deleted_in_out {
+        eprintln!("unback: not written again (deleted from OUT since it was exported): {p}");
+    }
     for w in &s.warnings {
         eprintln!("unback: warning: {w}");
     }
@@ -437,6 +516,16 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
             "{} assets selected (library read from {source}): {} files written ({} bytes), {} from previews, {} skipped (existing), {} failed, {} assets with nothing in the backup",
             s.assets_selected, s.files_written, s.bytes_written, s.previews, s.skipped_existing, s.failed, s.missing_assets
         )?;
+        if a.update {
+            writeln!(w, "update:{}", update_line(&s))?;
+            if !s.gone_assets.is_empty() {
+                writeln!(
+                    w,
+                    "  {} assets exported earlier are no longer in this backup (their files are kept; the journal lists them)",
+                    s.gone_assets.len()
+                )?;
+            }
+        }
         for (c, n) in &s.per_category {
             writeln!(w, "  {c}: {n}")?;
         }

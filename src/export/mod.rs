@@ -18,6 +18,7 @@ pub mod decrypt;
 pub mod extract;
 mod names;
 pub mod photos;
+pub mod update;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -270,6 +271,15 @@ impl<'b> Writer<'b> {
         &self.out
     }
 
+    /// What to do with a file already at a job's final name.
+    fn existing(&self, job: &Job<'_>) -> Existing {
+        if job.replace {
+            Existing::Overwrite
+        } else {
+            self.opts.existing
+        }
+    }
+
     pub fn backup(&self) -> &'b Backup {
         self.backup
     }
@@ -398,7 +408,7 @@ impl<'b> Writer<'b> {
         let mut inner_err = None;
         let r = atomic::write_atomic_as(
             &dest,
-            self.opts.existing,
+            self.existing(job),
             job.mtime,
             |f| match &job.source {
                 Source::Entry(_) if no_blob => Ok(crate::backup::Copied {
@@ -507,7 +517,7 @@ impl<'b> Writer<'b> {
             let mut p = dest.as_os_str().to_owned();
             p.push(&sc.suffix);
             // A resumed run rewrites sidecars: they are cheap and may carry newer metadata.
-            let existing = match self.opts.existing {
+            let existing = match self.existing(job) {
                 Existing::Skip => Existing::Overwrite,
                 e => e,
             };
@@ -543,7 +553,7 @@ impl<'b> Writer<'b> {
             ..job.clone()
         };
         // Resuming: an existing JPEG is left without decoding its source again.
-        if self.opts.existing == Existing::Skip && dest.is_file() {
+        if self.existing(job) == Existing::Skip && dest.is_file() {
             return self.write(&as_bytes(Vec::new(), &job.dest));
         }
         if self.backup.blob_name(entry).is_none() {

@@ -2,7 +2,7 @@
 //! SHA-256 of every written file, sidecars, and the journal (`unback-export.json` / `.csv`) that
 //! proves where each file came from and lets `--skip-existing` resume.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,10 @@ use crate::photos::library::PhotoLibrary;
 use crate::photos::sidecar::{self, SidecarKind};
 use crate::plan::photos::{PhotoJob, Plan};
 use crate::plan::{Job, Sidecar, Source};
-pub use crate::records::journal::JournalRecord;
+pub use crate::records::journal::{JournalRecord, RunRecord};
+use crate::time::Timestamp;
+
+use super::update;
 
 pub const JOURNAL_JSON: &str = "unback-export.json";
 pub const JOURNAL_CSV: &str = "unback-export.csv";
@@ -28,6 +31,29 @@ pub struct ExportOptions {
     pub sidecar: SidecarKind,
     /// JPEG quality of `--convert` (1–100).
     pub jpeg_quality: u8,
+    /// `--update`: add to the earlier export in OUT (see `update`).
+    pub update: bool,
+    /// `--force`: `--update` into an export of another device's backups.
+    pub force: bool,
+    /// `--dry-run`: decide everything, write nothing (`PhotoSummary::planned`).
+    pub dry_run: bool,
+    /// Stop before the first file when what is to be written does not fit on OUT's file system.
+    pub space_check: bool,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions {
+            existing: Existing::Refuse,
+            jobs: 0,
+            sidecar: SidecarKind::None,
+            jpeg_quality: 90,
+            update: false,
+            force: false,
+            dry_run: false,
+            space_check: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -45,6 +71,17 @@ pub struct PhotoSummary {
     pub bad_padding: u64,
     /// Assets exported, per category.
     pub per_category: BTreeMap<String, u64>,
+    /// `--update`: what the earlier export already held, and what changed since (see
+    /// `update::Decisions`).
+    pub unchanged: u64,
+    pub same_content: u64,
+    pub changed_versions: u64,
+    pub changed_in_out: Vec<String>,
+    pub deleted_in_out: Vec<String>,
+    pub gone_assets: Vec<String>,
+    /// `--dry-run`: each file that would be written (relative to OUT) and its size as far as
+    /// the backup records it.
+    pub planned: Vec<(String, u64)>,
     pub warnings: Vec<String>,
     pub problems: Vec<Problem>,
 }
@@ -59,20 +96,92 @@ impl PhotoSummary {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct Journal {
-    files: Vec<JournalRecord>,
+/// The journal: every run into the folder, and every file written and still recorded.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Journal {
+    #[serde(default)]
+    pub runs: Vec<RunRecord>,
+    pub files: Vec<JournalRecord>,
 }
 
-fn load_journal(out: &Path) -> HashMap<String, JournalRecord> {
-    std::fs::read(out.join(JOURNAL_JSON))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Journal>(&b).ok())
-        .map(|j| j.files.into_iter().map(|r| (r.output.clone(), r)).collect())
-        .unwrap_or_default()
+/// The journal of an earlier export into `out`; `Ok(None)` when there is none.
+pub fn read_journal(out: &Path) -> Result<Option<Journal>> {
+    let path = out.join(JOURNAL_JSON);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        Error::Other(format!(
+            "{}: not a journal unback can read ({e}); move it aside to export afresh",
+            path.display()
+        ))
+    })
 }
 
-fn record(lib: &PhotoLibrary, job: &PhotoJob, e: &Entry, size: u64, sha: String) -> JournalRecord {
+/// The backup's date: Manifest.plist's, else Status.plist's, else Info.plist's.
+fn backup_date(b: &Backup) -> Option<String> {
+    b.manifest
+        .date
+        .or_else(|| b.status.as_ref().and_then(|s| s.date))
+        .or_else(|| b.info.as_ref().and_then(|i| i.last_backup_date))
+        .map(|t| t.rfc3339())
+}
+
+/// `--update` only adds to exports of the same device: another phone's photos in the folder
+/// would mix two people's libraries (and their names would collide).
+fn check_device(b: &Backup, out: &Path, earlier: &Journal, force: bool) -> Result<()> {
+    let udid = b.udid();
+    let others: BTreeSet<(&str, Option<&str>)> = earlier
+        .runs
+        .iter()
+        .filter(|r| !r.udid.is_empty() && r.udid != udid)
+        .map(|r| (r.udid.as_str(), r.device_name.as_deref()))
+        .collect();
+    let same = earlier.runs.iter().any(|r| r.udid == udid);
+    if force || same || others.is_empty() {
+        return Ok(());
+    }
+    let name = |u: &str, n: Option<&str>| match n {
+        Some(n) => format!("{n} ({u})"),
+        None => u.to_string(),
+    };
+    let theirs: Vec<String> = others.iter().map(|(u, n)| name(u, *n)).collect();
+    Err(Error::Usage(format!(
+        "{} holds an export of {}, but this backup is of {}; --force adds to it anyway",
+        out.display(),
+        theirs.join(", "),
+        name(&udid, b.device_name().as_deref())
+    )))
+}
+
+/// Free bytes on the file system that holds `p` (or its nearest existing ancestor).
+#[cfg(unix)]
+fn free_space(p: &Path) -> Option<u64> {
+    let mut at = p;
+    loop {
+        if at.exists() {
+            let s = rustix::fs::statvfs(at).ok()?;
+            return Some(s.f_bavail.saturating_mul(s.f_frsize));
+        }
+        at = at.parent()?;
+    }
+}
+
+#[cfg(not(unix))]
+fn free_space(_: &Path) -> Option<u64> {
+    None
+}
+
+fn record(
+    lib: &PhotoLibrary,
+    job: &PhotoJob,
+    e: &Entry,
+    size: u64,
+    sha: String,
+    run: usize,
+) -> JournalRecord {
     let a = &lib.assets[job.asset];
     JournalRecord {
         output: job.dest.to_string_lossy().replace('\\', "/"),
@@ -95,9 +204,12 @@ fn record(lib: &PhotoLibrary, job: &PhotoJob, e: &Entry, size: u64, sha: String)
         size,
         sha256: sha,
         source_sha256: None,
+        mtime: job.mtime.map(|t| t.rfc3339()),
+        run,
     }
 }
 
+/// Exports a plan into `out`, reading the journal of an earlier export there (if any) itself.
 pub fn export(
     backup: &Backup,
     entries: &[Entry],
@@ -107,64 +219,105 @@ pub fn export(
     opts: &ExportOptions,
     progress: &dyn Progress,
 ) -> Result<PhotoSummary> {
-    let w = Writer::new(
-        backup,
-        out,
-        Options {
-            existing: opts.existing,
-            jobs: opts.jobs,
-            hash: true,
-            reserved: &[JOURNAL_JSON, JOURNAL_CSV],
-        },
-    )?;
-    let previous = if opts.existing == Existing::Skip {
-        load_journal(out)
+    // Outside `--update`, a journal that cannot be read only costs the history.
+    let earlier = match read_journal(out) {
+        Ok(j) => j,
+        Err(e) if opts.update => return Err(e),
+        Err(_) => None,
+    };
+    export_after(backup, entries, lib, plan, out, opts, earlier, progress)
+}
+
+/// Exports a plan into `out`, which holds `earlier` (its journal, already read to plan by).
+#[allow(clippy::too_many_arguments)]
+pub fn export_after(
+    backup: &Backup,
+    entries: &[Entry],
+    lib: &PhotoLibrary,
+    plan: &Plan,
+    out: &Path,
+    opts: &ExportOptions,
+    earlier: Option<Journal>,
+    progress: &dyn Progress,
+) -> Result<PhotoSummary> {
+    let started = Timestamp::now();
+    super::check_output(backup, out)?;
+    let mut journal = earlier.unwrap_or_default();
+    if opts.update {
+        check_device(backup, out, &journal, opts.force)?;
+    }
+    let run_index = journal.runs.len();
+    let previous: HashMap<&str, &JournalRecord> = if opts.existing == Existing::Skip {
+        journal
+            .files
+            .iter()
+            .map(|r| (r.output.as_str(), r))
+            .collect()
     } else {
         HashMap::new()
     };
-    let mut jobs: Vec<Job<'_>> = plan
-        .jobs
-        .iter()
-        .map(|pj| {
-            let e = &entries[pj.entry];
-            let key = pj.dest.to_string_lossy().replace('\\', "/");
-            let source = match &pj.convert {
-                None => Source::Entry(e),
-                Some(c) => Source::ToJpeg {
-                    entry: e,
-                    fallback: c.fallback.clone(),
-                    quality: opts.jpeg_quality,
-                },
-            };
-            let mut job = Job::new(source, pj.dest.clone()).with_mtime(pj.mtime);
-            job.label = Some(format!("{} ({})", pj.dest.display(), e.display()));
-            job.known = previous
-                .get(&key)
-                .filter(|r| r.file_id == e.file_id)
-                .map(|r| (r.size, r.sha256.clone()));
-            job.sidecar = opts.sidecar.extension().map(|ext| Sidecar {
-                suffix: format!(".{ext}"),
-                bytes: match opts.sidecar {
-                    SidecarKind::Xmp => sidecar::xmp(lib, pj.asset),
-                    _ => sidecar::json(lib, pj.asset),
-                }
-                .into_bytes(),
-            });
-            job
-        })
-        .collect();
-    let (outcomes, run) = w.run(&mut jobs, progress);
-
+    let decisions = if opts.update {
+        update::decide(
+            backup,
+            entries,
+            lib,
+            plan,
+            &journal.files,
+            out,
+            opts.existing == Existing::Overwrite,
+        )
+    } else {
+        update::Decisions {
+            per_job: vec![update::Decision::New; plan.jobs.len()],
+            ..Default::default()
+        }
+    };
+    // The plan's jobs that are written, each with its index in the plan.
+    let mut todo: Vec<usize> = Vec::new();
+    let mut jobs: Vec<Job<'_>> = Vec::new();
+    for (k, pj) in plan.jobs.iter().enumerate() {
+        let replace = match decisions.per_job[k] {
+            update::Decision::New => false,
+            update::Decision::Replace => true,
+            update::Decision::Keep(_) | update::Decision::SameContent(_) => continue,
+        };
+        let e = &entries[pj.entry];
+        let key = pj.dest.to_string_lossy().replace('\\', "/");
+        let source = match &pj.convert {
+            None => Source::Entry(e),
+            Some(c) => Source::ToJpeg {
+                entry: e,
+                fallback: c.fallback.clone(),
+                quality: opts.jpeg_quality,
+            },
+        };
+        let mut job = Job::new(source, pj.dest.clone()).with_mtime(pj.mtime);
+        job.label = Some(format!("{} ({})", pj.dest.display(), e.display()));
+        job.replace = replace;
+        job.known = previous
+            .get(key.as_str())
+            .filter(|r| r.file_id == e.file_id)
+            .map(|r| (r.size, r.sha256.clone()));
+        job.sidecar = opts.sidecar.extension().map(|ext| Sidecar {
+            suffix: format!(".{ext}"),
+            bytes: match opts.sidecar {
+                SidecarKind::Xmp => sidecar::xmp(lib, pj.asset),
+                _ => sidecar::json(lib, pj.asset),
+            }
+            .into_bytes(),
+        });
+        todo.push(k);
+        jobs.push(job);
+    }
     let mut s = PhotoSummary {
         assets_selected: plan.selected.len() as u64,
         missing_assets: plan.missing.len() as u64,
-        files_written: run.files_written,
-        bytes_written: run.bytes_written,
-        sidecars: run.sidecars,
-        skipped_existing: run.skipped_existing,
-        failed: run.failed + run.missing + run.refused_existing + run.unsafe_paths,
-        bad_padding: run.bad_padding,
-        warnings: run.warnings,
+        unchanged: decisions.unchanged,
+        same_content: decisions.same_content,
+        changed_versions: decisions.changed_versions,
+        changed_in_out: decisions.changed_in_out.clone(),
+        deleted_in_out: decisions.deleted_in_out.clone(),
+        gone_assets: decisions.gone_assets.clone(),
         ..Default::default()
     };
     for &i in &plan.missing {
@@ -178,10 +331,50 @@ pub fn export(
             ),
         ));
     }
+    let needed: u64 = jobs
+        .iter()
+        .map(|j| j.size() + j.sidecar.as_ref().map_or(0, |sc| sc.bytes.len() as u64))
+        .sum();
+    if opts.dry_run {
+        s.planned = jobs
+            .iter()
+            .map(|j| (j.dest.to_string_lossy().replace('\\', "/"), j.size()))
+            .collect();
+        return Ok(s);
+    }
+    if opts.space_check {
+        if let Some(free) = free_space(out) {
+            if needed > free {
+                return Err(Error::Other(format!(
+                    "{}: the export needs {needed} bytes and its file system has {free} free; nothing was written (--no-space-check writes until it is full)",
+                    out.display()
+                )));
+            }
+        }
+    }
+    let w = Writer::new(
+        backup,
+        out,
+        Options {
+            existing: opts.existing,
+            jobs: opts.jobs,
+            hash: true,
+            reserved: &[JOURNAL_JSON, JOURNAL_CSV],
+        },
+    )?;
+    let (outcomes, run) = w.run(&mut jobs, progress);
+    s.files_written = run.files_written;
+    s.bytes_written = run.bytes_written;
+    s.sidecars = run.sidecars;
+    s.skipped_existing = run.skipped_existing;
+    s.failed = run.failed + run.missing + run.refused_existing + run.unsafe_paths;
+    s.bad_padding = run.bad_padding;
+    s.warnings = run.warnings;
     s.problems.extend(run.problems);
     let mut records = Vec::new();
-    let mut exported_assets = std::collections::BTreeSet::new();
-    for (pj, o) in plan.jobs.iter().zip(outcomes) {
+    let mut exported_assets = BTreeSet::new();
+    for (&k, o) in todo.iter().zip(outcomes) {
+        let pj = &plan.jobs[k];
         let e = &entries[pj.entry];
         let (output, bytes, sha, source_sha) = match o {
             Outcome::Written(wr) => (Some(wr.output), wr.bytes, wr.sha256, wr.source_sha256),
@@ -192,7 +385,7 @@ pub fn export(
             s.previews += 1;
         }
         exported_assets.insert(pj.asset);
-        let mut rec = record(lib, pj, e, bytes, sha.unwrap_or_default());
+        let mut rec = record(lib, pj, e, bytes, sha.unwrap_or_default(), run_index);
         if let Some(o) = &output {
             rec.output = o.to_string_lossy().replace('\\', "/");
         }
@@ -211,14 +404,41 @@ pub fn export(
             *s.per_category.entry(c.name().to_string()).or_default() += 1;
         }
     }
-    let json = serde_json::to_vec_pretty(&Journal {
-        files: records.clone(),
-    })
-    .map_err(|e| Error::Other(e.to_string()))?;
+    // The history: earlier records stay unless this run wrote the same output again.
+    let rewritten: HashSet<&str> = records.iter().map(|r| r.output.as_str()).collect();
+    let mut files: Vec<JournalRecord> = journal
+        .files
+        .iter()
+        .filter(|r| !rewritten.contains(r.output.as_str()))
+        .cloned()
+        .collect();
+    files.extend(records);
+    journal.files = files;
+    journal.runs.push(RunRecord {
+        started: started.rfc3339(),
+        finished: Timestamp::now().rfc3339(),
+        mode: if opts.update { "update" } else { "export" }.into(),
+        backup: backup.path().display().to_string(),
+        udid: backup.udid(),
+        device_name: backup.device_name(),
+        backup_date: backup_date(backup),
+        assets_selected: s.assets_selected,
+        files_written: s.files_written,
+        bytes_written: s.bytes_written,
+        skipped_existing: s.skipped_existing,
+        unchanged: s.unchanged,
+        same_content: s.same_content,
+        changed_versions: s.changed_versions,
+        failed: s.failed,
+        changed_in_out: s.changed_in_out.clone(),
+        deleted_in_out: s.deleted_in_out.clone(),
+        gone_assets: s.gone_assets.clone(),
+    });
+    let json = serde_json::to_vec_pretty(&journal).map_err(|e| Error::Other(e.to_string()))?;
     w.write_own(Path::new(JOURNAL_JSON), &json)?;
     w.write_own(
         Path::new(JOURNAL_CSV),
-        JournalRecord::csv(&records).as_bytes(),
+        JournalRecord::csv(&journal.files).as_bytes(),
     )?;
     Ok(s)
 }

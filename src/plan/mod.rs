@@ -8,6 +8,7 @@
 
 pub mod files;
 pub mod photos;
+pub mod update;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,6 +58,9 @@ pub struct Job<'a> {
     /// Size and SHA-256 an earlier run recorded for `dest` from the same source: a resumed
     /// run trusts an existing file of that size instead of reading it again.
     pub known: Option<(u64, String)>,
+    /// The file at `dest` is an earlier run's, found as that run wrote it, and this job
+    /// supersedes it (`--update` writing a changed version): replaced whatever `existing` says.
+    pub replace: bool,
 }
 
 impl<'a> Job<'a> {
@@ -68,6 +72,7 @@ impl<'a> Job<'a> {
             sidecar: None,
             label: None,
             known: None,
+            replace: false,
         }
     }
 

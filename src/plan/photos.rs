@@ -9,6 +9,7 @@ use crate::photos::category::Category;
 use crate::photos::files::{extension, stem, Role};
 use crate::photos::library::PhotoLibrary;
 use crate::photos::{Asset, Attachment};
+use crate::plan::update::{Earlier, VersionKey};
 use crate::safepath::safe_component;
 use crate::time::Timestamp;
 
@@ -188,6 +189,8 @@ pub struct PlanOptions {
     pub edits: Edits,
     pub live: Live,
     pub convert: Convert,
+    /// `--update`: the names an earlier export into the same folder gave its files.
+    pub earlier: Option<std::sync::Arc<Earlier>>,
 }
 
 /// A job that writes a JPEG made from its HEIC entry.
@@ -510,6 +513,14 @@ pub fn plan_selected(
     used.entry(PathBuf::new())
         .or_default()
         .extend(RESERVED.iter().map(|s| s.to_string()));
+    let earlier = opts.earlier.as_deref();
+    if let Some(er) = earlier {
+        for folder in er.folders() {
+            used.entry(folder.clone())
+                .or_default()
+                .extend(er.taken_in(folder).cloned());
+        }
+    }
     let mut next: HashMap<String, u64> = HashMap::new();
     let mut jobs = Vec::new();
     let mut missing = Vec::new();
@@ -581,8 +592,29 @@ pub fn plan_selected(
                 cand.iter()
                     .any(|(_, _, nm, _)| taken.contains(&nm.to_lowercase()))
             };
-            let first = distinct(names(&st));
-            let chosen = if !clash(&first) {
+            // A version an earlier run exported into this folder keeps its name; the others
+            // are named as if new, around every name the earlier runs used.
+            let key = |c: &(Role, usize, String, Use)| -> VersionKey {
+                (
+                    a.uuid.clone(),
+                    entries[c.1].relative_path.clone(),
+                    folder.clone(),
+                    matches!(c.3, Use::Jpeg(_)),
+                )
+            };
+            let known = |c: &(Role, usize, String, Use)| -> Option<String> {
+                earlier.and_then(|er| er.name(&key(c)).map(str::to_string))
+            };
+            let fresh = |cand: Vec<(Role, usize, String, Use)>| -> Vec<_> {
+                cand.into_iter().filter(|c| known(c).is_none()).collect()
+            };
+            let all = distinct(names(&st));
+            let kept: Vec<(Role, usize, String, Use)> = all
+                .iter()
+                .filter_map(|c| known(c).map(|n| (c.0, c.1, n, c.3.clone())))
+                .collect();
+            let first = fresh(all);
+            let chosen = if first.is_empty() || !clash(&first) {
                 first
             } else {
                 // Numbering resumes where the last asset with the same names stopped: every
@@ -594,14 +626,14 @@ pub fn plan_selected(
                 );
                 let n = next.entry(key).or_insert(1);
                 loop {
-                    let cand = distinct(names(&format!("{st} ({n})")));
+                    let cand = fresh(distinct(names(&format!("{st} ({n})"))));
                     *n += 1;
                     if !clash(&cand) {
                         break cand;
                     }
                 }
             };
-            for (role, e, name, usage) in chosen {
+            for (role, e, name, usage) in kept.into_iter().chain(chosen) {
                 taken.insert(name.to_lowercase());
                 let convert = match usage {
                     Use::Reserved => continue,

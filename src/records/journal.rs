@@ -1,5 +1,6 @@
 //! The export journal's record of one written file (`unback-export.json` / `.csv`): the proof
-//! of where each file came from, and what `--skip-existing` resumes from.
+//! of where each file came from, what `--skip-existing` resumes from, and (with the history of
+//! runs) what `--update` adds to.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,10 +25,58 @@ pub struct JournalRecord {
     /// `sha256` is the JPEG's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_sha256: Option<String>,
+    /// The modification time the file was given (RFC 3339, UTC): with `size`, how `--update`
+    /// tells a file the user changed since from one as it was written, without reading it.
+    #[serde(default)]
+    pub mtime: Option<String>,
+    /// Which run (an index into the journal's `runs`) wrote the file.
+    #[serde(default)]
+    pub run: usize,
+}
+
+/// One run of `photos export` into a folder: the journal keeps every run, so a folder filled
+/// from monthly backups says what came from which.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// When the run started and ended (RFC 3339, UTC).
+    pub started: String,
+    pub finished: String,
+    /// `export`, or `update` for `--update`.
+    pub mode: String,
+    /// The backup as given, its device's UDID and name, and when it was made.
+    pub backup: String,
+    pub udid: String,
+    pub device_name: Option<String>,
+    pub backup_date: Option<String>,
+    pub assets_selected: u64,
+    pub files_written: u64,
+    pub bytes_written: u64,
+    pub skipped_existing: u64,
+    /// `--update`: files an earlier run wrote from the same source, found as written.
+    #[serde(default)]
+    pub unchanged: u64,
+    /// `--update`: files not written because an earlier run wrote the same content (the same
+    /// photo under another asset UUID, from another backup of the device).
+    #[serde(default)]
+    pub same_content: u64,
+    /// `--update`: versions an earlier run wrote whose source has changed (a new edit render).
+    #[serde(default)]
+    pub changed_versions: u64,
+    pub failed: u64,
+    /// `--update`: files an earlier run wrote that are changed or gone in OUT since, kept as
+    /// the user left them (`--overwrite` writes them again).
+    #[serde(default)]
+    pub changed_in_out: Vec<String>,
+    #[serde(default)]
+    pub deleted_in_out: Vec<String>,
+    /// `--update`: UUIDs of assets an earlier run exported that this backup no longer holds
+    /// (deleted on the device since). Their files are kept.
+    #[serde(default)]
+    pub gone_assets: Vec<String>,
 }
 
 impl JournalRecord {
-    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256,source_sha256\n";
+    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256,source_sha256,mtime,run\n";
 
     /// The journal as CSV: the header, then one row per record.
     pub fn csv(records: &[JournalRecord]) -> String {
@@ -47,6 +96,8 @@ impl JournalRecord {
                 r.size.to_string(),
                 r.sha256.clone(),
                 r.source_sha256.clone().unwrap_or_default(),
+                r.mtime.clone().unwrap_or_default(),
+                r.run.to_string(),
             ];
             o.push_str(&csv_line(&row));
         }

@@ -463,6 +463,7 @@ fn run_export(st: &State, r: &ExportRequest) -> Result<Reply, String> {
         edits,
         live,
         convert,
+        ..Default::default()
     };
     let p = plan::plan_selected(&st.lib, &st.entries, selected, &popts);
     let opts = ExportOptions {
@@ -470,6 +471,7 @@ fn run_export(st: &State, r: &ExportRequest) -> Result<Reply, String> {
         jobs: 0,
         sidecar,
         jpeg_quality,
+        ..Default::default()
     };
     let _one_at_a_time = st.exporting.lock().unwrap_or_else(|p| p.into_inner());
     let s = export(

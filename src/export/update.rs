@@ -1,0 +1,185 @@
+//! `photos export --update`: what of a plan an earlier export into the same folder already
+//! holds. The planner has given every version an earlier run wrote the name it has there
+//! (`plan::update`); here each planned file is looked at once, without reading any media file
+//! the earlier run wrote: the journal's size and time against the file's, the source's manifest
+//! record against the journal's. Only a new version whose size equals an earlier file's is read,
+//! to be hashed, so that the same photo under another UUID (another backup of the device) is
+//! recognised rather than written twice.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+use crate::backup::Backup;
+use crate::manifest::Entry;
+use crate::photos::library::PhotoLibrary;
+use crate::plan::photos::Plan;
+use crate::records::journal::JournalRecord;
+use crate::time::Timestamp;
+
+/// File times on FAT file systems (USB sticks, SD cards) are kept to 2 s.
+const MTIME_SLACK_SECS: i64 = 2;
+
+/// What to do with one planned file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Not in the earlier export: written (refused, as always, if an unknown file has the name).
+    New,
+    /// Written over the earlier run's file, which is as that run left it: the source changed
+    /// (a new edit render), or `--overwrite` re-creates a file the user changed or removed.
+    Replace,
+    /// The earlier run's file (index into its records) stays: nothing changed, or the user
+    /// changed or removed it and `--overwrite` was not given.
+    Keep(usize),
+    /// An earlier run wrote the same content (index of its record) for another asset.
+    SameContent(usize),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Decisions {
+    /// One per plan job, in plan order.
+    pub per_job: Vec<Decision>,
+    pub unchanged: u64,
+    pub same_content: u64,
+    pub changed_versions: u64,
+    /// Outputs (relative to OUT) of earlier files the user changed or removed since.
+    pub changed_in_out: Vec<String>,
+    pub deleted_in_out: Vec<String>,
+    /// Assets an earlier run exported that this backup's library no longer holds.
+    pub gone_assets: Vec<String>,
+}
+
+/// The state of an earlier run's file in OUT now.
+enum OnDisk {
+    AsWritten,
+    Changed,
+    Gone,
+}
+
+fn on_disk(out: &Path, r: &JournalRecord) -> OnDisk {
+    let Ok(m) = std::fs::symlink_metadata(out.join(&r.output)) else {
+        return OnDisk::Gone;
+    };
+    if !m.is_file() || m.len() != r.size {
+        return OnDisk::Changed;
+    }
+    let written = r.mtime.as_deref().and_then(parse_rfc3339_utc);
+    let now = m
+        .modified()
+        .ok()
+        .map(|t| Timestamp::from_system_time(t).secs);
+    match (written, now) {
+        (Some(w), Some(n)) if (w - n).abs() <= MTIME_SLACK_SECS => OnDisk::AsWritten,
+        // A journal from before times were recorded: the size is all there is to go by.
+        (None, _) => OnDisk::AsWritten,
+        _ => OnDisk::Changed,
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (what the journal writes) as Unix seconds.
+fn parse_rfc3339_utc(s: &str) -> Option<i64> {
+    match crate::plan::photos::DateBound::parse(s).ok()? {
+        crate::plan::photos::DateBound::Instant(t) => Some(t.secs),
+        crate::plan::photos::DateBound::Day(_) => None,
+    }
+}
+
+/// Has the source of an earlier run's file changed since? The manifest's record of the source
+/// against the journal's: another blob, or (for a copy) another size.
+fn source_changed(r: &JournalRecord, e: &Entry) -> bool {
+    r.file_id != e.file_id || (r.role != "converted" && r.size != e.size())
+}
+
+pub fn decide(
+    backup: &Backup,
+    entries: &[Entry],
+    lib: &PhotoLibrary,
+    plan: &Plan,
+    earlier: &[JournalRecord],
+    out: &Path,
+    overwrite: bool,
+) -> Decisions {
+    let by_output: HashMap<&str, usize> = earlier
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.output.as_str(), i))
+        .collect();
+    // Earlier copies by size, for the content check of new versions.
+    let mut by_size: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, r) in earlier.iter().enumerate() {
+        if r.role != "converted" && r.size > 0 {
+            by_size.entry(r.size).or_default().push(i);
+        }
+    }
+    let mut d = Decisions::default();
+    for pj in &plan.jobs {
+        let e = &entries[pj.entry];
+        let uuid = &lib.assets[pj.asset].uuid;
+        let output = pj.dest.to_string_lossy().replace('\\', "/");
+        let known = by_output.get(output.as_str()).copied().filter(|&i| {
+            earlier[i].asset_uuid == *uuid && earlier[i].relative_path == e.relative_path
+        });
+        let decision = match known {
+            Some(i) => {
+                let r = &earlier[i];
+                let changed = source_changed(r, e);
+                match on_disk(out, r) {
+                    OnDisk::AsWritten if changed => {
+                        d.changed_versions += 1;
+                        Decision::Replace
+                    }
+                    OnDisk::AsWritten => {
+                        d.unchanged += 1;
+                        Decision::Keep(i)
+                    }
+                    state => {
+                        match state {
+                            OnDisk::Gone => d.deleted_in_out.push(r.output.clone()),
+                            _ => d.changed_in_out.push(r.output.clone()),
+                        }
+                        if overwrite {
+                            if changed {
+                                d.changed_versions += 1;
+                            }
+                            Decision::Replace
+                        } else {
+                            Decision::Keep(i)
+                        }
+                    }
+                }
+            }
+            None if pj.convert.is_none() => match by_size.get(&e.size()) {
+                Some(candidates) => match content_sha(backup, e) {
+                    Some(sha) => match candidates.iter().find(|&&i| earlier[i].sha256 == sha) {
+                        Some(&i) => {
+                            d.same_content += 1;
+                            Decision::SameContent(i)
+                        }
+                        None => Decision::New,
+                    },
+                    None => Decision::New,
+                },
+                None => Decision::New,
+            },
+            None => Decision::New,
+        };
+        d.per_job.push(decision);
+    }
+    let present: HashSet<&str> = lib.assets.iter().map(|a| a.uuid.as_str()).collect();
+    let gone: BTreeSet<&str> = earlier
+        .iter()
+        .map(|r| r.asset_uuid.as_str())
+        .filter(|u| !present.contains(u))
+        .collect();
+    d.gone_assets = gone.into_iter().map(str::to_string).collect();
+    d
+}
+
+/// The SHA-256 of an entry's content, streamed; `None` when it cannot be read (then the file
+/// is treated as new, and the write reports why it cannot be read).
+fn content_sha(backup: &Backup, e: &Entry) -> Option<String> {
+    backup
+        .copy_entry(e, &mut std::io::sink(), true)
+        .ok()
+        .and_then(|c| c.sha256)
+        .map(hex::encode)
+}
