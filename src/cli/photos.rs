@@ -26,7 +26,7 @@ pub enum PhotosCmd {
     Ls(LsArgs),
     /// Export photos and videos with their real names and capture dates.
     #[command(
-        after_help = "Examples:\n  unback photos export BACKUP out/\n  unback photos export BACKUP out/ --category screenshots --layout flat\n  unback photos export BACKUP out/ --album Trips --sidecar xmp\n  unback photos export BACKUP out/ --skip-existing   # finish an interrupted run"
+        after_help = "Examples:\n  unback photos export BACKUP out/\n  unback photos export BACKUP out/ --category screenshots --layout flat\n  unback photos export BACKUP out/ --album Trips --sidecar xmp\n  unback photos export BACKUP out/ --skip-existing   # finish an interrupted run\n  unback photos export NEWER_BACKUP out/ --update    # add what this month's backup brings"
     )]
     Export(ExportArgs),
 }

@@ -156,21 +156,23 @@ fn check_device(b: &Backup, out: &Path, earlier: &Journal, force: bool) -> Resul
     )))
 }
 
-/// Free bytes on the file system that holds `p` (or its nearest existing ancestor).
+/// Free bytes on the file system that holds `p` (or its nearest existing ancestor), and its
+/// block size: every file takes whole blocks, so forty 700-byte photos need forty blocks.
 #[cfg(unix)]
-fn free_space(p: &Path) -> Option<u64> {
+fn free_space(p: &Path) -> Option<(u64, u64)> {
     let mut at = p;
     loop {
         if at.exists() {
             let s = rustix::fs::statvfs(at).ok()?;
-            return Some(s.f_bavail.saturating_mul(s.f_frsize));
+            let block = s.f_frsize.max(1);
+            return Some((s.f_bavail.saturating_mul(block), block));
         }
         at = at.parent()?;
     }
 }
 
 #[cfg(not(unix))]
-fn free_space(_: &Path) -> Option<u64> {
+fn free_space(_: &Path) -> Option<(u64, u64)> {
     None
 }
 
@@ -205,6 +207,7 @@ fn record(
         sha256: sha,
         source_sha256: None,
         mtime: job.mtime.map(|t| t.rfc3339()),
+        source_mtime: e.meta.mtime.map(|t| Timestamp::from_unix(t).rfc3339()),
         run,
     }
 }
@@ -331,10 +334,6 @@ pub fn export_after(
             ),
         ));
     }
-    let needed: u64 = jobs
-        .iter()
-        .map(|j| j.size() + j.sidecar.as_ref().map_or(0, |sc| sc.bytes.len() as u64))
-        .sum();
     if opts.dry_run {
         s.planned = jobs
             .iter()
@@ -343,7 +342,19 @@ pub fn export_after(
         return Ok(s);
     }
     if opts.space_check {
-        if let Some(free) = free_space(out) {
+        if let Some((free, block)) = free_space(out) {
+            let blocks = |n: u64| n.div_ceil(block).max(1) * block;
+            // The files, their sidecars and the two journals.
+            let needed: u64 = jobs
+                .iter()
+                .map(|j| {
+                    blocks(j.size())
+                        + j.sidecar
+                            .as_ref()
+                            .map_or(0, |sc| blocks(sc.bytes.len() as u64))
+                })
+                .sum::<u64>()
+                + 2 * blocks((journal.files.len() + jobs.len()) as u64 * 700);
             if needed > free {
                 return Err(Error::Other(format!(
                     "{}: the export needs {needed} bytes and its file system has {free} free; nothing was written (--no-space-check writes until it is full)",

@@ -84,9 +84,13 @@ fn parse_rfc3339_utc(s: &str) -> Option<i64> {
 }
 
 /// Has the source of an earlier run's file changed since? The manifest's record of the source
-/// against the journal's: another blob, or (for a copy) another size.
+/// against the journal's: another blob, another modification time (a re-edit keeps the render's
+/// path and often its size), or (for a copy) another size.
 fn source_changed(r: &JournalRecord, e: &Entry) -> bool {
-    r.file_id != e.file_id || (r.role != "converted" && r.size != e.size())
+    let mtime = e.meta.mtime.map(|t| Timestamp::from_unix(t).rfc3339());
+    r.file_id != e.file_id
+        || (r.source_mtime.is_some() && r.source_mtime != mtime)
+        || (r.role != "converted" && r.size != e.size())
 }
 
 pub fn decide(

@@ -29,6 +29,10 @@ pub struct JournalRecord {
     /// tells a file the user changed since from one as it was written, without reading it.
     #[serde(default)]
     pub mtime: Option<String>,
+    /// The source's modification time as the backup's index records it (RFC 3339, UTC): how
+    /// `--update` tells a re-edited render (same path, same size) from the one it exported.
+    #[serde(default)]
+    pub source_mtime: Option<String>,
     /// Which run (an index into the journal's `runs`) wrote the file.
     #[serde(default)]
     pub run: usize,
@@ -76,7 +80,7 @@ pub struct RunRecord {
 }
 
 impl JournalRecord {
-    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256,source_sha256,mtime,run\n";
+    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256,source_sha256,mtime,source_mtime,run\n";
 
     /// The journal as CSV: the header, then one row per record.
     pub fn csv(records: &[JournalRecord]) -> String {
@@ -97,6 +101,7 @@ impl JournalRecord {
                 r.sha256.clone(),
                 r.source_sha256.clone().unwrap_or_default(),
                 r.mtime.clone().unwrap_or_default(),
+                r.source_mtime.clone().unwrap_or_default(),
                 r.run.to_string(),
             ];
             o.push_str(&csv_line(&row));
