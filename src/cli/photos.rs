@@ -12,6 +12,7 @@ use crate::photos::Category;
 use crate::plan::photos::{
     self as plan, Convert, DateBound, Edits, Filter, Layout, Live, NamePolicy, PlanOptions,
 };
+use crate::plan::template::Template;
 use crate::plan::update::Earlier;
 use crate::records::asset::{record, AssetRecord};
 
@@ -168,6 +169,15 @@ pub struct ExportArgs {
     /// File names: the original name before import, or the device's (IMG_1234.HEIC).
     #[arg(long, value_enum, default_value = "original")]
     pub name: NameArg,
+    /// Folders built from each asset's fields, in place of --layout: "{year}/{month}-{day}",
+    /// "{album}", "{device_name}/{category}" … (tokens: {year} {month} {day} {date:%Y-%m-%d}
+    /// {album} {category} {kind} {original_name} {original_stem} {ext} {device_name} {uuid}).
+    #[arg(long, value_name = "T", conflicts_with = "layout")]
+    pub folder_template: Option<String>,
+    /// File names (the extension is added) built from each asset's fields, in place of --name:
+    /// "{date:%Y%m%d_%H%M%S}_{original_stem}" ….
+    #[arg(long, value_name = "T", conflicts_with = "name")]
+    pub name_template: Option<String>,
     /// For edited assets: the original, the edited render, or both ("<name> (edited).<ext>").
     #[arg(long, value_enum, default_value = "both")]
     pub edits: EditsArg,
@@ -254,6 +264,19 @@ impl ExportArgs {
                 ConvertArg::Both => Convert::Both,
             },
             earlier: None,
+            folder_template: self
+                .folder_template
+                .as_deref()
+                .map(Template::parse)
+                .transpose()
+                .map_err(Error::Usage)?,
+            name_template: self
+                .name_template
+                .as_deref()
+                .map(Template::parse)
+                .transpose()
+                .map_err(Error::Usage)?,
+            context: Default::default(),
         })
     }
 }
@@ -439,6 +462,7 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
         Err(_) => None,
     };
     let mut popts = popts;
+    popts.context.device_name = b.device_name().unwrap_or_default();
     if a.update {
         match &earlier {
             Some(j) => popts.earlier = Some(Arc::new(Earlier::from_records(&j.files))),

@@ -8,6 +8,7 @@
 
 pub mod files;
 pub mod photos;
+pub mod template;
 pub mod update;
 
 use std::path::PathBuf;

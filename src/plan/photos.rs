@@ -9,6 +9,7 @@ use crate::photos::category::Category;
 use crate::photos::files::{extension, stem, Role};
 use crate::photos::library::PhotoLibrary;
 use crate::photos::{Asset, Attachment};
+use crate::plan::template::{Context, Template};
 use crate::plan::update::{Earlier, VersionKey};
 use crate::safepath::safe_component;
 use crate::time::Timestamp;
@@ -191,6 +192,12 @@ pub struct PlanOptions {
     pub convert: Convert,
     /// `--update`: the names an earlier export into the same folder gave its files.
     pub earlier: Option<std::sync::Arc<Earlier>>,
+    /// `--folder-template`: folders from the asset's fields, in place of `layout`.
+    pub folder_template: Option<Template>,
+    /// `--name-template`: the file name's stem from the asset's fields, in place of `names`.
+    pub name_template: Option<Template>,
+    /// What templates take from the backup rather than the library.
+    pub context: Context,
 }
 
 /// A job that writes a JPEG made from its HEIC entry.
@@ -448,9 +455,26 @@ fn base_name(a: &Asset, original_entry: Option<&Entry>, names: NamePolicy) -> (S
     (st, ext)
 }
 
-fn folder_for(lib: &PhotoLibrary, i: usize, layout: Layout) -> Vec<PathBuf> {
+impl Layout {
+    /// The template each layout names.
+    pub fn template(self) -> &'static str {
+        match self {
+            Layout::Flat => "",
+            Layout::Date => "{year}/{month}",
+            Layout::Album => "{album}",
+            Layout::Category => "{category}",
+        }
+    }
+}
+
+/// `layout` is `opts.layout`'s template, parsed once per plan.
+fn folder_for(lib: &PhotoLibrary, i: usize, opts: &PlanOptions, layout: &Template) -> Vec<PathBuf> {
     let a = &lib.assets[i];
-    let c = lib.categories[i];
+    if let Some(t) = &opts.folder_template {
+        return t.folders(lib, i, &opts.context);
+    }
+    let folders = layout.folders(lib, i, &opts.context);
+    // By date and by album, what Photos keeps apart stays apart.
     let special = if a.trashed {
         Some("Recently Deleted")
     } else if a.hidden {
@@ -458,36 +482,12 @@ fn folder_for(lib: &PhotoLibrary, i: usize, layout: Layout) -> Vec<PathBuf> {
     } else {
         None
     };
-    let date_dir = || match a.created {
-        Some(t) => {
-            let (y, m) = t.year_month(a.tz_offset.unwrap_or(0));
-            PathBuf::from(format!("{y:04}")).join(format!("{m:02}"))
-        }
-        None => PathBuf::from("Undated"),
-    };
-    let with_special = |p: PathBuf| match special {
-        Some(s) => PathBuf::from(s).join(p),
-        None => p,
-    };
-    match layout {
-        Layout::Flat => vec![PathBuf::new()],
-        Layout::Date => vec![with_special(date_dir())],
-        Layout::Category => vec![PathBuf::from(c.primary().name())],
-        Layout::Album => {
-            if a.albums.is_empty() {
-                return vec![with_special(PathBuf::from("Not in an album"))];
-            }
-            a.albums
-                .iter()
-                .map(|&al| {
-                    let mut p = PathBuf::new();
-                    for part in &lib.albums[al].path {
-                        p.push(safe_name(part).unwrap_or_else(|| "_".into()));
-                    }
-                    with_special(p)
-                })
-                .collect()
-        }
+    match (opts.layout, special) {
+        (Layout::Date | Layout::Album, Some(s)) => folders
+            .into_iter()
+            .map(|p| PathBuf::from(s).join(p))
+            .collect(),
+        _ => folders,
     }
 }
 
@@ -514,6 +514,8 @@ pub fn plan_selected(
         .or_default()
         .extend(RESERVED.iter().map(|s| s.to_string()));
     let earlier = opts.earlier.as_deref();
+    // The layouts' templates are valid by construction.
+    let layout = Template::parse(opts.layout.template()).unwrap_or_else(|_| Template::flat());
     if let Some(er) = earlier {
         for folder in er.folders() {
             used.entry(folder.clone())
@@ -546,6 +548,19 @@ pub fn plan_selected(
             _ => true,
         });
         let (st, ext) = base_name(a, f.original.map(|o| &entries[o]), opts.names);
+        // A name template gives the stem; one that ends with the extension ({original_name})
+        // does not get it twice.
+        let st = match opts
+            .name_template
+            .as_ref()
+            .and_then(|t| t.stem(lib, i, &opts.context))
+        {
+            Some(n) if extension(&n).is_some_and(|e| e.eq_ignore_ascii_case(&ext)) => {
+                stem(&n).to_string()
+            }
+            Some(n) => n,
+            None => st,
+        };
         let both = opts.edits == Edits::Both && has_edit;
         let names = |stem: &str| -> Vec<(Role, usize, String, Use)> {
             versions
@@ -579,7 +594,7 @@ pub fn plan_selected(
                 })
                 .collect()
         };
-        for folder in folder_for(lib, i, opts.layout) {
+        for folder in folder_for(lib, i, opts, &layout) {
             let taken = used.entry(folder.clone()).or_default();
             // Two versions of one asset may want one name (a "Live Photo" whose own file is
             // the video would pair with itself): keep the first, so numbering can end.

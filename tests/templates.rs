@@ -1,0 +1,181 @@
+//! `--folder-template` / `--name-template` (issue 16): exact folders and names from the tokens,
+//! hostile album names, original names and device names kept inside OUT as single components,
+//! and templates that would climb out refused before anything is written.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use unback::builder::photos_db::{PhotoAlbum, PhotoAsset, PhotosDbBuilder, PhotosSchema};
+use unback::builder::{BackupBuilder, FileSpec};
+
+const CR: &str = "CameraRollDomain";
+const COCOA: i64 = 978_307_200;
+/// 2024-05-18 13:03:21 UTC.
+const T: i64 = 1_716_037_401;
+
+fn jpeg(tag: &str) -> Vec<u8> {
+    let mut b = std::fs::read(root().join("fixtures/media/photo_0001.jpg")).unwrap();
+    b.extend_from_slice(format!("\0unback-template:{tag}").as_bytes());
+    b
+}
+
+fn album(title: &str, assets: Vec<usize>) -> PhotoAlbum {
+    PhotoAlbum {
+        uuid: format!("ALBUM-{}", title.len()),
+        title: Some(title.into()),
+        kind: 2,
+        parent: None,
+        assets,
+        trashed_state: 0,
+        cloud_guid: None,
+    }
+}
+
+/// Three photos: one in two albums with hostile titles, one whose original name is hostile,
+/// one in no album; the device's name is hostile too.
+fn backup(dir: &Path) -> PathBuf {
+    let mut db = PhotosDbBuilder::new(PhotosSchema::Ios17_6);
+    let names = ["IMG_0001.JPG", "IMG_0002.JPG", "IMG_0003.JPG"];
+    for (i, n) in names.iter().enumerate() {
+        let mut p = PhotoAsset::photo(
+            &format!("7E3A0000-0000-4000-8000-{i:012}"),
+            "DCIM/100APPLE",
+            n,
+            (T + i as i64 * 3600 - COCOA) as f64,
+        );
+        p.timezone_offset = Some(7200);
+        p.timezone_name = Some("Europe/Rome".into());
+        if i == 1 {
+            p.original_filename = Some("../../escape\\me.JPG".into());
+        }
+        db.assets.push(p);
+    }
+    db.albums = vec![album("../../Rome", vec![0]), album("Trips/2024", vec![0])];
+    let mut b = BackupBuilder::new("TEMPLATES");
+    b.device_name = "../Ana's iPhone".into();
+    for n in names {
+        b.add(FileSpec::file(
+            CR,
+            &format!("Media/DCIM/100APPLE/{n}"),
+            jpeg(n),
+        ));
+    }
+    b.add(FileSpec::file(
+        CR,
+        "Media/PhotoData/Photos.sqlite",
+        db.to_bytes().unwrap(),
+    ));
+    b.add_parents();
+    b.write(dir).unwrap()
+}
+
+fn files(out: &Path) -> Vec<String> {
+    let mut v: Vec<String> = file_hashes(out)
+        .into_keys()
+        .filter(|p| !p.starts_with("unback-export"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn tokens_make_exact_folders_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backup(dir.path());
+    let out = dir.path().join("out");
+    unback()
+        .args(["photos", "export"])
+        .arg(&b)
+        .arg(&out)
+        .args([
+            "--folder-template",
+            "{year}/{month}-{day}",
+            "--name-template",
+            "{date:%Y%m%d_%H%M%S}_{original_stem}",
+        ])
+        .assert()
+        .success();
+    // Local time: UTC+2.
+    assert_eq!(
+        files(&out),
+        [
+            "2024/05-18/20240518_150321_IMG_0001.JPG",
+            "2024/05-18/20240518_160321_.._.._escape_me.JPG",
+            "2024/05-18/20240518_170321_IMG_0003.JPG",
+        ]
+    );
+    assert_eq!(
+        std::fs::read(out.join("2024/05-18/20240518_150321_IMG_0001.JPG")).unwrap(),
+        jpeg("IMG_0001.JPG")
+    );
+}
+
+#[test]
+fn hostile_albums_names_and_devices_stay_inside_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backup(dir.path());
+    let out = dir.path().join("out");
+    unback()
+        .args(["photos", "export"])
+        .arg(&b)
+        .arg(&out)
+        .args([
+            "--folder-template",
+            "{device_name}/{album}",
+            "--name-template",
+            "{original_name}",
+        ])
+        .assert()
+        .success();
+    // An asset in two albums lands in both; every value is one component, its slashes made
+    // underscores; the template's own slashes are the only levels.
+    assert_eq!(
+        files(&out),
+        [
+            ".._Ana's iPhone/.._.._Rome/IMG_0001.JPG",
+            ".._Ana's iPhone/Not in an album/.._.._escape_me.JPG",
+            ".._Ana's iPhone/Not in an album/IMG_0003.JPG",
+            ".._Ana's iPhone/Trips_2024/IMG_0001.JPG",
+        ]
+    );
+    // Nothing beside OUT.
+    let mut beside: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    beside.sort();
+    assert_eq!(beside, ["TEMPLATES", "out"]);
+}
+
+#[test]
+fn templates_that_leave_out_or_name_unknown_tokens_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backup(dir.path());
+    let out = dir.path().join("out");
+    for (flag, t, why) in [
+        (
+            "--folder-template",
+            "../{year}",
+            "'..' would leave the output folder",
+        ),
+        (
+            "--folder-template",
+            "/tmp/{year}",
+            "relative to the output folder",
+        ),
+        ("--name-template", "{nope}", "unknown token {nope}"),
+        ("--folder-template", "{year", "not closed"),
+    ] {
+        let a = unback()
+            .args(["photos", "export"])
+            .arg(&b)
+            .arg(&out)
+            .args([flag, t])
+            .assert()
+            .code(2);
+        assert!(stderr(&a).contains(why), "{t}: {}", stderr(&a));
+        assert!(!out.exists());
+    }
+}
