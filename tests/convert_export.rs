@@ -177,7 +177,7 @@ fn convert_jpeg_writes_jpegs_in_place_of_heic_stills() {
         .lines()
         .next()
         .unwrap()
-        .ends_with(",sha256,source_sha256,mtime,source_mtime,run"));
+        .ends_with(",sha256,source_sha256,mtime,source_mtime,run,linked_to"));
     assert!(csv.contains(&format!(
         "{},{}",
         sha256(&jpeg(&h.original)),

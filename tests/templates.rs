@@ -179,3 +179,121 @@ fn templates_that_leave_out_or_name_unknown_tokens_are_usage_errors() {
         assert!(!out.exists());
     }
 }
+
+#[cfg(unix)]
+fn ino(p: &Path) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap())
+}
+
+fn journal_files(out: &Path) -> Vec<serde_json::Value> {
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("unback-export.json")).unwrap()).unwrap();
+    j["files"].as_array().unwrap().clone()
+}
+
+#[cfg(unix)]
+#[test]
+fn album_copies_link_writes_an_asset_once_and_links_its_other_album() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backup(dir.path());
+    let out = dir.path().join("out");
+    let a = unback()
+        .args(["photos", "export"])
+        .arg(&b)
+        .arg(&out)
+        .args(["--folder-template", "{album}", "--album-copies", "link"])
+        .assert()
+        .success();
+    assert!(stdout(&a).contains("1 hard links"), "{}", stdout(&a));
+    let (x, y) = (
+        out.join(".._.._Rome/IMG_0001.JPG"),
+        out.join("Trips_2024/IMG_0001.JPG"),
+    );
+    assert_eq!(ino(&x), ino(&y));
+    assert_eq!(std::fs::read(&y).unwrap(), jpeg("IMG_0001.JPG"));
+    let files = journal_files(&out);
+    let linked: Vec<&serde_json::Value> = files
+        .iter()
+        .filter(|r| r.get("linked_to").is_some())
+        .collect();
+    assert_eq!(linked.len(), 1, "{files:?}");
+    assert_eq!(linked[0]["output"], "Trips_2024/IMG_0001.JPG");
+    assert_eq!(linked[0]["linked_to"], ".._.._Rome/IMG_0001.JPG");
+    assert_eq!(linked[0]["sha256"], sha256(&jpeg("IMG_0001.JPG")));
+    // Without the option, two copies.
+    let out2 = dir.path().join("out2");
+    unback()
+        .args(["photos", "export"])
+        .arg(&b)
+        .arg(&out2)
+        .args(["--folder-template", "{album}"])
+        .assert()
+        .success();
+    assert_ne!(
+        ino(&out2.join(".._.._Rome/IMG_0001.JPG")),
+        ino(&out2.join("Trips_2024/IMG_0001.JPG"))
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn dedupe_writes_the_same_content_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = PhotosDbBuilder::new(PhotosSchema::Ios17_6);
+    // IMG_0002 holds IMG_0001's bytes; IMG_0003 is as long but different.
+    let content = [jpeg("same"), jpeg("same"), jpeg("diff")];
+    let mut b = BackupBuilder::new("DEDUPE");
+    for (i, c) in content.iter().enumerate() {
+        let n = format!("IMG_000{}.JPG", i + 1);
+        db.assets.push(PhotoAsset::photo(
+            &format!("DED00000-0000-4000-8000-{i:012}"),
+            "DCIM/100APPLE",
+            &n,
+            (T + i as i64 * 60 - COCOA) as f64,
+        ));
+        b.add(FileSpec::file(
+            CR,
+            &format!("Media/DCIM/100APPLE/{n}"),
+            c.clone(),
+        ));
+    }
+    b.add(FileSpec::file(
+        CR,
+        "Media/PhotoData/Photos.sqlite",
+        db.to_bytes().unwrap(),
+    ));
+    b.add_parents();
+    let backup = b.write(dir.path()).unwrap();
+    let out = dir.path().join("out");
+    let a = unback()
+        .args(["photos", "export", "--layout", "flat", "--dedupe"])
+        .arg(&backup)
+        .arg(&out)
+        .assert()
+        .success();
+    let so = stdout(&a);
+    assert!(
+        so.contains("2 files written") && so.contains("1 hard links"),
+        "{so}"
+    );
+    assert_eq!(
+        ino(&out.join("IMG_0001.JPG")),
+        ino(&out.join("IMG_0002.JPG"))
+    );
+    assert_ne!(
+        ino(&out.join("IMG_0001.JPG")),
+        ino(&out.join("IMG_0003.JPG"))
+    );
+    assert_eq!(
+        std::fs::read(out.join("IMG_0003.JPG")).unwrap(),
+        jpeg("diff")
+    );
+    let files = journal_files(&out);
+    assert_eq!(files.len(), 3, "every asset is recorded");
+    let r2 = files
+        .iter()
+        .find(|r| r["output"] == "IMG_0002.JPG")
+        .unwrap();
+    assert_eq!(r2["linked_to"], "IMG_0001.JPG");
+    assert_eq!(r2["asset_uuid"], "DED00000-0000-4000-8000-000000000001");
+}

@@ -142,6 +142,12 @@ pub enum ConvertArg {
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AlbumCopiesArg {
+    Copy,
+    Link,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum SidecarArg {
     Xmp,
     Json,
@@ -212,6 +218,15 @@ pub struct ExportArgs {
     /// Write even when the files do not fit in the free space of OUT's file system.
     #[arg(long)]
     pub no_space_check: bool,
+    /// Content selected twice (a Messages attachment also in the camera roll, a DCIM original
+    /// and its iCloud copy, an asset in two albums) is written once; the other places are hard
+    /// links to it (or, where the file system has none, recorded in the journal only).
+    #[arg(long)]
+    pub dedupe: bool,
+    /// An asset in two albums ({album} in the folder template, --layout album): two copies, or
+    /// one file and a hard link.
+    #[arg(long, value_enum, default_value = "copy")]
+    pub album_copies: AlbumCopiesArg,
     #[command(flatten)]
     pub write: super::WriteArgs,
 }
@@ -277,6 +292,10 @@ impl ExportArgs {
                 .transpose()
                 .map_err(Error::Usage)?,
             context: Default::default(),
+            album_copies: match self.album_copies {
+                AlbumCopiesArg::Copy => plan::AlbumCopies::Copy,
+                AlbumCopiesArg::Link => plan::AlbumCopies::Link,
+            },
         })
     }
 }
@@ -495,6 +514,7 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
         force: a.force,
         dry_run: a.dry_run,
         space_check: !a.no_space_check,
+        dedupe: a.dedupe,
     };
     let bar = super::progress::Bar::new();
     let s = export_after(&b, &entries, &lib, &plan, &a.out, &opts, earlier, &bar)?;
@@ -540,6 +560,13 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
             "{} assets selected (library read from {source}): {} files written ({} bytes), {} from previews, {} skipped (existing), {} failed, {} assets with nothing in the backup",
             s.assets_selected, s.files_written, s.bytes_written, s.previews, s.skipped_existing, s.failed, s.missing_assets
         )?;
+        if s.linked > 0 {
+            writeln!(
+                w,
+                "  {} hard links to files with the same content",
+                s.linked
+            )?;
+        }
         if a.update {
             writeln!(w, "update:{}", update_line(&s))?;
             if !s.gone_assets.is_empty() {

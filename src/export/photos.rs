@@ -3,7 +3,7 @@
 //! proves where each file came from and lets `--skip-existing` resume.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,8 @@ pub struct ExportOptions {
     pub dry_run: bool,
     /// Stop before the first file when what is to be written does not fit on OUT's file system.
     pub space_check: bool,
+    /// `--dedupe`: content planned twice is written once, the other places hard links to it.
+    pub dedupe: bool,
 }
 
 impl Default for ExportOptions {
@@ -52,6 +54,7 @@ impl Default for ExportOptions {
             force: false,
             dry_run: false,
             space_check: true,
+            dedupe: false,
         }
     }
 }
@@ -65,6 +68,8 @@ pub struct PhotoSummary {
     pub previews: u64,
     pub sidecars: u64,
     pub skipped_existing: u64,
+    /// Files that are hard links to another exported file with the same content.
+    pub linked: u64,
     pub failed: u64,
     /// Selected assets of which the backup holds no version at all.
     pub missing_assets: u64,
@@ -156,6 +161,88 @@ fn check_device(b: &Backup, out: &Path, earlier: &Journal, force: bool) -> Resul
     )))
 }
 
+/// `--dedupe`: a planned file whose content another planned file also has (the same blob in
+/// two albums, a Messages attachment also saved to the camera roll) becomes a link to the first.
+/// Only files of equal recorded size are hashed to find out.
+fn dedupe(
+    backup: &Backup,
+    entries: &[Entry],
+    plan: &Plan,
+    writes: &dyn Fn(usize) -> bool,
+    link_to: &mut [Option<usize>],
+) {
+    use rayon::prelude::*;
+    let mut first_of_entry: HashMap<(usize, bool), usize> = HashMap::new();
+    let mut by_size: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (k, pj) in plan.jobs.iter().enumerate() {
+        if !writes(k) || link_to[k].is_some() {
+            continue;
+        }
+        match first_of_entry.entry((pj.entry, pj.convert.is_some())) {
+            std::collections::hash_map::Entry::Occupied(o) => link_to[k] = Some(*o.get()),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(k);
+                let size = entries[pj.entry].size();
+                if pj.convert.is_none() && size > 0 {
+                    by_size.entry(size).or_default().push(k);
+                }
+            }
+        }
+    }
+    let groups: Vec<Vec<usize>> = by_size.into_values().filter(|g| g.len() > 1).collect();
+    let hashed: Vec<Vec<(usize, Option<String>)>> = groups
+        .par_iter()
+        .map(|g| {
+            g.iter()
+                .map(|&k| (k, update::content_sha(backup, &entries[plan.jobs[k].entry])))
+                .collect()
+        })
+        .collect();
+    for group in hashed {
+        let mut first: HashMap<String, usize> = HashMap::new();
+        for (k, sha) in group {
+            if let Some(sha) = sha {
+                match first.get(&sha) {
+                    Some(&f) => link_to[k] = Some(f),
+                    None => {
+                        first.insert(sha, k);
+                    }
+                }
+            }
+        }
+    }
+}
+
+enum LinkError {
+    Exists,
+    Io(std::io::Error),
+}
+
+/// Hard-links `OUT/to` to `OUT/from`, both contained in OUT; `Ok(false)` when `--skip-existing`
+/// left a file already there.
+fn hard_link(
+    out: &Path,
+    from: &Path,
+    to: &Path,
+    existing: Existing,
+) -> std::result::Result<bool, LinkError> {
+    let io = |e: std::io::Error| LinkError::Io(e);
+    let unsafe_path =
+        |e: crate::safepath::UnsafePath| LinkError::Io(std::io::Error::other(e.to_string()));
+    let src = crate::safepath::join_checked(out, from).map_err(unsafe_path)?;
+    let dst = crate::safepath::join_checked(out, to).map_err(unsafe_path)?;
+    crate::safepath::create_dirs(out, to.parent().unwrap_or(Path::new(""))).map_err(io)?;
+    if std::fs::symlink_metadata(&dst).is_ok() {
+        match existing {
+            Existing::Refuse => return Err(LinkError::Exists),
+            Existing::Skip => return Ok(false),
+            Existing::Overwrite => std::fs::remove_file(&dst).map_err(io)?,
+        }
+    }
+    std::fs::hard_link(&src, &dst).map_err(io)?;
+    Ok(true)
+}
+
 /// Free bytes on the file system that holds `p` (or its nearest existing ancestor), and its
 /// block size: every file takes whole blocks, so forty 700-byte photos need forty blocks.
 #[cfg(unix)]
@@ -208,6 +295,7 @@ fn record(
         source_sha256: None,
         mtime: job.mtime.map(|t| t.rfc3339()),
         source_mtime: e.meta.mtime.map(|t| Timestamp::from_unix(t).rfc3339()),
+        linked_to: None,
         run,
     }
 }
@@ -275,15 +363,26 @@ pub fn export_after(
             ..Default::default()
         }
     };
+    let writes = |k: usize| {
+        matches!(
+            decisions.per_job[k],
+            update::Decision::New | update::Decision::Replace
+        )
+    };
+    // Which planned files are links to another's (an album copy with `--album-copies link`, a
+    // duplicate with `--dedupe`) rather than files of their own.
+    let mut link_to: Vec<Option<usize>> = plan.jobs.iter().map(|pj| pj.copy_of).collect();
+    if opts.dedupe {
+        dedupe(backup, entries, plan, &writes, &mut link_to);
+    }
     // The plan's jobs that are written, each with its index in the plan.
     let mut todo: Vec<usize> = Vec::new();
     let mut jobs: Vec<Job<'_>> = Vec::new();
     for (k, pj) in plan.jobs.iter().enumerate() {
-        let replace = match decisions.per_job[k] {
-            update::Decision::New => false,
-            update::Decision::Replace => true,
-            update::Decision::Keep(_) | update::Decision::SameContent(_) => continue,
-        };
+        if !writes(k) || link_to[k].is_some() {
+            continue;
+        }
+        let replace = decisions.per_job[k] == update::Decision::Replace;
         let e = &entries[pj.entry];
         let key = pj.dest.to_string_lossy().replace('\\', "/");
         let source = match &pj.convert {
@@ -374,6 +473,20 @@ pub fn export_after(
         },
     )?;
     let (outcomes, run) = w.run(&mut jobs, progress);
+    // Where each written job's file is, for the links to it.
+    let mut written_at: HashMap<usize, (PathBuf, u64, String)> = HashMap::new();
+    for (&k, o) in todo.iter().zip(&outcomes) {
+        if let Outcome::Written(wr) = o {
+            written_at.insert(
+                k,
+                (
+                    wr.output.clone(),
+                    wr.bytes,
+                    wr.sha256.clone().unwrap_or_default(),
+                ),
+            );
+        }
+    }
     s.files_written = run.files_written;
     s.bytes_written = run.bytes_written;
     s.sidecars = run.sidecars;
@@ -409,6 +522,56 @@ pub fn export_after(
             rec.role = "converted".into();
         }
         records.push(rec);
+    }
+    // The links, once the files they point at are written.
+    for (k, target) in link_to.iter().enumerate() {
+        let Some(t) = *target else { continue };
+        if !writes(k) {
+            continue;
+        }
+        let pj = &plan.jobs[k];
+        let e = &entries[pj.entry];
+        let Some((at, bytes, sha)) = written_at.get(&t).cloned() else {
+            continue;
+        };
+        let existing = if decisions.per_job[k] == update::Decision::Replace {
+            Existing::Overwrite
+        } else {
+            opts.existing
+        };
+        let label = format!("{} ({})", pj.dest.display(), e.display());
+        let mut rec = record(lib, pj, e, bytes, sha, run_index);
+        rec.linked_to = Some(at.to_string_lossy().replace('\\', "/"));
+        if pj.convert.is_some() {
+            rec.role = "converted".into();
+        }
+        match hard_link(out, &at, &pj.dest, existing) {
+            Ok(true) => {
+                s.linked += 1;
+                exported_assets.insert(pj.asset);
+                records.push(rec);
+            }
+            Ok(false) => s.skipped_existing += 1,
+            Err(LinkError::Exists) => {
+                s.failed += 1;
+                s.problems.push(Problem::new(
+                    ProblemKind::Exists,
+                    label,
+                    "already exists (use --overwrite or --skip-existing)",
+                ));
+            }
+            // No hard links on this file system (FAT, some network shares): the content is
+            // already in OUT once; the record says where.
+            Err(LinkError::Io(err)) => {
+                s.warnings.push(format!(
+                    "{label}: not linked ({err}); the same content is {}",
+                    at.display()
+                ));
+                rec.output = rec.linked_to.take().unwrap_or_default();
+                exported_assets.insert(pj.asset);
+                records.push(rec);
+            }
+        }
     }
     for &i in &exported_assets {
         for c in lib.categories[i].iter() {

@@ -180,7 +180,7 @@ pub fn decide(
 
 /// The SHA-256 of an entry's content, streamed; `None` when it cannot be read (then the file
 /// is treated as new, and the write reports why it cannot be read).
-fn content_sha(backup: &Backup, e: &Entry) -> Option<String> {
+pub fn content_sha(backup: &Backup, e: &Entry) -> Option<String> {
     backup
         .copy_entry(e, &mut std::io::sink(), true)
         .ok()

@@ -198,6 +198,7 @@ pub struct PlanOptions {
     pub name_template: Option<Template>,
     /// What templates take from the backup rather than the library.
     pub context: Context,
+    pub album_copies: AlbumCopies,
 }
 
 /// A job that writes a JPEG made from its HEIC entry.
@@ -242,6 +243,16 @@ pub struct PhotoJob {
     pub mtime: Option<Timestamp>,
     /// Written as a JPEG converted from the entry's HEIC.
     pub convert: Option<ToJpeg>,
+    /// A hard link to the file of this earlier job (same content) rather than a copy.
+    pub copy_of: Option<usize>,
+}
+
+/// An asset in two albums, with the album layout: written twice, or written once and linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AlbumCopies {
+    #[default]
+    Copy,
+    Link,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -657,7 +668,19 @@ pub fn plan_selected(
                         fallback: fallback.map(|f| folder.join(f)),
                     }),
                 };
+                // The same version already planned in another folder (an asset in two
+                // albums): with `--album-copies link`, this one is a hard link to it.
+                let copy_of = match opts.album_copies {
+                    AlbumCopies::Link => jobs.iter().rposition(|j: &PhotoJob| {
+                        j.asset == i
+                            && j.entry == e
+                            && j.convert.is_some() == convert.is_some()
+                            && j.copy_of.is_none()
+                    }),
+                    AlbumCopies::Copy => None,
+                };
                 jobs.push(PhotoJob {
+                    copy_of,
                     convert,
                     asset: i,
                     role,

@@ -33,6 +33,9 @@ pub struct JournalRecord {
     /// `--update` tells a re-edited render (same path, same size) from the one it exported.
     #[serde(default)]
     pub source_mtime: Option<String>,
+    /// A hard link (`--album-copies link`, `--dedupe`): the output it shares its content with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_to: Option<String>,
     /// Which run (an index into the journal's `runs`) wrote the file.
     #[serde(default)]
     pub run: usize,
@@ -80,7 +83,7 @@ pub struct RunRecord {
 }
 
 impl JournalRecord {
-    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256,source_sha256,mtime,source_mtime,run\n";
+    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256,source_sha256,mtime,source_mtime,run,linked_to\n";
 
     /// The journal as CSV: the header, then one row per record.
     pub fn csv(records: &[JournalRecord]) -> String {
@@ -103,6 +106,7 @@ impl JournalRecord {
                 r.mtime.clone().unwrap_or_default(),
                 r.source_mtime.clone().unwrap_or_default(),
                 r.run.to_string(),
+                r.linked_to.clone().unwrap_or_default(),
             ];
             o.push_str(&csv_line(&row));
         }
