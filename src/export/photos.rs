@@ -578,7 +578,10 @@ pub fn export_after(
             *s.per_category.entry(c.name().to_string()).or_default() += 1;
         }
     }
-    // The history: earlier records stay unless this run wrote the same output again.
+    // The history: earlier records stay unless this run wrote the same output again. When
+    // the run recorded no file (an `--update` that found nothing new), the list of files is
+    // as the CSV already has it.
+    let files_unchanged = records.is_empty() && csv_present(out);
     let rewritten: HashSet<&str> = records.iter().map(|r| r.output.as_str()).collect();
     let mut files: Vec<JournalRecord> = journal
         .files
@@ -608,11 +611,124 @@ pub fn export_after(
         deleted_in_out: s.deleted_in_out.clone(),
         gone_assets: s.gone_assets.clone(),
     });
-    let json = serde_json::to_vec_pretty(&journal).map_err(|e| Error::Other(e.to_string()))?;
-    w.write_own(Path::new(JOURNAL_JSON), &json)?;
-    w.write_own(
-        Path::new(JOURNAL_CSV),
-        JournalRecord::csv(&journal.files).as_bytes(),
-    )?;
+    // A journal of 50,000 files is tens of megabytes in each form, written by every run:
+    // the two are made side by side.
+    let (json, csv) = rayon::join(
+        || journal_json(&journal),
+        || (!files_unchanged).then(|| JournalRecord::csv(&journal.files)),
+    );
+    w.write_own(Path::new(JOURNAL_JSON), &json?)?;
+    if let Some(csv) = csv {
+        w.write_own(Path::new(JOURNAL_CSV), csv.as_bytes())?;
+    }
     Ok(s)
+}
+
+/// Whether OUT has the CSV journal of a run that wrote the current header (an older one is
+/// rewritten in the current form).
+fn csv_present(out: &Path) -> bool {
+    use std::io::Read;
+    let mut head = vec![0u8; JournalRecord::CSV_HEADER.len()];
+    std::fs::File::open(out.join(JOURNAL_CSV))
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|_| head == JournalRecord::CSV_HEADER.as_bytes())
+}
+
+/// The journal exactly as `serde_json::to_vec_pretty` writes it, its file records serialised
+/// in parallel.
+fn journal_json(j: &Journal) -> Result<Vec<u8>> {
+    use rayon::prelude::*;
+    let err = |e: serde_json::Error| Error::Other(e.to_string());
+    // A value printed at the top level, re-indented to sit `by` spaces deeper. JSON escapes
+    // line breaks inside strings, so every line break is the printer's.
+    let indented = |v: Vec<u8>, by: usize| -> Vec<u8> {
+        let pad = " ".repeat(by);
+        let mut out = Vec::with_capacity(v.len() + v.len() / 8);
+        for (n, line) in v.split(|&b| b == b'\n').enumerate() {
+            if n > 0 {
+                out.push(b'\n');
+                out.extend_from_slice(pad.as_bytes());
+            }
+            out.extend_from_slice(line);
+        }
+        out
+    };
+    let runs = indented(serde_json::to_vec_pretty(&j.runs).map_err(err)?, 2);
+    let parts: Vec<Vec<u8>> = j
+        .files
+        .par_chunks(1024)
+        .map(|chunk| -> Result<Vec<u8>> {
+            let mut buf = Vec::with_capacity(chunk.len() * 800);
+            for (n, r) in chunk.iter().enumerate() {
+                if n > 0 {
+                    buf.extend_from_slice(b",\n");
+                }
+                buf.extend_from_slice(b"    ");
+                buf.extend(indented(serde_json::to_vec_pretty(r).map_err(err)?, 4));
+            }
+            Ok(buf)
+        })
+        .collect::<Result<_>>()?;
+    let mut out = Vec::with_capacity(runs.len() + parts.iter().map(Vec::len).sum::<usize>() + 64);
+    out.extend_from_slice(b"{\n  \"runs\": ");
+    out.extend(runs);
+    out.extend_from_slice(b",\n  \"files\": ");
+    if parts.is_empty() {
+        out.extend_from_slice(b"[]");
+    } else {
+        out.extend_from_slice(b"[\n");
+        for (n, p) in parts.into_iter().enumerate() {
+            if n > 0 {
+                out.extend_from_slice(b",\n");
+            }
+            out.extend(p);
+        }
+        out.extend_from_slice(b"\n  ]");
+    }
+    out.extend_from_slice(b"\n}");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_json_is_what_serde_pretty_prints() {
+        let rec = |n: usize| JournalRecord {
+            output: format!("2024/05/IMG_{n:04}.JPG"),
+            asset_uuid: format!("U-{n}"),
+            role: "original".into(),
+            categories: vec!["photos".into(), "live".into()],
+            classified_by: "photos-db".into(),
+            original_filename: Some("Été \"à\"\nZürich.jpg".into()),
+            capture_date: None,
+            domain: "CameraRollDomain".into(),
+            relative_path: "Media/DCIM/100APPLE/IMG_0001.JPG".into(),
+            file_id: "ab".repeat(20),
+            size: n as u64,
+            sha256: "00".repeat(32),
+            source_sha256: None,
+            mtime: Some("2024-05-18T13:03:21Z".into()),
+            source_mtime: None,
+            linked_to: (n % 2 == 0).then(|| "x".into()),
+            run: n % 3,
+        };
+        for n in [0, 1, 3, 1024, 2049] {
+            let j = Journal {
+                runs: (0..n.min(2))
+                    .map(|_| RunRecord {
+                        gone_assets: vec!["a".into(), "b".into()],
+                        ..Default::default()
+                    })
+                    .collect(),
+                files: (0..n).map(rec).collect(),
+            };
+            assert_eq!(
+                String::from_utf8(journal_json(&j).unwrap()).unwrap(),
+                String::from_utf8(serde_json::to_vec_pretty(&j).unwrap()).unwrap(),
+                "{n} files"
+            );
+        }
+    }
 }

@@ -48,6 +48,17 @@ pub struct Decisions {
     pub gone_assets: Vec<String>,
 }
 
+/// What one planned file is, before the counting.
+enum Look {
+    New,
+    SameContent(usize),
+    Known {
+        i: usize,
+        changed: bool,
+        state: OnDisk,
+    },
+}
+
 /// The state of an earlier run's file in OUT now.
 enum OnDisk {
     AsWritten,
@@ -114,57 +125,78 @@ pub fn decide(
             by_size.entry(r.size).or_default().push(i);
         }
     }
-    let mut d = Decisions::default();
-    for pj in &plan.jobs {
-        let e = &entries[pj.entry];
-        let uuid = &lib.assets[pj.asset].uuid;
-        let output = pj.dest.to_string_lossy().replace('\\', "/");
-        let known = by_output.get(output.as_str()).copied().filter(|&i| {
-            earlier[i].asset_uuid == *uuid && earlier[i].relative_path == e.relative_path
-        });
-        let decision = match known {
-            Some(i) => {
-                let r = &earlier[i];
-                let changed = source_changed(r, e);
-                match on_disk(out, r) {
-                    OnDisk::AsWritten if changed => {
-                        d.changed_versions += 1;
-                        Decision::Replace
-                    }
-                    OnDisk::AsWritten => {
-                        d.unchanged += 1;
-                        Decision::Keep(i)
-                    }
-                    state => {
-                        match state {
-                            OnDisk::Gone => d.deleted_in_out.push(r.output.clone()),
-                            _ => d.changed_in_out.push(r.output.clone()),
-                        }
-                        if overwrite {
-                            if changed {
-                                d.changed_versions += 1;
-                            }
-                            Decision::Replace
-                        } else {
-                            Decision::Keep(i)
-                        }
+    // Each planned file is looked at on its own (a stat, at most a hash), in parallel; the
+    // counts and lists are then gathered in plan order.
+    use rayon::prelude::*;
+    let looked: Vec<Look> = plan
+        .jobs
+        .par_iter()
+        .map(|pj| {
+            let e = &entries[pj.entry];
+            let uuid = &lib.assets[pj.asset].uuid;
+            let output = pj.dest.to_string_lossy().replace('\\', "/");
+            let known = by_output.get(output.as_str()).copied().filter(|&i| {
+                earlier[i].asset_uuid == *uuid && earlier[i].relative_path == e.relative_path
+            });
+            match known {
+                Some(i) => Look::Known {
+                    i,
+                    changed: source_changed(&earlier[i], e),
+                    state: on_disk(out, &earlier[i]),
+                },
+                None if pj.convert.is_none() => {
+                    let same = by_size.get(&e.size()).and_then(|candidates| {
+                        let sha = content_sha(backup, e)?;
+                        candidates
+                            .iter()
+                            .copied()
+                            .find(|&i| earlier[i].sha256 == sha)
+                    });
+                    match same {
+                        Some(i) => Look::SameContent(i),
+                        None => Look::New,
                     }
                 }
+                None => Look::New,
             }
-            None if pj.convert.is_none() => match by_size.get(&e.size()) {
-                Some(candidates) => match content_sha(backup, e) {
-                    Some(sha) => match candidates.iter().find(|&&i| earlier[i].sha256 == sha) {
-                        Some(&i) => {
-                            d.same_content += 1;
-                            Decision::SameContent(i)
-                        }
-                        None => Decision::New,
-                    },
-                    None => Decision::New,
-                },
-                None => Decision::New,
-            },
-            None => Decision::New,
+        })
+        .collect();
+    let mut d = Decisions::default();
+    for look in looked {
+        let decision = match look {
+            Look::New => Decision::New,
+            Look::SameContent(i) => {
+                d.same_content += 1;
+                Decision::SameContent(i)
+            }
+            Look::Known {
+                i,
+                changed,
+                state: OnDisk::AsWritten,
+            } => {
+                if changed {
+                    d.changed_versions += 1;
+                    Decision::Replace
+                } else {
+                    d.unchanged += 1;
+                    Decision::Keep(i)
+                }
+            }
+            Look::Known { i, changed, state } => {
+                let r = &earlier[i];
+                match state {
+                    OnDisk::Gone => d.deleted_in_out.push(r.output.clone()),
+                    _ => d.changed_in_out.push(r.output.clone()),
+                }
+                if overwrite {
+                    if changed {
+                        d.changed_versions += 1;
+                    }
+                    Decision::Replace
+                } else {
+                    Decision::Keep(i)
+                }
+            }
         };
         d.per_job.push(decision);
     }
