@@ -329,8 +329,21 @@ impl<'a> Bplist<'a> {
             offset: self.offset_of(index).unwrap_or(self.table),
         };
         let mut seen = vec![0usize; self.num_objects];
-        // Open containers: (object, keys or elements, values, next child, tallest child).
-        let mut path: Vec<(usize, Refs<'a>, Refs<'a>, usize, usize)> = Vec::new();
+        // How many values each object becomes once its references are followed: a reader
+        // that builds a tree (the `plist` crate) copies a shared sub-object once per
+        // reference, so 64 arrays each holding the next one twice become 2^64 values. Without
+        // shared containers a file expands to at most one value per reference it holds, and a
+        // reference takes at least a byte: twice the file's length is room for any real file.
+        let max_values = 2 * self.data.len() as u64 + 1024;
+        let too_many = |index: usize| BplistError {
+            what:
+                "shared arrays or dictionaries that expand to more values than the file could hold",
+            offset: self.offset_of(index).unwrap_or(self.table),
+        };
+        let mut values = vec![0u64; self.num_objects];
+        // Open containers: (object, keys or elements, values, next child, tallest child,
+        // values so far).
+        let mut path: Vec<(usize, Refs<'a>, Refs<'a>, usize, usize, u64)> = Vec::new();
         let mut next = Some(self.top);
         loop {
             if let Some(index) = next.take() {
@@ -351,7 +364,7 @@ impl<'a> Bplist<'a> {
                         match children {
                             Some((a, b)) => {
                                 *slot = ON_PATH;
-                                path.push((index, a, b, 0, 0));
+                                path.push((index, a, b, 0, 0, 1));
                                 if path.len() > limit {
                                     return Err(too_deep(index));
                                 }
@@ -359,18 +372,26 @@ impl<'a> Bplist<'a> {
                             }
                             None => {
                                 *slot = 1;
+                                if let Some(v) = values.get_mut(index) {
+                                    *v = 1;
+                                }
                                 0
                             }
                         }
                     }
                     known => known - 1,
                 };
+                let n = values.get(index).copied().unwrap_or(1);
                 if let Some(parent) = path.last_mut() {
                     parent.4 = parent.4.max(height);
+                    parent.5 = parent.5.saturating_add(n);
+                    if parent.5 > max_values {
+                        return Err(too_many(parent.0));
+                    }
                 }
                 continue;
             }
-            let Some((index, a, b, i, tallest)) = path.last_mut() else {
+            let Some((index, a, b, i, tallest, _)) = path.last_mut() else {
                 return Ok(());
             };
             let child = match i.checked_sub(a.len()) {
@@ -390,9 +411,16 @@ impl<'a> Bplist<'a> {
             if let Some(slot) = seen.get_mut(index) {
                 *slot = height + 1;
             }
-            path.pop();
+            let n = path.pop().map_or(1, |p| p.5);
+            if let Some(v) = values.get_mut(index) {
+                *v = n;
+            }
             if let Some(parent) = path.last_mut() {
                 parent.4 = parent.4.max(height);
+                parent.5 = parent.5.saturating_add(n);
+                if parent.5 > max_values {
+                    return Err(too_many(parent.0));
+                }
             }
         }
     }
@@ -538,8 +566,18 @@ mod tests {
         shared.extend_from_slice(&0u64.to_be_bytes());
         shared.extend_from_slice(&table.to_be_bytes());
         let p = Bplist::parse(&shared).unwrap();
-        assert!(p.check_depth().is_ok());
-        assert!(p.check_depth_within(63).is_err());
+        // Measured, not expanded: the depth is found within 64 levels, and the 2^64 values
+        // the tree would hold are refused (a reader building it would never finish).
+        assert!(p
+            .check_depth_within(63)
+            .unwrap_err()
+            .what
+            .contains("nested more than 512 deep"));
+        assert!(p
+            .check_depth()
+            .unwrap_err()
+            .what
+            .starts_with("shared arrays or dictionaries that expand"));
     }
 
     #[test]

@@ -146,3 +146,53 @@ fn over_deep_z_plist_is_ignored() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
     assert_eq!(v[0]["uuid"], "00000001-AAAA-4BBB-8CCC-000000000001", "{v}");
 }
+
+/// A binary plist of `levels` arrays, each holding the next one twice, then an integer: a few
+/// hundred bytes that a tree-building reader expands into 2^levels values.
+fn shared_bplist(levels: usize) -> Vec<u8> {
+    assert!(levels < 250);
+    let mut b = b"bplist00".to_vec();
+    let mut offsets = Vec::new();
+    for k in 0..levels {
+        offsets.push(b.len() as u16);
+        b.extend_from_slice(&[0xA2, (k + 1) as u8, (k + 1) as u8]);
+    }
+    offsets.push(b.len() as u16);
+    b.extend_from_slice(&[0x10, 1]);
+    let table = b.len() as u64;
+    for o in &offsets {
+        b.extend_from_slice(&o.to_be_bytes());
+    }
+    b.extend_from_slice(&[0; 6]);
+    b.extend_from_slice(&[2, 1]);
+    b.extend_from_slice(&(offsets.len() as u64).to_be_bytes());
+    b.extend_from_slice(&0u64.to_be_bytes());
+    b.extend_from_slice(&table.to_be_bytes());
+    b
+}
+
+/// Shared sub-objects: 64 levels are 2^64 values once expanded. The file is refused from its
+/// object graph before any reader builds it (an optional file skipped with a warning).
+#[test]
+fn a_plist_of_shared_arrays_is_refused_before_it_expands() {
+    for name in ["Info.plist", "Status.plist"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let backup = small_backup(tmp.path());
+        std::fs::write(backup.join(name), shared_bplist(64)).unwrap();
+        let a = unback()
+            .arg("ls")
+            .arg(&backup)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert();
+        assert_no_crash(&a);
+        let a = a.success();
+        assert_eq!(stdout(&a), "HomeDomain/x.txt\n", "{name}");
+        let e = stderr(&a);
+        assert!(
+            e.contains(name) && e.contains("shared arrays or dictionaries that expand"),
+            "{name}: {e}"
+        );
+    }
+    // A few shared levels are what real writers may produce and stay readable.
+    assert!(unback::plists::value_from_bytes(&shared_bplist(4)).is_ok());
+}
