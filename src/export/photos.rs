@@ -95,6 +95,7 @@ fn record(lib: &PhotoLibrary, job: &PhotoJob, e: &Entry, size: u64, sha: String)
         size,
         sha256: sha,
         source_sha256: None,
+        meta: crate::photos::meta::AssetMeta::of(a),
     }
 }
 
