@@ -66,7 +66,7 @@ fn osxphotos_view(py: &Path, db: &Path) -> BTreeMap<String, Value> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn unback_view(backup: &Path) -> BTreeMap<String, Value> {
+fn unback_view(backup: &Path, filter: &[&str]) -> BTreeMap<String, Value> {
     // Every library asset: both kinds, hidden and recently deleted included.
     let a = unback()
         .args(["photos", "ls"])
@@ -78,6 +78,7 @@ fn unback_view(backup: &Path) -> BTreeMap<String, Value> {
             "--include-hidden",
             "--include-deleted",
         ])
+        .args(filter)
         .assert()
         .success();
     let v: Vec<Value> = serde_json::from_str(&stdout(&a)).unwrap();
@@ -220,7 +221,7 @@ fn osxphotos_agrees_on_the_metadata_of_three_real_libraries() {
         };
         let dir = tempfile::tempdir().unwrap();
         let backup = backup_with(dir.path(), &db);
-        let ours_all = unback_view(&backup);
+        let ours_all = unback_view(&backup, &[]);
         let theirs_all = osxphotos_view(&py, &db);
         assert_eq!(
             ours_all.keys().collect::<Vec<_>>(),
@@ -258,6 +259,28 @@ fn osxphotos_agrees_on_the_metadata_of_three_real_libraries() {
             diffs.len(),
             diffs.join("\n")
         );
+        // `--person` and `--keyword` pick exactly the assets osxphotos gives that person or
+        // keyword, for every one of them.
+        for (flag, field) in [("--person", "people"), ("--keyword", "keywords")] {
+            let values: std::collections::BTreeSet<String> = theirs_all
+                .values()
+                .flat_map(|t| strings(&t[field]))
+                .collect();
+            assert!(!values.is_empty(), "macOS {version}: no {field}");
+            for value in values {
+                let want: Vec<&String> = theirs_all
+                    .iter()
+                    .filter(|(_, t)| strings(&t[field]).contains(&value))
+                    .map(|(u, _)| u)
+                    .collect();
+                let got = unback_view(&backup, &[flag, &value]);
+                assert_eq!(
+                    got.keys().collect::<Vec<_>>(),
+                    want,
+                    "macOS {version}: {flag} {value:?}"
+                );
+            }
+        }
     }
     // The comparison means something only if the libraries exercise every field.
     assert!(compared > 30, "{compared} assets compared");
