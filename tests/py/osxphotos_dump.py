@@ -49,8 +49,15 @@ def dump(dbdir: Path) -> dict:
                 "people": people,
                 "latitude": lat,
                 "longitude": lon,
+                "street": addr.street if addr is not None else None,
                 "city": addr.city if addr is not None else None,
+                "state": addr.state_province if addr is not None else None,
+                "postal_code": addr.postal_code if addr is not None else None,
                 "country": addr.country if addr is not None else None,
+                # The address's ISO code, else the geocoder's (the root's countryCode).
+                "country_code": (addr.iso_country_code or place.country_code)
+                if addr is not None
+                else None,
                 "original_filename": p.original_filename,
                 # Whole seconds: unback prints capture dates to the second.
                 "capture_unix": math.floor(date.timestamp()),
