@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and CI runs it.
-# Independent readers (PyPI iphone-backup-decrypt) cross-check the fixture builder's backups; they
-# live in a private virtual environment so the machine's Python stays untouched.
+# Independent readers (PyPI iphone-backup-decrypt, pyiosbackup, osxphotos) cross-check the fixture
+# builder's backups and the photo metadata; they live in a private virtual environment so the
+# machine's Python stays untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv

@@ -173,11 +173,11 @@ fn convert_jpeg_writes_jpegs_in_place_of_heic_stills() {
     assert!(fallback.get("source_sha256").is_none());
     // The CSV carries the same two hashes.
     let csv = std::fs::read_to_string(out.join("unback-export.csv")).unwrap();
-    assert!(csv
-        .lines()
-        .next()
-        .unwrap()
-        .ends_with(",sha256,source_sha256,mtime,source_mtime,run,linked_to"));
+    // (then the asset's metadata columns, issue 15)
+    assert!(csv.lines().next().unwrap().ends_with(&format!(
+        ",sha256,source_sha256,mtime,source_mtime,run,linked_to,{}",
+        unback::photos::meta::AssetMeta::CSV_COLUMNS
+    )));
     assert!(csv.contains(&format!(
         "{},{}",
         sha256(&jpeg(&h.original)),

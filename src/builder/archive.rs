@@ -154,6 +154,98 @@ pub fn mbfile_archive(spec: &FileSpec) -> Vec<u8> {
     bplist::write(&root)
 }
 
+/// `ZADDITIONALASSETATTRIBUTES.ZREVERSELOCATIONDATA`: an NSKeyedArchiver archive of a
+/// `PLRevGeoLocationInfo`, shaped as the macOS 15.4.1 library of `RhetTbull/osxphotos`'s tests
+/// stores it: the root holds `postalAddress` (a `CNPostalAddress` with `_street`, `_city`,
+/// `_state`, `_postalCode`, `_country`, `_ISOCountryCode`, `_subLocality`,
+/// `_subAdministrativeArea`, `_formattedAddress` = `$null`), `countryCode`, `addressString`,
+/// `isHome`, `version` 13 and a `mapItem` (`PLRevGeoMapItem` with its three place-info lists,
+/// left empty here).
+pub fn revgeo_archive(p: &super::photos_db::PhotoPlace) -> Vec<u8> {
+    let mut objects: Vec<Obj> = vec![Obj::Str("$null".into()), Obj::Dict(Vec::new())];
+    let push = |objects: &mut Vec<Obj>, o: Obj| -> u32 {
+        objects.push(o);
+        (objects.len() - 1) as u32
+    };
+    let string = |objects: &mut Vec<Obj>, s: &Option<String>| -> Obj {
+        match s {
+            Some(s) => Obj::Uid(push(objects, Obj::Str(s.clone()))),
+            None => Obj::Uid(0),
+        }
+    };
+    // The map item and its (empty) place lists.
+    let list_class = (objects.len() + 4) as u32;
+    let map_item = push(&mut objects, Obj::Dict(Vec::new()));
+    let mut lists = Vec::new();
+    for _ in 0..3 {
+        lists.push(push(
+            &mut objects,
+            Obj::Dict(vec![
+                ("NS.objects".into(), Obj::Array(Vec::new())),
+                ("$class".into(), Obj::Uid(list_class)),
+            ]),
+        ));
+    }
+    push(
+        &mut objects,
+        class_dict(&["NSMutableArray", "NSArray", "NSObject"]),
+    );
+    let map_class = push(&mut objects, class_dict(&["PLRevGeoMapItem", "NSObject"]));
+    objects[map_item as usize] = Obj::Dict(vec![
+        ("$class".into(), Obj::Uid(map_class)),
+        ("finalPlaceInfos".into(), Obj::Uid(lists[0])),
+        ("sortedPlaceInfos".into(), Obj::Uid(lists[1])),
+        ("backupPlaceInfos".into(), Obj::Uid(lists[2])),
+    ]);
+    let country_code = string(&mut objects, &p.country_code);
+    let address = push(&mut objects, Obj::Dict(Vec::new()));
+    let fields = vec![
+        ("_state".to_string(), string(&mut objects, &p.state)),
+        ("_formattedAddress".to_string(), Obj::Uid(0)),
+        ("_city".to_string(), string(&mut objects, &p.city)),
+        ("_street".to_string(), string(&mut objects, &p.street)),
+        (
+            "_postalCode".to_string(),
+            string(&mut objects, &p.postal_code),
+        ),
+        ("_country".to_string(), string(&mut objects, &p.country)),
+        ("_subAdministrativeArea".to_string(), Obj::Uid(0)),
+        ("_subLocality".to_string(), Obj::Uid(0)),
+        ("_ISOCountryCode".to_string(), country_code.clone()),
+    ];
+    let address_class = push(&mut objects, class_dict(&["CNPostalAddress", "NSObject"]));
+    let mut fields = fields;
+    fields.insert(1, ("$class".to_string(), Obj::Uid(address_class)));
+    objects[address as usize] = Obj::Dict(fields);
+    let line: Vec<&str> = [&p.street, &p.city, &p.postal_code, &p.country]
+        .into_iter()
+        .filter_map(|s| s.as_deref())
+        .collect();
+    let address_string = string(&mut objects, &Some(line.join(", ")));
+    let info_class = push(
+        &mut objects,
+        class_dict(&["PLRevGeoLocationInfo", "NSObject"]),
+    );
+    objects[1] = Obj::Dict(vec![
+        ("isHome".into(), Obj::Bool(false)),
+        ("$class".into(), Obj::Uid(info_class)),
+        ("postalAddress".into(), Obj::Uid(address)),
+        ("compoundSecondaryNames".into(), Obj::Uid(0)),
+        ("countryCode".into(), country_code),
+        ("addressString".into(), address_string),
+        ("version".into(), Obj::Int(13, INT)),
+        ("compoundNames".into(), Obj::Uid(0)),
+        ("mapItem".into(), Obj::Uid(map_item)),
+    ]);
+    let root = Obj::Dict(vec![
+        ("$version".into(), Obj::Int(100_000, INT)),
+        ("$archiver".into(), Obj::Str("NSKeyedArchiver".into())),
+        ("$top".into(), Obj::Dict(vec![("root".into(), Obj::Uid(1))])),
+        ("$objects".into(), Obj::Array(objects)),
+    ]);
+    bplist::write(&root)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

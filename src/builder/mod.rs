@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use sha1::{Digest, Sha1};
 
-pub use archive::{mbfile_archive, xattrs_plist};
+pub use archive::{mbfile_archive, revgeo_archive, xattrs_plist};
 pub use encrypt::Encryption;
 pub use mbdb::{record as mbdb_record, IndexKind};
 pub use media::{

@@ -164,6 +164,30 @@ impl PhotosSchema {
     /// 7 = 15xxx (12.0.1 = 15323), 8 = 16xxx (13.0 = 16320), 9 = 17xxx.
     // unconfirmed: the exact iOS values; these are the macOS values of the same model
     // generation, and 17.6 / 18 are picked inside the 17xxx / 18xxx ranges.
+    /// The keyword join table and its columns: named after the AdditionalAssetAttributes entity
+    /// (1) and the Keyword entity, as in the three real macOS libraries (`Z_1KEYWORDS` with
+    /// `Z_1ASSETATTRIBUTES` and `Z_37KEYWORDS` / `Z_47KEYWORDS` / `Z_52KEYWORDS`).
+    pub fn keyword_join(self) -> (String, String, String) {
+        let a = self.entity("AdditionalAssetAttributes");
+        let k = self.entity("Keyword");
+        (
+            format!("Z_{a}KEYWORDS"),
+            format!("Z_{a}ASSETATTRIBUTES"),
+            format!("Z_{k}KEYWORDS"),
+        )
+    }
+
+    /// `ZDETECTEDFACE`'s asset and person columns: `ZASSET`/`ZPERSON` up to iOS 16,
+    /// `ZASSETFORFACE`/`ZPERSONFORFACE` from iOS 17 (osxphotos `_DB_TABLE_NAMES`: macOS 13
+    /// the former, macOS 14 the latter; the 10.15.7 and 15.4.1 libraries agree).
+    pub fn face_columns(self) -> (&'static str, &'static str) {
+        if self.at_least(PhotosSchema::Ios17_6) {
+            ("ZASSETFORFACE", "ZPERSONFORFACE")
+        } else {
+            ("ZASSET", "ZPERSON")
+        }
+    }
+
     pub fn model_version(self) -> i64 {
         match self {
             PhotosSchema::Ios13 => 13703,
@@ -410,6 +434,35 @@ pub struct PhotoAsset {
     pub camera_make: Option<String>,
     /// `ZEXTENDEDATTRIBUTES.ZCAMERAMODEL`.
     pub camera_model: Option<String>,
+    /// Keyword titles: one `ZKEYWORD` row per distinct title, linked through `Z_1KEYWORDS`.
+    pub keywords: Vec<String>,
+    /// Detected faces (`ZDETECTEDFACE`), each with its person.
+    pub faces: Vec<PhotoFace>,
+    /// The reverse-geocoded place, archived into `ZREVERSELOCATIONDATA`.
+    pub place: Option<PhotoPlace>,
+}
+
+/// One detected face and whom it shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PhotoFace {
+    /// A named person (`ZPERSON.ZFULLNAME` and `ZDISPLAYNAME`); one row per distinct name.
+    Named(String),
+    /// A person the user has not named (an empty `ZFULLNAME`, as Photos writes for a cluster
+    /// of faces): one row per such face.
+    Unnamed,
+    /// A face linked to no person at all (`ZPERSONFORFACE`/`ZPERSON` NULL).
+    NoPerson,
+}
+
+/// A postal address as `CNPostalAddress` holds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PhotoPlace {
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub country_code: Option<String>,
 }
 
 impl PhotoAsset {
@@ -454,6 +507,9 @@ impl PhotoAsset {
             duration: None,
             camera_make: None,
             camera_model: None,
+            keywords: Vec::new(),
+            faces: Vec::new(),
+            place: None,
         }
     }
 
@@ -754,6 +810,7 @@ impl PhotosDbBuilder {
         {
             let tx = conn.transaction().map_err(to_io)?;
             self.create_schema(&tx).map_err(to_io)?;
+            self.insert_keywords_and_persons(&tx).map_err(to_io)?;
             self.insert_assets(&tx, 0..rows_in_db).map_err(to_io)?;
             let idx: Vec<usize> = (0..self.albums.len()).filter(|&i| early[i]).collect();
             self.insert_albums(&tx, &idx).map_err(to_io)?;
@@ -950,7 +1007,11 @@ impl PhotosDbBuilder {
         }
         c.text("ZTIMEZONENAME", a.timezone_name.as_deref());
         c.text("ZTITLE", a.title.as_deref());
-        c.blob("ZREVERSELOCATIONDATA", None);
+        c.int("ZREVERSELOCATIONDATAISVALID", i64::from(a.place.is_some()));
+        c.blob(
+            "ZREVERSELOCATIONDATA",
+            a.place.as_ref().map(super::archive::revgeo_archive),
+        );
         c.finish()
     }
 
@@ -1077,6 +1138,14 @@ impl PhotosDbBuilder {
         );
         let g = s.generic_album_entity();
         let l = s.album_list_entity();
+        let (kj, kja, kjk) = s.keyword_join();
+        let (fa, fp) = s.face_columns();
+        // From iOS 17 a detection may be a torso, with links of its own.
+        let torso = if s.at_least(PhotosSchema::Ios17_6) {
+            ", ZASSETFORTORSO INTEGER, ZPERSONFORTORSO INTEGER"
+        } else {
+            ""
+        };
         conn.execute_batch(&format!(
             "CREATE TABLE {jt} ( {ja} INTEGER, {jas} INTEGER, {jfok} INTEGER, PRIMARY KEY ({ja}, {jas}) );
              CREATE INDEX {jt}_{jas}_INDEX ON {jt} ({jas}, {ja});
@@ -1090,6 +1159,12 @@ impl PhotosDbBuilder {
              CREATE INDEX ZADDITIONALASSETATTRIBUTES_ZASSET_INDEX ON ZADDITIONALASSETATTRIBUTES (ZASSET);
              CREATE INDEX ZEXTENDEDATTRIBUTES_ZASSET_INDEX ON ZEXTENDEDATTRIBUTES (ZASSET);
              CREATE INDEX ZGENERICALBUM_ZPARENTFOLDER_INDEX ON ZGENERICALBUM (ZPARENTFOLDER);
+             CREATE TABLE ZKEYWORD ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZTITLE VARCHAR );
+             CREATE TABLE {kj} ( {kja} INTEGER, {kjk} INTEGER, PRIMARY KEY ({kja}, {kjk}) );
+             CREATE INDEX {kj}_{kjk}_INDEX ON {kj} ({kjk}, {kja});
+             CREATE TABLE ZPERSON ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZFACECOUNT INTEGER, ZMANUAL INTEGER, ZTYPE INTEGER, ZVERIFIEDTYPE INTEGER, ZMERGETARGETPERSON INTEGER, ZDISPLAYNAME VARCHAR, ZFULLNAME VARCHAR, ZPERSONUUID VARCHAR, ZPERSONURI VARCHAR );
+             CREATE TABLE ZDETECTEDFACE ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZASSETVISIBLE INTEGER, ZHIDDEN INTEGER, ZMANUAL INTEGER, {fa} INTEGER, {fp} INTEGER, ZPERSONBEINGKEYFACE INTEGER{torso}, ZUUID VARCHAR );
+             CREATE INDEX ZDETECTEDFACE_{fa}_INDEX ON ZDETECTEDFACE ({fa});
              CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER INTEGER, Z_MAX INTEGER);
              CREATE TABLE Z_METADATA (Z_VERSION INTEGER PRIMARY KEY, Z_UUID VARCHAR(255), Z_PLIST BLOB);
              CREATE TABLE Z_MODELCACHE (Z_CONTENT BLOB);"
@@ -1110,6 +1185,96 @@ impl PhotosDbBuilder {
             .collect()
     }
 
+    /// Distinct keyword titles in first-use order; a keyword's `Z_PK` is its index + 1.
+    fn keyword_titles(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        for k in self.assets.iter().flat_map(|a| &a.keywords) {
+            if !v.contains(&k.as_str()) {
+                v.push(k);
+            }
+        }
+        v
+    }
+
+    /// The `ZPERSON` rows (a name, or `None` for an unnamed one) with their face counts, and
+    /// for every asset's faces the person's `Z_PK` (`None`: no person).
+    #[allow(clippy::type_complexity)]
+    fn persons(&self) -> (Vec<(Option<&str>, i64)>, Vec<Vec<Option<i64>>>) {
+        let mut rows: Vec<(Option<&str>, i64)> = Vec::new();
+        let links = self
+            .assets
+            .iter()
+            .map(|a| {
+                a.faces
+                    .iter()
+                    .map(|f| {
+                        let at = match f {
+                            PhotoFace::NoPerson => return None,
+                            PhotoFace::Unnamed => None,
+                            PhotoFace::Named(n) => {
+                                rows.iter().position(|(r, _)| *r == Some(n.as_str()))
+                            }
+                        };
+                        let at = at.unwrap_or_else(|| {
+                            rows.push((
+                                match f {
+                                    PhotoFace::Named(n) => Some(n.as_str()),
+                                    _ => None,
+                                },
+                                0,
+                            ));
+                            rows.len() - 1
+                        });
+                        rows[at].1 += 1;
+                        Some(at as i64 + 1)
+                    })
+                    .collect()
+            })
+            .collect();
+        (rows, links)
+    }
+
+    /// Keywords and persons: rows every asset may point at, written with the schema.
+    fn insert_keywords_and_persons(&self, conn: &Connection) -> rusqlite::Result<()> {
+        let s = self.schema;
+        for (i, k) in self.keyword_titles().iter().enumerate() {
+            conn.execute(
+                "INSERT INTO ZKEYWORD (Z_PK, Z_ENT, Z_OPT, ZTITLE) VALUES (?1, ?2, 1, ?3)",
+                (i as i64 + 1, s.entity("Keyword"), k),
+            )?;
+        }
+        for (i, (name, faces)) in self.persons().0.iter().enumerate() {
+            let pk = i as i64 + 1;
+            // Photos writes an empty full name for a person nobody named, NULL display name.
+            conn.execute(
+                "INSERT INTO ZPERSON (Z_PK, Z_ENT, Z_OPT, ZFACECOUNT, ZMANUAL, ZTYPE, ZVERIFIEDTYPE, ZMERGETARGETPERSON, ZDISPLAYNAME, ZFULLNAME, ZPERSONUUID, ZPERSONURI) VALUES (?1, ?2, 1, ?3, 0, 0, ?4, NULL, ?5, ?6, ?7, NULL)",
+                (
+                    pk,
+                    s.entity("Person"),
+                    faces,
+                    i64::from(name.is_some()),
+                    name,
+                    name.unwrap_or(""),
+                    format!("{:08X}-0000-4000-8000-00000000FACE", pk),
+                ),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The first face `Z_PK` of each asset (faces numbered in asset order).
+    fn face_pks(&self) -> Vec<i64> {
+        let mut n = 0;
+        self.assets
+            .iter()
+            .map(|a| {
+                let first = n + 1;
+                n += a.faces.len() as i64;
+                first
+            })
+            .collect()
+    }
+
     fn insert_assets(
         &self,
         conn: &Connection,
@@ -1117,8 +1282,32 @@ impl PhotosDbBuilder {
     ) -> rusqlite::Result<()> {
         let s = self.schema;
         let desc = self.description_pks();
+        let keywords = self.keyword_titles();
+        let (_, persons) = self.persons();
+        let face_pk = self.face_pks();
+        let (kj, kja, kjk) = s.keyword_join();
+        let (fa, fp) = s.face_columns();
         for i in range {
             let a = &self.assets[i];
+            for k in &a.keywords {
+                let kpk = keywords.iter().position(|t| t == k).map(|p| p as i64 + 1);
+                conn.execute(
+                    &format!("INSERT OR IGNORE INTO {kj} ({kja}, {kjk}) VALUES (?1, ?2)"),
+                    (i as i64 + 1, kpk),
+                )?;
+            }
+            for (n, person) in persons[i].iter().enumerate() {
+                conn.execute(
+                    &format!("INSERT INTO ZDETECTEDFACE (Z_PK, Z_ENT, Z_OPT, ZASSETVISIBLE, ZHIDDEN, ZMANUAL, {fa}, {fp}, ZUUID) VALUES (?1, ?2, 1, 1, 0, 0, ?3, ?4, ?5)"),
+                    (
+                        face_pk[i] + n as i64,
+                        s.entity("DetectedFace"),
+                        i as i64 + 1,
+                        person,
+                        format!("{:08X}-0000-4000-8000-0000000FACE0", face_pk[i] + n as i64),
+                    ),
+                )?;
+            }
             insert_row(conn, s.asset_table(), &self.asset_cols(a, i))?;
             insert_row(
                 conn,
@@ -1174,6 +1363,12 @@ impl PhotosDbBuilder {
             n if n == asset_root => assets_done as i64,
             "AdditionalAssetAttributes" | "ExtendedAttributes" => assets_done as i64,
             "AssetDescription" => captions as i64,
+            "Keyword" => self.keyword_titles().len() as i64,
+            "Person" => self.persons().0.len() as i64,
+            "DetectedFace" => self.assets[..assets_done]
+                .iter()
+                .map(|a| a.faces.len() as i64)
+                .sum(),
             "GenericAlbum" => albums_done
                 .iter()
                 .enumerate()

@@ -22,7 +22,7 @@ use super::BackupArgs;
 pub enum PhotosCmd {
     /// List photos and videos with their dates, flags, albums and the versions present.
     #[command(
-        after_help = "Examples:\n  unback photos ls BACKUP\n  unback photos ls BACKUP --category favorites --json\n  unback photos ls BACKUP --include-deleted --since 2024-01-01 --csv"
+        after_help = "Examples:\n  unback photos ls BACKUP\n  unback photos ls BACKUP --category favorites --json\n  unback photos ls BACKUP --include-deleted --since 2024-01-01 --csv\n  unback photos ls BACKUP --person Anna --place Zürich\n  unback photos ls BACKUP --search wedding --json"
     )]
     Ls(LsArgs),
     /// Export photos and videos with their real names and capture dates.
@@ -55,6 +55,21 @@ pub struct FilterArgs {
     /// Also assets in Recently Deleted.
     #[arg(long)]
     pub include_deleted: bool,
+    /// Only photos of this named person (repeatable: any of them); case and Unicode form
+    /// do not matter.
+    #[arg(long = "person", value_name = "NAME")]
+    pub people: Vec<String>,
+    /// Only photos with this keyword (repeatable: any of them).
+    #[arg(long = "keyword", value_name = "K")]
+    pub keywords: Vec<String>,
+    /// Only photos whose place (street, city, state, postal code, country, country code)
+    /// contains TEXT (repeatable: any of them).
+    #[arg(long = "place", value_name = "TEXT")]
+    pub places: Vec<String>,
+    /// Only photos whose name, title, caption, keywords, people or place contain TEXT
+    /// (repeatable: each must be found).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Vec<String>,
 }
 
 impl FilterArgs {
@@ -80,8 +95,21 @@ impl FilterArgs {
             until: date(&self.until)?,
             include_hidden: self.include_hidden,
             include_deleted: self.include_deleted,
+            people: nonempty(&self.people, "--person")?,
+            keywords: nonempty(&self.keywords, "--keyword")?,
+            places: nonempty(&self.places, "--place")?,
+            search: nonempty(&self.search, "--search")?,
         })
     }
+}
+
+/// The values of a metadata filter; an empty one would match everything (or nothing), so it
+/// is a usage error rather than a silent no-op.
+fn nonempty(v: &[String], flag: &str) -> Result<Vec<String>> {
+    if v.iter().any(|s| s.trim().is_empty()) {
+        return Err(Error::Usage(format!("{flag} needs a non-empty value")));
+    }
+    Ok(v.to_vec())
 }
 
 fn load_options(f: &Filter) -> LoadOptions {
@@ -164,10 +192,10 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
     /// Exactly this asset (repeatable), whatever its category; the filters do not apply.
-    #[arg(long = "uuid", value_name = "U", conflicts_with_all = ["categories", "albums", "since", "until"])]
+    #[arg(long = "uuid", value_name = "U", conflicts_with_all = ["categories", "albums", "since", "until", "people", "keywords", "places", "search"])]
     pub uuids: Vec<String>,
     /// Exactly the assets whose UUIDs FILE lists, one a line (blank lines and # comments ignored).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["categories", "albums", "since", "until"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["categories", "albums", "since", "until", "people", "keywords", "places", "search"])]
     pub uuids_from: Option<PathBuf>,
     /// Folders: date (YYYY/MM), album, category, or flat.
     #[arg(long, value_enum, default_value = "date")]

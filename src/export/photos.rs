@@ -297,6 +297,7 @@ fn record(
         source_mtime: e.meta.mtime.map(|t| Timestamp::from_unix(t).rfc3339()),
         linked_to: None,
         run,
+        meta: crate::photos::meta::AssetMeta::of(a),
     }
 }
 
@@ -713,6 +714,11 @@ mod tests {
             source_mtime: None,
             linked_to: (n % 2 == 0).then(|| "x".into()),
             run: n % 3,
+            meta: crate::photos::meta::AssetMeta {
+                title: Some("Tïtle \"x\"".into()),
+                keywords: vec!["k1".into(), "k2".into()],
+                ..Default::default()
+            },
         };
         for n in [0, 1, 3, 1024, 2049] {
             let j = Journal {

@@ -8,9 +8,11 @@ use serde::Serialize;
 
 use super::category::{classify, CategorySet};
 use super::files::{self, AssetFiles, EntryIndex, CAMERA_ROLL};
+use super::people;
+use super::revgeo;
 use super::schema::{self, Schema};
 use super::xattrs::{self, kind_by_name};
-use super::{Album, Asset, Attachment, MediaKind, Origin};
+use super::{Album, Asset, Attachment, Camera, MediaKind, Origin};
 use crate::backup::Backup;
 use crate::manifest::Entry;
 use crate::media::{self, SNIFF_LEN};
@@ -100,7 +102,18 @@ impl<'s> Select<'s> {
     }
 }
 
-fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), String> {
+/// An asset row's primary key and its additional-attributes row's (which keywords hang on).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pks {
+    pub asset: i64,
+    pub attributes: Option<i64>,
+}
+
+fn read_assets(
+    conn: &Connection,
+    s: &Schema,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Asset>, Vec<Pks>), String> {
     let at = s.asset_table.as_str();
     let mut q = Select {
         schema: s,
@@ -142,10 +155,15 @@ fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), 
         ("title", "ZTITLE"),
         ("creator", "ZCREATORBUNDLEID"),
         ("imported_by_bundle", "ZIMPORTEDBYBUNDLEIDENTIFIER"),
+        ("aa_pk", "Z_PK"),
+        ("revgeo", "ZREVERSELOCATIONDATA"),
     ] {
         q.col(k, "aa", aa, c);
     }
     q.col("caption", "d", "ZASSETDESCRIPTION", "ZLONGDESCRIPTION");
+    let ea = "ZEXTENDEDATTRIBUTES";
+    q.col("make", "e", ea, "ZCAMERAMAKE");
+    q.col("model", "e", ea, "ZCAMERAMODEL");
     // The additional-attributes row: by the asset's pointer when it has one, else by back-reference.
     let join_aa = if s.has(at, "ZADDITIONALATTRIBUTES") && s.has_table(aa) {
         format!(" LEFT JOIN {aa} aa ON aa.Z_PK = a.ZADDITIONALATTRIBUTES")
@@ -162,6 +180,17 @@ fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), 
     } else {
         ""
     };
+    // The camera's make and model: by the asset's pointer, else by back-reference, as above.
+    let join_e = if s.has(at, "ZEXTENDEDATTRIBUTES") && s.has_table(ea) {
+        format!(" LEFT JOIN {ea} e ON e.Z_PK = a.ZEXTENDEDATTRIBUTES")
+    } else if s.has(ea, "ZASSET") {
+        format!(" LEFT JOIN {ea} e ON e.ZASSET = a.Z_PK")
+    } else {
+        for k in ["make", "model"] {
+            q.exprs[q.names[k]] = "NULL".into();
+        }
+        String::new()
+    };
     if join_aa.is_empty() {
         for k in [
             "orig_name",
@@ -170,6 +199,8 @@ fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), 
             "title",
             "creator",
             "imported_by_bundle",
+            "aa_pk",
+            "revgeo",
         ] {
             q.exprs[q.names[k]] = "NULL".into();
         }
@@ -178,7 +209,7 @@ fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), 
         q.exprs[q.names["caption"]] = "NULL".into();
     }
     let sql = format!(
-        "SELECT {} FROM {at} a{join_aa}{join_d} ORDER BY a.Z_PK",
+        "SELECT {} FROM {at} a{join_aa}{join_d}{join_e} ORDER BY a.Z_PK",
         q.exprs.join(", ")
     );
     let mut st = conn
@@ -218,6 +249,12 @@ fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), 
     let c_tz_offset = q.names["tz_offset"];
     let c_uuid = q.names["uuid"];
     let c_width = q.names["width"];
+    let c_aa_pk = q.names["aa_pk"];
+    let c_revgeo = q.names["revgeo"];
+    let c_make = q.names["make"];
+    let c_model = q.names["model"];
+    let mut damaged_places = 0usize;
+    let mut first_damage = None;
     while let Some(r) = rows
         .next()
         .map_err(|e| format!("damaged asset table ({e})"))?
@@ -238,7 +275,25 @@ fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), 
             _ => (None, None),
         };
         let imported = text(g(c_imported_by_bundle));
-        pks.push(int(g(c_pk)).unwrap_or(-1));
+        let place = match g(c_revgeo) {
+            ValueRef::Blob(b) if !b.is_empty() => match revgeo::decode(b) {
+                Ok(p) => p,
+                Err(e) => {
+                    damaged_places += 1;
+                    first_damage.get_or_insert(e);
+                    None
+                }
+            },
+            _ => None,
+        };
+        let camera = Camera {
+            make: text(g(c_make)),
+            model: text(g(c_model)),
+        };
+        pks.push(Pks {
+            asset: int(g(c_pk)).unwrap_or(-1),
+            attributes: int(g(c_aa_pk)),
+        });
         assets.push(Asset {
             uuid: text(g(c_uuid)).unwrap_or_default(),
             domain: CAMERA_ROLL.to_string(),
@@ -269,9 +324,19 @@ fn read_assets(conn: &Connection, s: &Schema) -> Result<(Vec<Asset>, Vec<i64>), 
             creator_bundle_id: text(g(c_creator)).or(imported),
             duration: real(g(c_duration)),
             albums: Vec::new(),
+            keywords: Vec::new(),
+            people: Vec::new(),
+            unnamed_faces: 0,
+            place,
+            camera: (camera.make.is_some() || camera.model.is_some()).then_some(camera),
             origin: Origin::PhotosDb,
             attachment: None,
         });
+    }
+    if let Some(e) = first_damage {
+        notes.push(format!(
+            "Photos.sqlite: the reverse-geocoded place of {damaged_places} asset(s) is unreadable, listed as null (first: {e})"
+        ));
     }
     Ok((assets, pks))
 }
@@ -286,7 +351,7 @@ fn read_albums(
     conn: &Connection,
     s: &Schema,
     assets: &mut [Asset],
-    pks: &[i64],
+    pks: &[Pks],
     notes: &mut Vec<String>,
 ) -> Result<Vec<Album>, String> {
     let t = "ZGENERICALBUM";
@@ -371,8 +436,11 @@ fn read_albums(
         });
     }
     if let Some(j) = &s.join {
-        let pk_to_asset: HashMap<i64, usize> =
-            pks.iter().enumerate().map(|(i, pk)| (*pk, i)).collect();
+        let pk_to_asset: HashMap<i64, usize> = pks
+            .iter()
+            .enumerate()
+            .map(|(i, pk)| (pk.asset, i))
+            .collect();
         let (links, failure) = read_links(conn, j, &pk_to_album, &pk_to_asset);
         if let Some(e) = failure {
             notes.push(format!(
@@ -436,7 +504,9 @@ pub fn read_library(
 ) -> Result<(Vec<Asset>, Vec<Album>, Schema), String> {
     let s = schema::discover(conn).map_err(|e| format!("Photos.sqlite: {e}"))?;
     notes.extend(s.notes.iter().cloned());
-    let (mut assets, pks) = read_assets(conn, &s).map_err(|e| format!("Photos.sqlite: {e}"))?;
+    let (mut assets, pks) =
+        read_assets(conn, &s, notes).map_err(|e| format!("Photos.sqlite: {e}"))?;
+    people::read(conn, &s, &mut assets, &pks, notes);
     let albums = match read_albums(conn, &s, &mut assets, &pks, notes) {
         Ok(a) => a,
         Err(e) => {

@@ -7,6 +7,9 @@
 pub mod category;
 pub mod files;
 pub mod library;
+pub mod meta;
+pub mod people;
+pub mod revgeo;
 pub mod schema;
 pub mod sidecar;
 pub mod xattrs;
@@ -17,6 +20,14 @@ use crate::time::Timestamp;
 
 pub use category::{Category, CategorySet};
 pub use library::PhotoLibrary;
+pub use revgeo::Place;
+
+/// The camera that made an asset, as the library records it (`ZEXTENDEDATTRIBUTES`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Camera {
+    pub make: Option<String>,
+    pub model: Option<String>,
+}
 
 /// Photo or video, as ZKIND says (0 photo, 1 video) or as content shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,6 +96,15 @@ pub struct Asset {
     pub duration: Option<f64>,
     /// Indices into `PhotoLibrary::albums`.
     pub albums: Vec<usize>,
+    /// Keyword titles (`ZKEYWORD` through the keyword join table), sorted, no duplicates.
+    pub keywords: Vec<String>,
+    /// Names of the named persons whose faces were detected, sorted, no duplicates.
+    pub people: Vec<String>,
+    /// Detected faces without a named person (a person row without a name, or none at all).
+    pub unnamed_faces: u32,
+    /// The reverse-geocoded place (`ZREVERSELOCATIONDATA`).
+    pub place: Option<Place>,
+    pub camera: Option<Camera>,
     pub origin: Origin,
     pub attachment: Option<Attachment>,
 }

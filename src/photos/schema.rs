@@ -14,12 +14,32 @@ pub struct JoinTable {
     pub asset_col: String,
 }
 
+/// The keyword join table: `Z_<n>KEYWORDS (Z_<n>ASSETATTRIBUTES, Z_<k>KEYWORDS)`, where `n` is
+/// the AdditionalAssetAttributes entity (1 in every model seen) and `k` the Keyword entity
+/// (37 on macOS 10.15, 47 on 15, 52 on 26): keywords hang on the attributes row, not the asset.
+#[derive(Debug, Clone)]
+pub struct KeywordJoin {
+    pub table: String,
+    pub attributes_col: String,
+    pub keyword_col: String,
+}
+
+/// `ZDETECTEDFACE`'s links: `ZASSET`/`ZPERSON` up to iOS 16 (macOS 13), `ZASSETFORFACE` /
+/// `ZPERSONFORFACE` from iOS 17 (macOS 14), when torsos got links of their own.
+#[derive(Debug, Clone)]
+pub struct FaceCols {
+    pub asset_col: String,
+    pub person_col: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Schema {
     pub asset_table: String,
     /// Every table's columns, upper-cased.
     pub tables: BTreeMap<String, BTreeSet<String>>,
     pub join: Option<JoinTable>,
+    pub keywords: Option<KeywordJoin>,
+    pub faces: Option<FaceCols>,
     /// `PLModelVersion` from Z_METADATA, when readable.
     pub model_version: Option<i64>,
     /// Things the reader should tell the user (an ambiguous join table, a missing table).
@@ -146,12 +166,83 @@ pub fn discover(conn: &Connection) -> Result<Schema, String> {
             Some(candidates.swap_remove(pick))
         }
     };
+    let keywords = keyword_join(conn, &tables, &mut notes);
+    let faces = face_cols(&tables);
     Ok(Schema {
         asset_table,
         tables,
         join,
+        keywords,
+        faces,
         model_version: model_version(conn),
         notes,
+    })
+}
+
+/// The keyword join table, found by its shape (a `Z_<n>KEYWORDS` table with a
+/// `Z_<n>ASSETATTRIBUTES` and a `Z_<k>KEYWORDS` column); several candidates are settled by the
+/// AdditionalAssetAttributes entity number, as Core Data names the table after it.
+fn keyword_join(
+    conn: &Connection,
+    tables: &BTreeMap<String, BTreeSet<String>>,
+    notes: &mut Vec<String>,
+) -> Option<KeywordJoin> {
+    if !tables.contains_key("ZKEYWORD") {
+        return None;
+    }
+    let mut candidates: Vec<KeywordJoin> = tables
+        .iter()
+        .filter(|(name, _)| numbered(name, "KEYWORDS").is_some())
+        .filter_map(|(name, cols)| {
+            let attributes_col = cols
+                .iter()
+                .find(|c| numbered(c, "ASSETATTRIBUTES").is_some())?;
+            let keyword_col = cols
+                .iter()
+                .find(|c| !c.starts_with("Z_FOK_") && numbered(c, "KEYWORDS").is_some())?;
+            Some(KeywordJoin {
+                table: name.clone(),
+                attributes_col: attributes_col.clone(),
+                keyword_col: keyword_col.clone(),
+            })
+        })
+        .collect();
+    match candidates.len() {
+        0 => {
+            notes.push("no keyword join table found; keywords unknown".into());
+            None
+        }
+        1 => candidates.pop(),
+        _ => {
+            let ent = entity_number(conn, "AdditionalAssetAttributes");
+            let pick = candidates
+                .iter()
+                .position(|j| ent.is_some() && numbered(&j.table, "KEYWORDS") == ent)
+                .unwrap_or(0);
+            notes.push(format!(
+                "several keyword join tables; using {}",
+                candidates[pick].table
+            ));
+            Some(candidates.swap_remove(pick))
+        }
+    }
+}
+
+fn face_cols(tables: &BTreeMap<String, BTreeSet<String>>) -> Option<FaceCols> {
+    let cols = tables.get("ZDETECTEDFACE")?;
+    let pick = |names: &[&str]| {
+        names
+            .iter()
+            .find(|n| cols.contains(**n))
+            .map(|n| n.to_string())
+    };
+    // The newer names first: a model that has both keeps ZASSET for something else.
+    let asset_col = pick(&["ZASSETFORFACE", "ZASSET"])?;
+    let person_col =
+        pick(&["ZPERSONFORFACE", "ZPERSON"]).filter(|_| tables.contains_key("ZPERSON"));
+    Some(FaceCols {
+        asset_col,
+        person_col,
     })
 }
 

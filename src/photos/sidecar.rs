@@ -74,6 +74,18 @@ pub fn xmp(lib: &PhotoLibrary, asset: usize) -> String {
     if a.favorite {
         attrs.push("xmp:Rating=\"5\"".to_string());
     }
+    if let Some(p) = &a.place {
+        for (k, v) in [
+            ("photoshop:City", &p.city),
+            ("photoshop:State", &p.state),
+            ("photoshop:Country", &p.country),
+            ("Iptc4xmpCore:CountryCode", &p.country_code),
+        ] {
+            if let Some(v) = v {
+                attrs.push(format!("{k}=\"{}\"", esc(v)));
+            }
+        }
+    }
     if let (Some(lat), Some(lon)) = (a.latitude, a.longitude) {
         attrs.push(format!(
             "exif:GPSLatitude=\"{}\"",
@@ -97,13 +109,33 @@ pub fn xmp(lib: &PhotoLibrary, asset: usize) -> String {
     if let Some(c) = &a.caption {
         body.push_str(&alt("dc:description", c));
     }
-    let albums: Vec<&super::Album> = a.albums.iter().map(|&i| &lib.albums[i]).collect();
-    if !albums.is_empty() {
-        body.push_str("   <dc:subject>\n    <rdf:Bag>\n");
-        for al in &albums {
-            body.push_str(&format!("     <rdf:li>{}</rdf:li>\n", esc(&al.title)));
+    let bag = |body: &mut String, tag: &str, items: &mut dyn Iterator<Item = &str>| {
+        let mut items = items.peekable();
+        if items.peek().is_none() {
+            return;
         }
-        body.push_str("    </rdf:Bag>\n   </dc:subject>\n");
+        body.push_str(&format!("   <{tag}>\n    <rdf:Bag>\n"));
+        for it in items {
+            body.push_str(&format!("     <rdf:li>{}</rdf:li>\n", esc(it)));
+        }
+        body.push_str(&format!("    </rdf:Bag>\n   </{tag}>\n"));
+    };
+    let albums: Vec<&super::Album> = a.albums.iter().map(|&i| &lib.albums[i]).collect();
+    // dc:subject is where every photo manager looks for keywords; album names have been there
+    // since the first sidecars, so both go in, keywords first, each once.
+    let mut subjects: Vec<&str> = a.keywords.iter().map(String::as_str).collect();
+    for al in &albums {
+        if !subjects.contains(&al.title.as_str()) {
+            subjects.push(&al.title);
+        }
+    }
+    bag(&mut body, "dc:subject", &mut subjects.into_iter());
+    bag(
+        &mut body,
+        "Iptc4xmpExt:PersonInImage",
+        &mut a.people.iter().map(String::as_str),
+    );
+    if !albums.is_empty() {
         body.push_str("   <lr:hierarchicalSubject>\n    <rdf:Bag>\n");
         for al in &albums {
             body.push_str(&format!(
@@ -126,7 +158,9 @@ pub fn xmp(lib: &PhotoLibrary, asset: usize) -> String {
     xmlns:exif=\"http://ns.adobe.com/exif/1.0/\"\n\
     xmlns:photoshop=\"http://ns.adobe.com/photoshop/1.0/\"\n\
     xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n\
-    xmlns:lr=\"http://ns.adobe.com/lightroom/1.0/\"{attrs}>\n\
+    xmlns:lr=\"http://ns.adobe.com/lightroom/1.0/\"\n\
+    xmlns:Iptc4xmpCore=\"http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/\"\n\
+    xmlns:Iptc4xmpExt=\"http://iptc.org/std/Iptc4xmpExt/2008-02-29/\"{attrs}>\n\
 {body}  </rdf:Description>\n\
  </rdf:RDF>\n\
 </x:xmpmeta>\n\
@@ -144,15 +178,13 @@ struct JsonSidecar<'a> {
     hidden: bool,
     recently_deleted: bool,
     trashed_date: Option<String>,
-    title: Option<&'a str>,
-    caption: Option<&'a str>,
-    latitude: Option<f64>,
-    longitude: Option<f64>,
     width: Option<i64>,
     height: Option<i64>,
     albums: Vec<String>,
     categories: Vec<&'static str>,
     classified_by: super::Origin,
+    #[serde(flatten)]
+    meta: super::meta::AssetMeta,
 }
 
 pub fn json(lib: &PhotoLibrary, asset: usize) -> String {
@@ -166,10 +198,6 @@ pub fn json(lib: &PhotoLibrary, asset: usize) -> String {
         hidden: a.hidden,
         recently_deleted: a.trashed,
         trashed_date: a.trashed_date.map(|t| t.rfc3339()),
-        title: a.title.as_deref(),
-        caption: a.caption.as_deref(),
-        latitude: a.latitude,
-        longitude: a.longitude,
         width: a.width,
         height: a.height,
         albums: a
@@ -179,6 +207,7 @@ pub fn json(lib: &PhotoLibrary, asset: usize) -> String {
             .collect(),
         categories: lib.categories[asset].names(),
         classified_by: a.origin,
+        meta: super::meta::AssetMeta::of(a),
     };
     let mut out = serde_json::to_string_pretty(&s).unwrap_or_default();
     out.push('\n');

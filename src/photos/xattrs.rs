@@ -134,6 +134,11 @@ pub fn asset_from_entry(e: &Entry, live_pair: bool) -> Asset {
         creator_bundle_id: creator,
         duration: None,
         albums: Vec::new(),
+        keywords: Vec::new(),
+        people: Vec::new(),
+        unnamed_faces: 0,
+        place: None,
+        camera: None,
         origin: if has_xattrs {
             Origin::Xattrs
         } else {

@@ -168,6 +168,85 @@ pub struct Filter {
     pub until: Option<DateBound>,
     pub include_hidden: bool,
     pub include_deleted: bool,
+    /// `--person`: a named person in the photo (alternatives).
+    pub people: Vec<String>,
+    /// `--keyword`: a keyword of the photo (alternatives).
+    pub keywords: Vec<String>,
+    /// `--place`: text found in any part of the place (alternatives).
+    pub places: Vec<String>,
+    /// `--search`: text found in the name, title, caption, keywords, people or place; several
+    /// must all be found (each narrows, as words typed into a search box do).
+    pub search: Vec<String>,
+}
+
+impl Filter {
+    /// Whether a metadata filter (person, keyword, place, search) was given.
+    pub fn has_metadata(&self) -> bool {
+        !(self.people.is_empty()
+            && self.keywords.is_empty()
+            && self.places.is_empty()
+            && self.search.is_empty())
+    }
+}
+
+/// Text as the metadata filters compare it: Unicode NFC, then lower case. Names typed on one
+/// system and stored on another differ in normal form (macOS libraries hold NFD, a Linux
+/// terminal types NFC) and in case; neither difference should hide a photo.
+fn fold(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().collect::<String>().to_lowercase()
+}
+
+/// The metadata filters against one asset: each given option must match, and any of its
+/// values does (except `--search`, where every value must be found).
+fn metadata_ok(a: &Asset, f: &Filter) -> bool {
+    if !f.has_metadata() {
+        return true;
+    }
+    let eq_any = |wanted: &[String], have: &[String]| {
+        wanted.is_empty()
+            || have
+                .iter()
+                .map(|h| fold(h))
+                .any(|h| wanted.iter().any(|w| fold(w.trim()) == h))
+    };
+    if !eq_any(&f.people, &a.people) || !eq_any(&f.keywords, &a.keywords) {
+        return false;
+    }
+    let place: Vec<String> = a
+        .place
+        .as_ref()
+        .map(|p| p.parts().map(fold).collect())
+        .unwrap_or_default();
+    if !f.places.is_empty()
+        && !f
+            .places
+            .iter()
+            .any(|w| place.iter().any(|p| p.contains(&fold(w.trim()))))
+    {
+        return false;
+    }
+    if f.search.is_empty() {
+        return true;
+    }
+    let mut hay: Vec<String> = place;
+    hay.extend(
+        [
+            a.original_filename.as_deref(),
+            Some(a.device_name()),
+            a.title.as_deref(),
+            a.caption.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(a.keywords.iter().map(String::as_str))
+        .chain(a.people.iter().map(String::as_str))
+        .map(fold),
+    );
+    f.search.iter().all(|w| {
+        let w = fold(w.trim());
+        hay.iter().any(|h| h.contains(&w))
+    })
 }
 
 /// What to do with HEIC/HEIF stills (`--convert`).
@@ -339,7 +418,7 @@ fn held_back(
 }
 
 fn albums_and_dates_ok(lib: &PhotoLibrary, a: &Asset, f: &Filter) -> bool {
-    (f.albums.is_empty() || album_matches(lib, a, &f.albums)) && date_ok(a, f)
+    (f.albums.is_empty() || album_matches(lib, a, &f.albums)) && date_ok(a, f) && metadata_ok(a, f)
 }
 
 /// The assets a filter picks. With no category: the camera roll as the Photos app shows it —
@@ -415,7 +494,9 @@ pub fn left_out(lib: &PhotoLibrary, entries: &[Entry], f: &Filter) -> Option<Lef
             _ => {}
         }
     }
-    if f.albums.is_empty() && f.since.is_none() && f.until.is_none() {
+    // Attachments have no album, date or metadata to match, so they count as left out only
+    // when no such filter was given.
+    if f.albums.is_empty() && f.since.is_none() && f.until.is_none() && !f.has_metadata() {
         for e in entries.iter().filter(|e| e.kind() == EntryKind::File) {
             match crate::photos::library::attachment_place(e) {
                 Some(Attachment::Messages) => out.messages_files += 1,

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::csv_line;
+use crate::photos::meta::AssetMeta;
 use crate::photos::{Category, MediaKind, PhotoLibrary};
 
 fn subtype_name(s: Option<i64>) -> Option<String> {
@@ -43,6 +44,8 @@ pub struct AssetRecord<'a> {
     pub categories: Vec<&'static str>,
     pub versions: Vec<&'static str>,
     pub classified_by: crate::photos::Origin,
+    #[serde(flatten)]
+    pub meta: AssetMeta,
 }
 
 pub fn record<'a>(lib: &'a PhotoLibrary, entries: &[crate::Entry], i: usize) -> AssetRecord<'a> {
@@ -85,11 +88,12 @@ pub fn record<'a>(lib: &'a PhotoLibrary, entries: &[crate::Entry], i: usize) -> 
         categories: c.names(),
         versions,
         classified_by: a.origin,
+        meta: AssetMeta::of(a),
     }
 }
 
 impl AssetRecord<'_> {
-    pub const CSV_HEADER: &'static str = "uuid,original_filename,domain,relative_path,capture_date,time_zone,kind,subtype,size,width,height,favorite,hidden,deleted,trashed_date,edited,live,albums,categories,versions,classified_by\n";
+    pub const CSV_HEADER: &'static str = "uuid,original_filename,domain,relative_path,capture_date,time_zone,kind,subtype,size,width,height,favorite,hidden,deleted,trashed_date,edited,live,albums,categories,versions,classified_by,title,caption,keywords,people,unnamed_faces,latitude,longitude,place_street,place_city,place_state,place_postal_code,place_country,place_country_code,camera_make,camera_model\n";
 
     /// One CSV row, the same fields as the JSON, lists joined with `;`.
     pub fn csv_line(&self) -> String {
@@ -101,7 +105,7 @@ impl AssetRecord<'_> {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        let row = [
+        let mut row = vec![
             self.uuid.to_string(),
             self.original_filename.unwrap_or("").to_string(),
             self.domain.to_string(),
@@ -124,6 +128,19 @@ impl AssetRecord<'_> {
             self.versions.join(";"),
             origin,
         ];
+        row.extend(self.meta.csv_cells());
         csv_line(&row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_end_with_the_metadata_columns() {
+        let tail = format!(",{}\n", AssetMeta::CSV_COLUMNS);
+        assert!(AssetRecord::CSV_HEADER.ends_with(&tail));
+        assert!(crate::records::journal::JournalRecord::CSV_HEADER.ends_with(&tail));
     }
 }

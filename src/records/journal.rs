@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::csv_line;
+use crate::photos::meta::AssetMeta;
 
 /// One written file, with its provenance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +40,10 @@ pub struct JournalRecord {
     /// Which run (an index into the journal's `runs`) wrote the file.
     #[serde(default)]
     pub run: usize,
+    /// The asset's title, caption, keywords, people, place…; absent from journals written
+    /// before issue 15, so each field defaults on reading.
+    #[serde(flatten)]
+    pub meta: AssetMeta,
 }
 
 /// One run of `photos export` into a folder: the journal keeps every run, so a folder filled
@@ -83,13 +88,13 @@ pub struct RunRecord {
 }
 
 impl JournalRecord {
-    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256,source_sha256,mtime,source_mtime,run,linked_to\n";
+    pub const CSV_HEADER: &'static str = "output,asset_uuid,role,categories,classified_by,original_filename,capture_date,domain,relative_path,file_id,size,sha256,source_sha256,mtime,source_mtime,run,linked_to,title,caption,keywords,people,unnamed_faces,latitude,longitude,place_street,place_city,place_state,place_postal_code,place_country,place_country_code,camera_make,camera_model\n";
 
     /// The journal as CSV: the header, then one row per record.
     pub fn csv(records: &[JournalRecord]) -> String {
         let mut o = String::from(Self::CSV_HEADER);
         for r in records {
-            let row = [
+            let mut row = vec![
                 r.output.clone(),
                 r.asset_uuid.clone(),
                 r.role.clone(),
@@ -108,6 +113,7 @@ impl JournalRecord {
                 r.run.to_string(),
                 r.linked_to.clone().unwrap_or_default(),
             ];
+            row.extend(r.meta.csv_cells());
             o.push_str(&csv_line(&row));
         }
         o

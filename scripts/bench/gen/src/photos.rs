@@ -10,7 +10,9 @@
 
 use std::io::Read;
 
-use unback::builder::photos_db::{PhotoAlbum, PhotoAsset, PhotosDbBuilder, PhotosSchema};
+use unback::builder::photos_db::{
+    PhotoAlbum, PhotoAsset, PhotoFace, PhotoPlace, PhotosDbBuilder, PhotosSchema,
+};
 use unback::builder::{
     assetsd_xattrs, generated_bytes, uuid_string, FileSpec, COCOA_EPOCH_OFFSET, DEFAULT_FILE_TIME,
 };
@@ -201,5 +203,34 @@ pub fn small_library(n: usize) -> Result<Vec<FileSpec>, String> {
         al.assets.dedup();
         db.albums.push(al);
     }
+    add_people_and_places(&mut db);
     finish(rows, &db)
+}
+
+/// The metadata of issue 15: 20% of assets show a named person (one to three faces, from 200
+/// names), 30% have a reverse-geocoded place (from 50 cities) and its coordinates. A separate
+/// generator, so the rest of the corpus is the same as before.
+fn add_people_and_places(db: &mut PhotosDbBuilder) {
+    let mut rng = Rng::new(0x15);
+    for a in &mut db.assets {
+        if rng.next() % 100 < 20 {
+            let faces = rng.range(1, 4);
+            a.faces = (0..faces)
+                .map(|_| PhotoFace::Named(format!("Person {}", rng.range(0, 200))))
+                .collect();
+        }
+        if rng.next() % 100 < 30 {
+            let c = rng.range(0, 50);
+            a.latitude = -40.0 + c as f64 * 1.7;
+            a.longitude = -120.0 + c as f64 * 4.9;
+            a.place = Some(PhotoPlace {
+                street: Some(format!("{} Main Street", rng.range(1, 999))),
+                city: Some(format!("City {c}")),
+                state: Some(format!("State {}", c % 10)),
+                postal_code: Some(format!("{:05}", c * 97)),
+                country: Some(format!("Country {}", c % 5)),
+                country_code: Some(format!("C{}", c % 5)),
+            });
+        }
+    }
 }
