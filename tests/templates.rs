@@ -7,7 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use unback::builder::photos_db::{PhotoAlbum, PhotoAsset, PhotosDbBuilder, PhotosSchema};
+use unback::builder::photos_db::{
+    PhotoAlbum, PhotoAsset, PhotoFace, PhotoPlace, PhotosDbBuilder, PhotosSchema,
+};
 use unback::builder::{BackupBuilder, FileSpec};
 
 const CR: &str = "CameraRollDomain";
@@ -49,6 +51,19 @@ fn backup(dir: &Path) -> PathBuf {
         p.timezone_name = Some("Europe/Rome".into());
         if i == 1 {
             p.original_filename = Some("../../escape\\me.JPG".into());
+        }
+        if i == 0 {
+            p.faces = vec![
+                PhotoFace::Named("Ana".into()),
+                PhotoFace::Named("Ben/Bo".into()),
+            ];
+            p.place = Some(PhotoPlace {
+                city: Some("Rome".into()),
+                country: Some("Italy".into()),
+                ..Default::default()
+            });
+            p.camera_make = Some("Apple".into());
+            p.camera_model = Some("iPhone 15 Pro".into());
         }
         db.assets.push(p);
     }
@@ -296,4 +311,31 @@ fn dedupe_writes_the_same_content_once() {
         .unwrap();
     assert_eq!(r2["linked_to"], "IMG_0001.JPG");
     assert_eq!(r2["asset_uuid"], "DED00000-0000-4000-8000-000000000001");
+}
+
+#[test]
+fn people_places_and_cameras_make_folders_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backup(dir.path());
+    let out = dir.path().join("out");
+    unback()
+        .args(["photos", "export"])
+        .arg(&b)
+        .arg(&out)
+        .args([
+            "--folder-template",
+            "{place.country}/{place.city}/{person}",
+            "--name-template",
+            "{camera} {original_stem}",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        files(&out),
+        [
+            "Italy/Rome/Ana, Ben_Bo/Apple iPhone 15 Pro IMG_0001.JPG",
+            "Unknown place/Unknown place/No person/Unknown camera .._.._escape_me.JPG",
+            "Unknown place/Unknown place/No person/Unknown camera IMG_0003.JPG",
+        ]
+    );
 }

@@ -26,6 +26,10 @@ pub const TOKENS: &[&str] = &[
     "ext",
     "device_name",
     "uuid",
+    "person",
+    "place.city",
+    "place.country",
+    "camera",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +48,12 @@ enum Part {
     Ext,
     DeviceName,
     Uuid,
+    /// The named people in the photo, joined with ", "; `No person` when none.
+    Person,
+    PlaceCity,
+    PlaceCountry,
+    /// Make and model; `Unknown camera` when the library records neither.
+    Camera,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +101,10 @@ impl Template {
                 "ext" => Part::Ext,
                 "device_name" => Part::DeviceName,
                 "uuid" => Part::Uuid,
+                "person" => Part::Person,
+                "place.city" => Part::PlaceCity,
+                "place.country" => Part::PlaceCountry,
+                "camera" => Part::Camera,
                 t if t.starts_with("date:") => Part::Date(t["date:".len()..].to_string()),
                 t => {
                     return Err(bad(format!(
@@ -227,6 +241,38 @@ impl Template {
                 Part::Ext => out.push_str(&value(extension(&original).unwrap_or(""))),
                 Part::DeviceName => out.push_str(&value(&cx.device_name)),
                 Part::Uuid => out.push_str(&value(&a.uuid)),
+                Part::Person => out.push_str(&if a.people.is_empty() {
+                    "No person".to_string()
+                } else {
+                    value(&a.people.join(", "))
+                }),
+                Part::PlaceCity => out.push_str(
+                    &a.place
+                        .as_ref()
+                        .and_then(|p| p.city.as_deref())
+                        .map_or("Unknown place".into(), value),
+                ),
+                Part::PlaceCountry => out.push_str(
+                    &a.place
+                        .as_ref()
+                        .and_then(|p| p.country.as_deref())
+                        .map_or("Unknown place".into(), value),
+                ),
+                Part::Camera => {
+                    let c = a.camera.as_ref();
+                    let parts: Vec<&str> = [
+                        c.and_then(|c| c.make.as_deref()),
+                        c.and_then(|c| c.model.as_deref()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    out.push_str(&if parts.is_empty() {
+                        "Unknown camera".to_string()
+                    } else {
+                        value(&parts.join(" "))
+                    });
+                }
             }
         }
         out
@@ -255,7 +301,8 @@ mod tests {
         ] {
             assert!(Template::parse(bad).is_err(), "{bad}");
         }
-        let e = Template::parse("{person}").unwrap_err();
-        assert!(e.contains("unknown token {person}"), "{e}");
+        let e = Template::parse("{persons}").unwrap_err();
+        assert!(e.contains("unknown token {persons}"), "{e}");
+        assert!(Template::parse("{person}/{place.city}/{camera}").is_ok());
     }
 }
