@@ -15,6 +15,8 @@ use serde_json::Value;
 /// A running `unback serve`, stopped when dropped.
 struct Served {
     child: Child,
+    /// The address the printed URL names (127.0.0.1 unless `--listen`).
+    ip: String,
     port: u16,
     token: String,
 }
@@ -27,15 +29,23 @@ impl Drop for Served {
 }
 
 fn serve(backup: &Path) -> Served {
+    serve_with(backup, &[]).0
+}
+
+/// `unback serve BACKUP --port 0 --no-open EXTRA…`; the server and what it had printed on
+/// stderr by the time its address was out (the listening warning comes before it).
+fn serve_with(backup: &Path, extra: &[&str]) -> (Served, String) {
+    let err = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_unback"))
         .arg("serve")
         .arg(backup)
         .args(["--port", "0", "--no-open"])
+        .args(extra)
         .env_remove("UNBACK_PASSWORD")
         .env_remove("UNBACK_KEY")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(err.reopen().unwrap())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -44,15 +54,21 @@ fn serve(backup: &Path) -> Served {
         .unwrap();
     let url = line.trim();
     let rest = url
-        .strip_prefix("http://127.0.0.1:")
+        .strip_prefix("http://")
         .unwrap_or_else(|| panic!("unexpected address line {url:?}"));
-    let (port, query) = rest.split_once("/?token=").unwrap();
+    let (host, query) = rest.split_once("/?token=").unwrap();
+    let (ip, port) = host.rsplit_once(':').unwrap();
     assert_eq!(query.len(), 32, "a 128-bit token in hex");
-    Served {
-        child,
-        port: port.parse().unwrap(),
-        token: query.to_string(),
-    }
+    let stderr = std::fs::read_to_string(err.path()).unwrap();
+    (
+        Served {
+            child,
+            ip: ip.to_string(),
+            port: port.parse().unwrap(),
+            token: query.to_string(),
+        },
+        stderr,
+    )
 }
 
 struct Resp {
@@ -77,7 +93,20 @@ impl Resp {
 
 /// One request over a fresh connection; `headers` are written as given (Host included).
 fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    raw_at("127.0.0.1", port, method, path, headers, body)
+}
+
+/// [`raw`] to another address of this machine (`::1`, `127.0.0.2`).
+fn raw_at(
+    ip: &str,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    let ip: std::net::IpAddr = ip.parse().unwrap();
+    let mut s = TcpStream::connect((ip, port)).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -247,6 +276,123 @@ fn a_foreign_host_is_refused_dns_rebinding() {
 }
 
 #[test]
+fn it_listens_on_both_loopback_addresses_and_answers_to_their_names() {
+    let (s, _) = serve_with(&sample(), &[]);
+    let c = s.cookie();
+    if TcpStream::connect(("::1", s.port)).is_err() {
+        cannot_run("this machine has no IPv6 loopback (::1)");
+        return;
+    }
+    let v6 = format!("[::1]:{}", s.port);
+    for ip in ["::1", "127.0.0.1"] {
+        let r = raw_at(
+            ip,
+            s.port,
+            "GET",
+            "/api/info",
+            &[("Host", &v6), ("Cookie", &c)],
+            b"",
+        );
+        assert_eq!(r.status, 200, "Host {v6} over {ip}");
+    }
+    let q = format!("/?token={}", s.token);
+    let r = raw_at("::1", s.port, "GET", &q, &[("Host", &v6)], b"");
+    assert_eq!(r.status, 303, "the printed address over ::1");
+    for host in [
+        "[::1]".to_string(),
+        format!("[::1]:{}", s.port + 1),
+        format!("[::2]:{}", s.port),
+        format!("::1:{}", s.port),
+        format!("[::ffff:127.0.0.1]:{}", s.port),
+    ] {
+        let r = raw_at(
+            "::1",
+            s.port,
+            "GET",
+            "/api/info",
+            &[("Host", &host), ("Cookie", &c)],
+            b"",
+        );
+        assert_eq!(r.status, 421, "Host {host}");
+    }
+    // A POST from the page opened at [::1] carries that Origin.
+    let out = tempfile::tempdir().unwrap();
+    let body = serde_json::json!({"out": out.path().join("x"), "uuids": ["NOPE"]}).to_string();
+    let origin = format!("http://{v6}");
+    let r = raw_at(
+        "::1",
+        s.port,
+        "POST",
+        "/api/export",
+        &[
+            ("Host", &v6),
+            ("Cookie", &c),
+            ("Origin", &origin),
+            ("Content-Type", "application/json"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(
+        r.status, 400,
+        "past the checks, refused for the unknown UUID"
+    );
+}
+
+#[test]
+fn another_address_only_with_listen_and_a_warning() {
+    let (s, err) = serve_with(&sample(), &[]);
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(s.ip, "127.0.0.1");
+    drop(s);
+    // 127.0.0.2 is still this machine (all of 127/8 is), so nothing is exposed by the test.
+    let (s, err) = serve_with(&sample(), &["--listen", "127.0.0.2"]);
+    assert!(
+        err.contains("warning: listening on 127.0.0.2") && err.contains("every photo"),
+        "{err}"
+    );
+    assert_eq!(s.ip, "127.0.0.2");
+    let own = format!("127.0.0.2:{}", s.port);
+    let c = s.cookie();
+    let r = raw_at(
+        "127.0.0.2",
+        s.port,
+        "GET",
+        "/api/info",
+        &[("Host", &own), ("Cookie", &c)],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    let r = raw_at(
+        "127.0.0.2",
+        s.port,
+        "GET",
+        "/api/info",
+        &[("Host", &own)],
+        b"",
+    );
+    assert_eq!(r.status, 403, "the token is still needed");
+    let evil = format!("evil.example:{}", s.port);
+    let r = raw_at(
+        "127.0.0.2",
+        s.port,
+        "GET",
+        "/api/info",
+        &[("Host", &evil), ("Cookie", &c)],
+        b"",
+    );
+    assert_eq!(r.status, 421);
+    assert!(
+        TcpStream::connect(("127.0.0.1", s.port)).is_err(),
+        "only the address asked for"
+    );
+    unback()
+        .args(["serve", "--listen", "not-an-address"])
+        .arg(sample())
+        .assert()
+        .code(2);
+}
+
+#[test]
 fn a_post_must_come_from_the_page() {
     let s = serve(&sample());
     let out = tempfile::tempdir().unwrap();
@@ -386,6 +532,8 @@ fn without_server_fields(mut v: Value) -> Value {
     let o = v.as_object_mut().unwrap();
     o.remove("id").unwrap();
     o.remove("camera_roll").unwrap();
+    o.remove("title").unwrap();
+    o.remove("caption").unwrap();
     v
 }
 
@@ -666,6 +814,7 @@ fn an_encrypted_backup_is_unlocked_first() {
     let (port, token) = rest.split_once("/?token=").unwrap();
     let s = Served {
         child,
+        ip: "127.0.0.1".into(),
         port: port.parse().unwrap(),
         token: token.to_string(),
     };
@@ -707,6 +856,8 @@ fn the_page_renders_in_a_real_browser() {
         "--disable-component-update",
         "--disable-sync",
         "--virtual-time-budget=10000",
+        // Tall enough that the virtualised grid renders every tile of the sample.
+        "--window-size=1280,6000",
         "--dump-dom",
     ]
     .iter()
@@ -737,7 +888,7 @@ fn the_page_renders_in_a_real_browser() {
         if n > 0 {
             let name = c["name"].as_str().unwrap();
             let at = dom
-                .find(&format!("<li data-name=\"{name}\""))
+                .find(&format!("data-name=\"{name}\""))
                 .unwrap_or_else(|| panic!("no sidebar entry {name} in\n{dom}"));
             let li = &dom[at..at + dom[at..].find("</li>").unwrap()];
             assert!(

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::State;
 use crate::export::photos::{export, ExportOptions};
-use crate::export::{Existing, NoProgress};
+use crate::export::Existing;
 use crate::photos::sidecar::SidecarKind;
 use crate::photos::Category;
 use crate::plan::photos::{self as plan, Convert, Edits, Filter, Layout, Live, NamePolicy};
@@ -118,10 +118,23 @@ pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
         }
         (false, [""]) => Reply::bytes(200, "text/html; charset=utf-8", INDEX_HTML.into()),
         (false, ["app.js"]) => Reply::bytes(200, "text/javascript; charset=utf-8", APP_JS.into()),
+        // Browsers ask for it unprompted; a 404 would show as an error in the console.
+        (false, ["favicon.ico"]) => Reply::bytes(204, "image/x-icon", Vec::new()),
         (false, ["app.css"]) => Reply::bytes(200, "text/css; charset=utf-8", APP_CSS.into()),
         (false, ["api", "assets"]) => no_store(assets(st)),
         (false, ["api", "categories"]) => no_store(categories(st)),
         (false, ["api", "info"]) => no_store(info(st)),
+        (false, ["api", "asset", uuid]) => match st.asset(uuid) {
+            Some(i) => no_store(super::detail::detail(st, i)),
+            None => Reply::text(404, "no such asset"),
+        },
+        (false, ["api", "export", "progress"]) => {
+            no_store(Reply::json(200, &st.progress.snapshot()))
+        }
+        (false, ["preview", uuid]) => match st.asset(uuid) {
+            Some(i) => super::detail::preview(st, i),
+            None => Reply::text(404, "no such asset"),
+        },
         (false, ["thumb", uuid]) => match st.asset(uuid) {
             Some(i) => super::thumbs::reply(st, i),
             None => Reply::text(404, "no such asset"),
@@ -154,6 +167,9 @@ fn ordered(st: &State, mut v: Vec<usize>) -> Vec<usize> {
 struct Item<'a> {
     id: usize,
     camera_roll: bool,
+    /// For the page's text search, which `photos ls` does not print.
+    title: Option<&'a str>,
+    caption: Option<&'a str>,
     #[serde(flatten)]
     record: AssetRecord<'a>,
 }
@@ -168,6 +184,8 @@ fn assets(st: &State) -> Reply {
         .map(|&i| Item {
             id: i,
             camera_roll: roll.contains(&i),
+            title: st.lib.assets[i].title.as_deref(),
+            caption: st.lib.assets[i].caption.as_deref(),
             record: record(&st.lib, &st.entries, i),
         })
         .collect();
@@ -472,6 +490,7 @@ fn run_export(st: &State, r: &ExportRequest) -> Result<Reply, String> {
         jpeg_quality,
     };
     let _one_at_a_time = st.exporting.lock().unwrap_or_else(|p| p.into_inner());
+    st.progress.begin();
     let s = export(
         &st.backup,
         &st.entries,
@@ -479,9 +498,10 @@ fn run_export(st: &State, r: &ExportRequest) -> Result<Reply, String> {
         &p,
         &out,
         &opts,
-        &NoProgress,
-    )
-    .map_err(|e| e.to_string())?;
+        &st.progress,
+    );
+    st.progress.end();
+    let s = s.map_err(|e| e.to_string())?;
     let mut cmd = format!(
         "unback photos export {} {}",
         sh(&st.backup.path().to_string_lossy()),

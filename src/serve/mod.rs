@@ -10,10 +10,13 @@
 //! the engine's own containment like every export.
 
 mod api;
+mod detail;
+mod progress;
 mod security;
 mod thumbs;
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Mutex;
 
 use crate::backup::Backup;
@@ -39,6 +42,8 @@ pub struct State {
     thumbs: thumbs::Thumbs,
     /// One export at a time: two into the same folder would race for its names.
     exporting: Mutex<()>,
+    /// The running export's counters, read by `GET /api/export/progress`.
+    progress: progress::Live,
 }
 
 impl State {
@@ -69,6 +74,7 @@ impl State {
             derivative,
             thumbs: thumbs::Thumbs::new(),
             exporting: Mutex::new(()),
+            progress: progress::Live::default(),
         })
     }
 
@@ -77,31 +83,81 @@ impl State {
     }
 }
 
-/// A bound server: the socket is open (so the port is known) but no request is read yet.
+/// Where to listen: the loopback interface (both 127.0.0.1 and ::1), or one address the user
+/// named with `--listen` (which the CLI warns about).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listen {
+    Loopback,
+    Addr(IpAddr),
+}
+
+/// A bound server: the sockets are open (so the port is known) but no request is read yet.
 pub struct Server {
-    http: tiny_http::Server,
+    http: Vec<tiny_http::Server>,
     port: u16,
     token: Token,
+    hosts: Vec<String>,
+    any_ip: bool,
+    url_host: String,
     state: State,
 }
 
+fn listen_on(addr: IpAddr, port: u16) -> Result<(tiny_http::Server, u16)> {
+    let http = tiny_http::Server::http((addr, port)).map_err(|e| {
+        Error::Other(format!(
+            "cannot listen on {}: {e}",
+            security::host_of(addr, port)
+        ))
+    })?;
+    let port = http
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .ok_or_else(|| Error::Other("the server has no IP address".into()))?;
+    Ok((http, port))
+}
+
 impl Server {
-    /// Listens on 127.0.0.1:`port` (0: a free port the system picks). Loopback only: the page
-    /// and its API give every photo of the backup to whoever reaches them.
-    pub fn bind(state: State, port: u16) -> Result<Server> {
-        let http = tiny_http::Server::http(("127.0.0.1", port))
-            .map_err(|e| Error::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-        let port = http
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| Error::Other("the server has no IP address".into()))?;
-        Ok(Server {
+    /// Listens on `listen` at `port` (0: a free port the system picks). Loopback by default:
+    /// the page and its API give every photo of the backup to whoever reaches them. On the
+    /// loopback interface 127.0.0.1 comes first and fixes the port; ::1 gets the same port when
+    /// the system has IPv6 (`notes` says so when it has not).
+    pub fn bind(state: State, listen: Listen, port: u16) -> Result<(Server, Vec<String>)> {
+        let mut notes = Vec::new();
+        let (http, port, hosts, any_ip, url_host) = match listen {
+            Listen::Loopback => {
+                let (v4, port) = listen_on(IpAddr::V4(Ipv4Addr::LOCALHOST), port)?;
+                let mut http = vec![v4];
+                match listen_on(IpAddr::V6(Ipv6Addr::LOCALHOST), port) {
+                    Ok((v6, _)) => http.push(v6),
+                    Err(e) => notes.push(format!("{e}; serving on 127.0.0.1 only")),
+                }
+                let hosts = security::loopback_hosts(port);
+                (http, port, hosts, false, format!("127.0.0.1:{port}"))
+            }
+            Listen::Addr(addr) => {
+                let (h, port) = listen_on(addr, port)?;
+                let mut hosts = security::loopback_hosts(port);
+                let own = security::host_of(addr, port);
+                hosts.push(own.clone());
+                let url_host = if addr.is_unspecified() {
+                    format!("127.0.0.1:{port}")
+                } else {
+                    own
+                };
+                (vec![h], port, hosts, addr.is_unspecified(), url_host)
+            }
+        };
+        let server = Server {
             http,
             port,
             token: Token::new()?,
+            hosts,
+            any_ip,
+            url_host,
             state,
-        })
+        };
+        Ok((server, notes))
     }
 
     pub fn port(&self) -> u16 {
@@ -110,22 +166,20 @@ impl Server {
 
     /// The address to open, with the token that the first request turns into a cookie.
     pub fn url(&self) -> String {
-        format!(
-            "http://127.0.0.1:{}/?token={}",
-            self.port,
-            self.token.as_str()
-        )
+        format!("http://{}/?token={}", self.url_host, self.token.as_str())
     }
 
     /// Serves until the process ends (Ctrl-C: the export engine's handler removes partial files).
     pub fn run(&self) {
         std::thread::scope(|s| {
-            for _ in 0..HANDLERS {
-                s.spawn(|| {
-                    for req in self.http.incoming_requests() {
-                        self.handle(req);
-                    }
-                });
+            for http in &self.http {
+                for _ in 0..HANDLERS {
+                    s.spawn(move || {
+                        for req in http.incoming_requests() {
+                            self.handle(req);
+                        }
+                    });
+                }
             }
         });
     }
@@ -134,6 +188,8 @@ impl Server {
         let ctx = security::Context {
             port: self.port,
             token: &self.token,
+            hosts: &self.hosts,
+            any_ip: self.any_ip,
         };
         let reply = match security::check(&ctx, &req) {
             Err(refusal) => refusal,
