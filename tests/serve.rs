@@ -19,6 +19,8 @@ struct Served {
     ip: String,
     port: u16,
     token: String,
+    /// Where its stderr goes, when the test reads it.
+    err: Option<tempfile::NamedTempFile>,
 }
 
 impl Drop for Served {
@@ -29,16 +31,16 @@ impl Drop for Served {
 }
 
 fn serve(backup: &Path) -> Served {
-    serve_with(backup, &[]).0
+    serve_with(Some(backup), &[]).0
 }
 
 /// `unback serve BACKUP --port 0 --no-open EXTRA…`; the server and what it had printed on
 /// stderr by the time its address was out (the listening warning comes before it).
-fn serve_with(backup: &Path, extra: &[&str]) -> (Served, String) {
+fn serve_with(backup: Option<&Path>, extra: &[&str]) -> (Served, String) {
     let err = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_unback"))
         .arg("serve")
-        .arg(backup)
+        .args(backup)
         .args(["--port", "0", "--no-open"])
         .args(extra)
         .env_remove("UNBACK_PASSWORD")
@@ -66,6 +68,7 @@ fn serve_with(backup: &Path, extra: &[&str]) -> (Served, String) {
             ip: ip.to_string(),
             port: port.parse().unwrap(),
             token: query.to_string(),
+            err: Some(err),
         },
         stderr,
     )
@@ -277,7 +280,7 @@ fn a_foreign_host_is_refused_dns_rebinding() {
 
 #[test]
 fn it_listens_on_both_loopback_addresses_and_answers_to_their_names() {
-    let (s, _) = serve_with(&sample(), &[]);
+    let (s, _) = serve_with(Some(&sample()), &[]);
     let c = s.cookie();
     if TcpStream::connect(("::1", s.port)).is_err() {
         cannot_run("this machine has no IPv6 loopback (::1)");
@@ -340,12 +343,12 @@ fn it_listens_on_both_loopback_addresses_and_answers_to_their_names() {
 
 #[test]
 fn another_address_only_with_listen_and_a_warning() {
-    let (s, err) = serve_with(&sample(), &[]);
+    let (s, err) = serve_with(Some(&sample()), &[]);
     assert!(!err.contains("warning"), "{err}");
     assert_eq!(s.ip, "127.0.0.1");
     drop(s);
     // 127.0.0.2 is still this machine (all of 127/8 is), so nothing is exposed by the test.
-    let (s, err) = serve_with(&sample(), &["--listen", "127.0.0.2"]);
+    let (s, err) = serve_with(Some(&sample()), &["--listen", "127.0.0.2"]);
     assert!(
         err.contains("warning: listening on 127.0.0.2") && err.contains("every photo"),
         "{err}"
@@ -817,6 +820,7 @@ fn an_encrypted_backup_is_unlocked_first() {
         ip: "127.0.0.1".into(),
         port: port.parse().unwrap(),
         token: token.to_string(),
+        err: None,
     };
     let assets = s.get("/api/assets").json();
     assert!(assets.as_array().unwrap().len() >= 5);
@@ -898,4 +902,157 @@ fn the_page_renders_in_a_real_browser() {
         }
     }
     assert!(dom.contains("unback — "), "the title names the device");
+}
+
+/// Two builder backups in one folder, the second encrypted with `password`; each holds a
+/// Photos library of `n` JPEGs. Returns the folder.
+fn two_backups(dir: &Path, password: &str, n: usize) -> std::path::PathBuf {
+    use unback::builder::photos_db::{PhotoAsset, PhotosDbBuilder, PhotosSchema};
+    use unback::builder::{BackupBuilder, Encryption, FileSpec, COCOA_EPOCH_OFFSET};
+    let root = dir.join("Backup");
+    std::fs::create_dir_all(&root).unwrap();
+    let jpg = std::fs::read(common::root().join("fixtures/media/photo_0001.jpg")).unwrap();
+    for (udid, name, enc) in [
+        ("00008110-0000AAAA0000AAAA", "Anna's iPhone", None),
+        (
+            "00008110-0000BBBB0000BBBB",
+            "Work iPhone",
+            Some(Encryption::new(password, 10, 10)),
+        ),
+    ] {
+        let mut db = PhotosDbBuilder::new(PhotosSchema::Ios17_6);
+        let mut b = BackupBuilder::new(udid);
+        b.device_name = name.into();
+        for k in 0..n {
+            let file = format!("IMG_{k:04}.JPG");
+            let t = 1_700_000_000 + k as i64 * 86_400;
+            let uuid = format!("{:08X}-0000-4000-8000-{k:012X}", udid.len() + k);
+            db.assets.push(PhotoAsset::photo(
+                &uuid,
+                "DCIM/100APPLE",
+                &file,
+                t as f64 - COCOA_EPOCH_OFFSET,
+            ));
+            let mut bytes = jpg.clone();
+            bytes.extend_from_slice(format!("{udid}{k}").as_bytes());
+            b.files.push(
+                FileSpec::file(
+                    "CameraRollDomain",
+                    &format!("Media/DCIM/100APPLE/{file}"),
+                    bytes,
+                )
+                .with_times(t, t, t),
+            );
+        }
+        b.files.push(FileSpec::file(
+            "CameraRollDomain",
+            "Media/PhotoData/Photos.sqlite",
+            db.to_bytes().unwrap(),
+        ));
+        b.add_parents();
+        b.encryption = enc;
+        b.write(&root).unwrap();
+    }
+    root
+}
+
+impl Served {
+    fn post(&self, path: &str, body: &Value) -> Resp {
+        let (h, c) = (self.host(), self.cookie());
+        let origin = format!("http://{h}");
+        raw(
+            self.port,
+            "POST",
+            path,
+            &[
+                ("Host", &h),
+                ("Cookie", &c),
+                ("Origin", &origin),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    }
+}
+
+#[test]
+fn without_backup_the_page_lists_the_backups_and_takes_the_password() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pw = "correct horse battery";
+    let root = two_backups(tmp.path(), pw, 3);
+    let before = fingerprint(&root);
+    let root_s = root.to_string_lossy().into_owned();
+    let (s, err) = serve_with(None, &["--root", &root_s]);
+    assert!(err.contains("2 backup(s) found"), "{err}");
+    let info = s.get("/api/info").json();
+    assert_eq!(info["choose"], true);
+    assert_eq!(s.get("/api/assets").status, 409, "nothing open yet");
+    assert_eq!(s.get("/").status, 200, "the page itself is there");
+    let list = s.get("/api/backups").json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    let by_name = |n: &str| {
+        list.iter()
+            .find(|b| b["device_name"] == n)
+            .unwrap_or_else(|| panic!("{n} in {list:?}"))
+    };
+    let (plain, enc) = (by_name("Anna's iPhone"), by_name("Work iPhone"));
+    assert_eq!(plain["encrypted"], false);
+    assert_eq!(enc["encrypted"], true);
+    for b in [plain, enc] {
+        assert!(b["size"].as_u64().unwrap() > 1000, "{b}");
+        assert!(
+            b["ios_version"].is_string() && b["product_type"].is_string(),
+            "{b}"
+        );
+        assert!(b["date"].is_string(), "{b}");
+    }
+    // The encrypted one: no password, then a wrong one, are refused with a clear message.
+    let id = enc["id"].clone();
+    let r = s.post("/api/open", &serde_json::json!({"id": id}));
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["password"], true);
+    assert!(r.json()["error"].as_str().unwrap().contains("encrypted"));
+    let r = s.post(
+        "/api/open",
+        &serde_json::json!({"id": id, "password": "wrong guess"}),
+    );
+    assert_eq!(r.status, 401);
+    let msg = r.json()["error"].as_str().unwrap().to_string();
+    assert!(msg.contains("wrong password"), "{msg}");
+    assert!(!msg.contains("wrong guess"), "the password is never echoed");
+    assert_eq!(s.get("/api/assets").status, 409);
+    // A POST that fails the Origin check never reaches the password.
+    let (h, c) = (s.host(), s.cookie());
+    let body = serde_json::json!({"id": id, "password": pw}).to_string();
+    let r = raw(
+        s.port,
+        "POST",
+        "/api/open",
+        &[
+            ("Host", &h),
+            ("Cookie", &c),
+            ("Origin", "http://evil.example"),
+            ("Content-Type", "application/json"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 403);
+    // The right password: the backup opens and the page's API serves its photos.
+    let r = s.post("/api/open", &serde_json::json!({"id": id, "password": pw}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let info = s.get("/api/info").json();
+    assert_eq!(info["device_name"], "Work iPhone");
+    assert_eq!(info["encrypted"], true);
+    assert_eq!(s.get("/api/assets").json().as_array().unwrap().len(), 3);
+    // Once open, it stays: no second choice through the same server.
+    let r = s.post("/api/open", &serde_json::json!({"id": plain["id"]}));
+    assert_eq!(r.status, 404);
+    let log = std::fs::read_to_string(s.err.as_ref().unwrap().path()).unwrap();
+    assert!(
+        !log.contains(pw) && !log.contains("wrong guess"),
+        "never logged: {log}"
+    );
+    drop(s);
+    assert_eq!(fingerprint(&root), before, "the backups are unchanged");
 }

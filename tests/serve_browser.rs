@@ -21,7 +21,7 @@ use common::*;
 use serde_json::Value;
 use sha1::{Digest, Sha1};
 use unback::builder::photos_db::{PhotoAlbum, PhotoAsset, PhotosDbBuilder, PhotosSchema};
-use unback::builder::{BackupBuilder, FileSpec, COCOA_EPOCH_OFFSET};
+use unback::builder::{BackupBuilder, Encryption, FileSpec, COCOA_EPOCH_OFFSET};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -105,6 +105,11 @@ fn drive(py: &Path, url: &str, args: &[String]) -> Value {
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out).unwrap())
         .stderr(std::fs::File::create(&err).unwrap());
+    run_limited(c, &out, &err)
+}
+
+/// Runs the script in its own process group to its end or `SCRIPT_LIMIT`; what it printed.
+fn run_limited(mut c: Command, out: &Path, err: &Path) -> Value {
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut c, 0);
     let mut child = c.spawn().unwrap();
@@ -117,14 +122,14 @@ fn drive(py: &Path, url: &str, args: &[String]) -> Value {
             kill_group(&mut child);
             panic!(
                 "the browser script did not finish in {SCRIPT_LIMIT:?}; killed\n{}",
-                std::fs::read_to_string(&err).unwrap_or_default()
+                std::fs::read_to_string(err).unwrap_or_default()
             );
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+    let stderr = std::fs::read_to_string(err).unwrap_or_default();
     assert!(status.success(), "serve_browser.py failed:\n{stderr}");
-    let stdout = std::fs::read(&out).unwrap();
+    let stdout = std::fs::read(out).unwrap();
     serde_json::from_slice(&stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&stdout)))
 }
@@ -227,7 +232,10 @@ fn check_page(backup: &Path, prefix: &str, big: bool) -> Value {
     // No script error and no CSP violation: the one error the console may show is the refused
     // export's 400, which the browser logs for any failed request.
     for m in strings(&r["console"]) {
-        assert!(m.contains("/api/export") && m.contains("400"), "console: {m}");
+        assert!(
+            m.contains("/api/export") && m.contains("400"),
+            "console: {m}"
+        );
     }
     assert!(r["title"].as_str().unwrap().starts_with("unback — "));
 
@@ -413,6 +421,98 @@ fn the_page_in_a_browser_on_2000_assets() {
     );
 }
 
+/// No BACKUP: the page lists two backups of a folder (`--root`), and opens the encrypted one
+/// once its password is typed there; a wrong one is refused with a message and asked again.
+/// The passwords reach the script through its environment, never its argv.
+#[test]
+fn without_backup_the_page_chooses_and_unlocks() {
+    let Some(py) = tools() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("Backup");
+    let pw = "open sesame 42";
+    build_library_as(
+        &folder,
+        60,
+        "00008110-0000AAAA0000AAAA",
+        "Anna's iPhone",
+        None,
+    );
+    build_library_as(
+        &folder,
+        30,
+        "00008110-0000BBBB0000BBBB",
+        "Work iPhone",
+        Some(Encryption::new(pw, 10, 10)),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unback"))
+        .args(["serve", "--port", "0", "--no-open", "--root"])
+        .arg(&folder)
+        .env_remove("UNBACK_PASSWORD")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let s = Served {
+        child,
+        url: line.trim().to_string(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut c = Command::new(&py);
+    c.arg(root().join("tests/py/serve_browser.py"))
+        .args(["--choose", &s.url])
+        .arg(screens_dir())
+        .args(["--device", "Work iPhone"])
+        .env("UNBACK_TEST_PASSWORD", pw)
+        .env("UNBACK_TEST_WRONG", "not it")
+        .env("UNBACK_CHROMIUM", CHROMIUM)
+        .env("UNBACK_CHROMEDRIVER", CHROMEDRIVER)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap());
+    let r = run_limited(c, &out, &err);
+    let rows = r["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let work = rows
+        .iter()
+        .find(|r| r[0] == "Work iPhone")
+        .expect("the encrypted backup is listed");
+    assert_eq!(work[5], "encrypted");
+    assert!(rows
+        .iter()
+        .any(|r| r[0] == "Anna's iPhone" && r[5] == "not encrypted"));
+    assert_eq!(r["asked"], true, "{}", r["ask_text"]);
+    assert!(r["wrong_text"]
+        .as_str()
+        .unwrap()
+        .starts_with("wrong password"));
+    assert_eq!(r["wrong_field_cleared"], true);
+    assert_eq!(r["title"], "unback — Work iPhone");
+    assert_eq!(
+        r["count"],
+        ls(
+            &folder.join("00008110-0000BBBB0000BBBB"),
+            &["--password-file", &write_pw(dir.path(), pw)]
+        )
+        .len()
+    );
+    assert!(!r["url"].as_str().unwrap().contains(pw), "never in a URL");
+    drop(s);
+}
+
+fn write_pw(dir: &Path, pw: &str) -> String {
+    let p = dir.join("pw");
+    std::fs::write(&p, pw).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -472,6 +572,16 @@ fn hsv(h: f32, s: f32, v: f32) -> (u8, u8, u8) {
 /// (HEIC + MOV), a video and a screenshot among each 50; favourites, hidden and recently
 /// deleted ones; albums Trips/Rome, Trips/Oslo (in the folder Trips) and Family.
 fn build_library(dir: &Path, n: usize) -> PathBuf {
+    build_library_as(dir, n, "00008110-0000200020002000", "Test iPhone", None)
+}
+
+fn build_library_as(
+    dir: &Path,
+    n: usize,
+    udid: &str,
+    device: &str,
+    encryption: Option<Encryption>,
+) -> PathBuf {
     const CR: &str = "CameraRollDomain";
     let mut files = Vec::new();
     let mut db = PhotosDbBuilder::new(PhotosSchema::Ios17_6);
@@ -549,9 +659,10 @@ fn build_library(dir: &Path, n: usize) -> PathBuf {
         "Media/PhotoData/Photos.sqlite",
         db.to_bytes().unwrap(),
     ));
-    let mut b = BackupBuilder::new("00008110-0000200020002000");
-    b.device_name = "Test iPhone".into();
+    let mut b = BackupBuilder::new(udid);
+    b.device_name = device.into();
     b.files = files;
     b.add_parents();
+    b.encryption = encryption;
     b.write(dir).unwrap()
 }

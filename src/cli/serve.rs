@@ -1,17 +1,31 @@
 //! `unback serve`: open the backup as every command does (password file, environment, prompt),
-//! then serve its photos to a browser on 127.0.0.1.
+//! then serve its photos to a browser on 127.0.0.1 and ::1. Without BACKUP, the page lists the
+//! backups found where `unback backups` looks (or under `--root`) and the user picks one there.
 
 use std::io::{IsTerminal, Write};
 
 use crate::error::{Exit, Result};
-use crate::serve::{Listen, Server, State};
+use std::path::PathBuf;
 
-use super::BackupArgs;
+use crate::serve::{Choices, Listen, Server, Start, State};
+
+use super::{BackupArgs, SecretArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The backup folder (holding Manifest.plist), a folder holding several backups, or a .zip
+    /// archive of either. Without it, the page lists the backups found (as `unback backups`
+    /// does) to choose one, and asks for an encrypted one's password.
+    #[arg(value_name = "BACKUP")]
+    pub backup: Option<PathBuf>,
+    /// Which backup, when BACKUP holds several: its folder name, UDID or device name.
+    #[arg(long, value_name = "ID", requires = "backup")]
+    pub udid: Option<String>,
     #[command(flatten)]
-    pub backup: BackupArgs,
+    pub secret: SecretArgs,
+    /// Without BACKUP: the folder to look for backups in, instead of the MobileSync folders.
+    #[arg(long, value_name = "DIR", conflicts_with = "backup")]
+    pub root: Option<PathBuf>,
     /// Port on 127.0.0.1 and ::1 (0: any free port).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub port: u16,
@@ -28,11 +42,40 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<Exit> {
-    let b = super::open(&a.backup)?;
-    let state = State::load(b)?;
-    for n in &state.lib.notes {
-        eprintln!("unback: note: {n}");
-    }
+    let start = match a.backup {
+        Some(backup) => {
+            let b = super::open(&BackupArgs {
+                backup,
+                udid: a.udid,
+                secret: a.secret,
+            })?;
+            let state = State::load(b)?;
+            for n in &state.lib.notes {
+                eprintln!("unback: note: {n}");
+            }
+            Start::Backup(Box::new(state))
+        }
+        None => {
+            let roots = match a.root {
+                Some(r) => vec![r],
+                None => crate::discover::default_roots()
+                    .into_iter()
+                    .filter(|p| p.is_dir())
+                    .collect(),
+            };
+            let mut found = Vec::new();
+            for r in &roots {
+                found.extend(crate::discover::find_backups(r)?);
+            }
+            let c = Choices::new(found);
+            eprintln!(
+                "unback: {} backup(s) found; choose one in the page",
+                c.len()
+            );
+            super::clean_up_on_interrupt();
+            Start::Choose(c)
+        }
+    };
     let listen = match a.listen {
         None => Listen::Loopback,
         Some(ip) => {
@@ -45,7 +88,7 @@ pub fn run(a: Args) -> Result<Exit> {
             Listen::Addr(ip)
         }
     };
-    let (server, notes) = Server::bind(state, listen, a.port)?;
+    let (server, notes) = Server::bind(start, listen, a.port)?;
     for n in notes {
         eprintln!("unback: note: {n}");
     }

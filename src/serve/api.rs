@@ -58,7 +58,7 @@ impl Reply {
         }
     }
 
-    fn header(mut self, k: &str, v: &str) -> Reply {
+    pub fn header(mut self, k: &str, v: &str) -> Reply {
         self.headers.push((k.into(), v.into()));
         self
     }
@@ -97,7 +97,7 @@ struct ErrorBody<'a> {
     error: &'a str,
 }
 
-fn error_json(status: u16, msg: &str) -> Reply {
+pub fn error_json(status: u16, msg: &str) -> Reply {
     let body = serde_json::to_vec(&ErrorBody {
         ok: false,
         error: msg,
@@ -106,21 +106,38 @@ fn error_json(status: u16, msg: &str) -> Reply {
     Reply::bytes(status, "application/json", body)
 }
 
-pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
-    let url = req.url().to_string();
-    let path = url.split_once('?').map_or(url.as_str(), |(p, _)| p);
-    let post = *req.method() == tiny_http::Method::Post;
-    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (post, parts.as_slice()) {
+/// A request's path split at `/`, without the query, and whether it is a POST.
+pub fn parts(url: &str) -> Vec<&str> {
+    let path = url.split_once('?').map_or(url, |(p, _)| p);
+    path.trim_start_matches('/').split('/').collect()
+}
+
+/// The page itself, the same whether a backup is open or still to be chosen.
+pub fn page(url: &str, parts: &[&str]) -> Option<Reply> {
+    Some(match parts {
         // The token has become a cookie: take it out of the address bar and the history.
-        (false, [""]) if super::security::query_param(&url, "token").is_some() => {
+        [""] if super::security::query_param(url, "token").is_some() => {
             Reply::text(303, "see /").header("Location", "/")
         }
-        (false, [""]) => Reply::bytes(200, "text/html; charset=utf-8", INDEX_HTML.into()),
-        (false, ["app.js"]) => Reply::bytes(200, "text/javascript; charset=utf-8", APP_JS.into()),
+        [""] => Reply::bytes(200, "text/html; charset=utf-8", INDEX_HTML.into()),
+        ["app.js"] => Reply::bytes(200, "text/javascript; charset=utf-8", APP_JS.into()),
         // Browsers ask for it unprompted; a 404 would show as an error in the console.
-        (false, ["favicon.ico"]) => Reply::bytes(204, "image/x-icon", Vec::new()),
-        (false, ["app.css"]) => Reply::bytes(200, "text/css; charset=utf-8", APP_CSS.into()),
+        ["favicon.ico"] => Reply::bytes(204, "image/x-icon", Vec::new()),
+        ["app.css"] => Reply::bytes(200, "text/css; charset=utf-8", APP_CSS.into()),
+        _ => return None,
+    })
+}
+
+pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
+    let url = req.url().to_string();
+    let post = *req.method() == tiny_http::Method::Post;
+    let parts = parts(&url);
+    if !post {
+        if let Some(r) = page(&url, &parts) {
+            return r;
+        }
+    }
+    match (post, parts.as_slice()) {
         (false, ["api", "assets"]) => no_store(assets(st)),
         (false, ["api", "categories"]) => no_store(categories(st)),
         (false, ["api", "info"]) => no_store(info(st)),
@@ -148,7 +165,7 @@ pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
     }
 }
 
-fn no_store(r: Reply) -> Reply {
+pub fn no_store(r: Reply) -> Reply {
     r.header("Cache-Control", "no-store")
 }
 

@@ -10,6 +10,7 @@
 //! the engine's own containment like every export.
 
 mod api;
+mod chooser;
 mod detail;
 mod progress;
 mod security;
@@ -17,13 +18,14 @@ mod thumbs;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use crate::backup::Backup;
 use crate::error::{Error, Result};
 use crate::manifest::Entry;
 use crate::photos::library::{LoadOptions, PhotoLibrary};
 
+pub use chooser::Choices;
 pub use security::Token;
 
 /// Request handlers at once. Thumbnail decodes are bounded separately (`thumbs`), and an
@@ -99,7 +101,16 @@ pub struct Server {
     hosts: Vec<String>,
     any_ip: bool,
     url_host: String,
-    state: State,
+    /// The open backup: given at start, or set once when the user picks one (`chooser`).
+    state: OnceLock<State>,
+    /// What the page offers when no backup was given.
+    choices: Option<Choices>,
+}
+
+/// What the server starts with: a backup, or the backups to choose from.
+pub enum Start {
+    Backup(Box<State>),
+    Choose(Choices),
 }
 
 fn listen_on(addr: IpAddr, port: u16) -> Result<(tiny_http::Server, u16)> {
@@ -122,7 +133,7 @@ impl Server {
     /// the page and its API give every photo of the backup to whoever reaches them. On the
     /// loopback interface 127.0.0.1 comes first and fixes the port; ::1 gets the same port when
     /// the system has IPv6 (`notes` says so when it has not).
-    pub fn bind(state: State, listen: Listen, port: u16) -> Result<(Server, Vec<String>)> {
+    pub fn bind(start: Start, listen: Listen, port: u16) -> Result<(Server, Vec<String>)> {
         let mut notes = Vec::new();
         let (http, port, hosts, any_ip, url_host) = match listen {
             Listen::Loopback => {
@@ -148,6 +159,10 @@ impl Server {
                 (vec![h], port, hosts, addr.is_unspecified(), url_host)
             }
         };
+        let (state, choices) = match start {
+            Start::Backup(st) => (OnceLock::from(*st), None),
+            Start::Choose(c) => (OnceLock::new(), Some(c)),
+        };
         let server = Server {
             http,
             port,
@@ -156,6 +171,7 @@ impl Server {
             any_ip,
             url_host,
             state,
+            choices,
         };
         Ok((server, notes))
     }
@@ -194,7 +210,7 @@ impl Server {
         let reply = match security::check(&ctx, &req) {
             Err(refusal) => refusal,
             Ok(pass) => {
-                let mut r = api::route(&self.state, &mut req);
+                let mut r = self.route(&mut req);
                 if pass.set_cookie {
                     r.headers.push(ctx.cookie());
                 }
@@ -203,5 +219,38 @@ impl Server {
         };
         // The client may have gone away; nothing to do about it.
         let _ = req.respond(reply.into_response());
+    }
+}
+
+impl Server {
+    /// The open backup's routes; before one is chosen, the page, the list and the choice.
+    fn route(&self, req: &mut tiny_http::Request) -> api::Reply {
+        if let Some(st) = self.state.get() {
+            return api::route(st, req);
+        }
+        let url = req.url().to_string();
+        let post = *req.method() == tiny_http::Method::Post;
+        let parts = api::parts(&url);
+        let Some(choices) = &self.choices else {
+            return api::Reply::text(500, "no backup open");
+        };
+        match (post, parts.as_slice()) {
+            (false, ["api", "info"]) => api::no_store(api::Reply::json(
+                200,
+                &serde_json::json!({ "choose": true, "backups": choices.len() }),
+            )),
+            (false, ["api", "backups"]) => api::no_store(chooser::list(choices)),
+            (true, ["api", "open"]) => match chooser::open(choices, req) {
+                Ok(st) => {
+                    // Two tabs choosing at once: the first one's backup stays.
+                    let _ = self.state.set(st);
+                    api::no_store(api::Reply::json(200, &serde_json::json!({ "ok": true })))
+                }
+                Err(r) => api::no_store(r),
+            },
+            (false, _) => api::page(&url, &parts)
+                .unwrap_or_else(|| api::Reply::text(409, "choose a backup first")),
+            _ => api::Reply::text(404, "not found"),
+        }
     }
 }

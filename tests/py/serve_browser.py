@@ -148,7 +148,52 @@ def export(d, out, screen=None):
     }
 
 
+def choose(a):
+    """No BACKUP given: the page lists the backups; open the encrypted one named --device, first
+    with a wrong password, then with the right one (both from the environment, never argv)."""
+    report = {}
+    with tempfile.TemporaryDirectory() as profile:
+        d = driver(profile)
+        try:
+            d.get(a.url)
+            wait(d, "the page's script", lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", 60)
+            rows = d.find_elements(By.CSS_SELECTOR, "#backups tr")
+            report["rows"] = [[td.text for td in r.find_elements(By.TAG_NAME, "td")][:6] for r in rows]
+            d.save_screenshot(os.path.join(a.screens, "chooser.png"))
+            row = next(r for r in rows if r.find_element(By.TAG_NAME, "td").text == a.device)
+            msg = d.find_element(By.ID, "cmsg")
+            row.find_element(By.CSS_SELECTOR, "button.open").click()
+            report["asked"] = d.find_element(By.ID, "cpass").is_displayed()
+            report["ask_text"] = msg.text
+            for key, want in (("UNBACK_TEST_WRONG", "error"), ("UNBACK_TEST_PASSWORD", "done")):
+                box = d.find_element(By.ID, "cpass")
+                box.clear()
+                box.send_keys(os.environ[key])
+                d.find_element(By.CSS_SELECTOR, "#backups tr[data-id='%s'] button.open" % row.get_attribute("data-id")).click()
+                if want == "error":
+                    wait(d, "the refusal", lambda d: msg.get_attribute("data-state") == "error", 60)
+                    report["wrong_text"] = msg.text
+                    report["wrong_field_cleared"] = d.find_element(By.ID, "cpass").get_attribute("value") == ""
+            # The page reloads with the backup open.
+            wait(d, "the grid", lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-painted") == "1"
+                 and d.find_element(By.ID, "title").text != "unback — choose a backup", 60)
+            report["title"] = d.find_element(By.ID, "title").text
+            report["count"] = int(d.find_element(By.ID, "grid").get_attribute("data-count"))
+            report["url"] = d.current_url
+        finally:
+            d.quit()
+    json.dump(report, sys.stdout)
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--choose":
+        p = argparse.ArgumentParser()
+        p.add_argument("--choose", action="store_true")
+        p.add_argument("url")
+        p.add_argument("screens")
+        p.add_argument("--device", required=True)
+        choose(p.parse_args())
+        return
     p = argparse.ArgumentParser()
     p.add_argument("url")
     p.add_argument("screens")

@@ -440,6 +440,81 @@ async function doExport() {
   }
 }
 
+// ---- no backup given: choose one ----
+
+async function chooser() {
+  document.body.classList.add("choosing");
+  $("title").textContent = "unback — choose a backup";
+  const list = await getJSON("/api/backups");
+  const box = $("chooser");
+  box.hidden = false;
+  const tbody = $("backups");
+  tbody.textContent = "";
+  if (list.length === 0) $("cmsg").textContent = "No backup found. Start unback serve with the backup folder, or with --root FOLDER.";
+  for (const b of list) {
+    const tr = el("tr");
+    tr.dataset.id = String(b.id);
+    tr.dataset.udid = b.udid;
+    const cells = [
+      b.device_name || "?", b.product_type || "?", b.ios_version ? "iOS " + b.ios_version : "?",
+      b.date ? b.date.replace("T", " ").replace("Z", " UTC") : "?", b.size === null ? "?" : fmtBytes(b.size),
+      b.encrypted === true ? "encrypted" : b.encrypted === false ? "not encrypted" : "?",
+    ];
+    for (const c of cells) tr.append(el("td", null, c));
+    const act = el("td");
+    if (b.problem) {
+      act.append(el("span", "status", b.problem));
+    } else {
+      const open = el("button", "open", "Open");
+      open.type = "button";
+      open.addEventListener("click", () => choose(b, tr));
+      act.append(open);
+    }
+    tr.append(act);
+    tr.title = b.path;
+    tbody.append(tr);
+  }
+}
+
+async function choose(b, tr) {
+  const msg = $("cmsg");
+  msg.classList.remove("error");
+  let password;
+  if (b.encrypted) {
+    password = $("cpass").value;
+    if (!password) {
+      $("cpassrow").hidden = false;
+      $("cpass").focus();
+      msg.textContent = "This backup is encrypted: type its password, then Open again.";
+      return;
+    }
+  }
+  for (const x of document.querySelectorAll("#backups button")) x.disabled = true;
+  msg.textContent = "Opening " + (b.device_name || b.folder) + "…" + (b.encrypted ? " (deriving the key takes a few seconds)" : "");
+  msg.dataset.state = "running";
+  try {
+    const r = await fetch("/api/open", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(password === undefined ? { id: b.id } : { id: b.id, password }),
+    });
+    const j = await r.json();
+    if (j.ok) { msg.dataset.state = "done"; location.reload(); return; }
+    msg.classList.add("error");
+    msg.textContent = j.error;
+    msg.dataset.state = "error";
+    if (j.password) { $("cpassrow").hidden = false; $("cpass").value = ""; $("cpass").focus(); }
+  } catch (e) {
+    msg.classList.add("error");
+    msg.textContent = "Could not open it: " + e.message;
+    msg.dataset.state = "error";
+  } finally {
+    $("cpass").value = "";
+    for (const x of document.querySelectorAll("#backups button")) x.disabled = false;
+  }
+}
+
 // ---- start ----
 
 async function main() {
@@ -467,9 +542,13 @@ async function main() {
     else if (ev.key === "ArrowLeft" && state.detail > 0) openDetail(state.detail - 1);
   });
   try {
-    const [info, assets, categories] = await Promise.all([
-      getJSON("/api/info"), getJSON("/api/assets"), getJSON("/api/categories"),
-    ]);
+    const info = await getJSON("/api/info");
+    if (info.choose) {
+      await chooser();
+      document.body.dataset.ready = "1";
+      return;
+    }
+    const [assets, categories] = await Promise.all([getJSON("/api/assets"), getJSON("/api/categories")]);
     $("title").textContent = "unback — " + (info.device_name || info.udid);
     state.assets = assets;
     for (const a of assets) state.byId.set(a.id, a);
