@@ -534,7 +534,7 @@ fn media(name: &str, tag: &str) -> Vec<u8> {
 
 /// A small JPEG of one colour band per asset, so the grid and its screenshots show pictures.
 fn jpeg(k: usize) -> Vec<u8> {
-    let (w, h) = (96u16, 72u16);
+    let (w, h) = (160u16, 120u16);
     let hue = (k * 47 % 360) as f32;
     let mut px = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
     for y in 0..h {
@@ -569,7 +569,7 @@ fn hsv(h: f32, s: f32, v: f32) -> (u8, u8, u8) {
 }
 
 /// `n` assets seven hours apart (about 19 months): JPEG photos, every 50th a Live Photo
-/// (HEIC + MOV), a video and a screenshot among each 50; favourites, hidden and recently
+/// (JPEG + MOV), a video and a screenshot among each 50; favourites, hidden and recently
 /// deleted ones; albums Trips/Rome, Trips/Oslo (in the folder Trips) and Family.
 fn build_library(dir: &Path, n: usize) -> PathBuf {
     build_library_as(dir, n, "00008110-0000200020002000", "Test iPhone", None)
@@ -598,12 +598,16 @@ fn build_library_as(
             );
         };
         let mut row = match k % 50 {
+            // A Live Photo with a JPEG still, as older iPhones shot them.
             0 => {
-                add(&format!("{stem}.HEIC"), media("live.heic", &uuid));
+                add(&format!("{stem}.JPG"), jpeg(k));
                 add(&format!("{stem}.MOV"), media("live.mov", &uuid));
-                let mut r = PhotoAsset::photo(&uuid, &d, &format!("{stem}.HEIC"), cocoa);
+                let mut r = PhotoAsset::photo(&uuid, &d, &format!("{stem}.JPG"), cocoa);
+                (r.width, r.height) = (160, 120);
                 r.kind_subtype = 2;
                 r.playback_style = 3;
+                r.title = Some(format!("Harbour at dusk {k}"));
+                r.caption = Some("From the ferry".into());
                 r
             }
             1 => {
@@ -621,7 +625,7 @@ fn build_library_as(
             _ => {
                 add(&format!("{stem}.JPG"), jpeg(k));
                 let mut r = PhotoAsset::photo(&uuid, &d, &format!("{stem}.JPG"), cocoa);
-                (r.width, r.height) = (96, 72);
+                (r.width, r.height) = (160, 120);
                 r
             }
         };
@@ -635,6 +639,9 @@ fn build_library_as(
         }
         if k % 41 == 0 {
             row.title = Some(format!("Harbour {k}"));
+        }
+        if k % 50 == 0 && k % 200 == 0 {
+            row.favorite = true;
         }
         db.assets.push(row);
     }

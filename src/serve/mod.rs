@@ -217,8 +217,27 @@ impl Server {
                 r
             }
         };
-        // The client may have gone away; nothing to do about it.
-        let _ = req.respond(reply.into_response());
+        // HTTP/1.1 replies held in memory go out in one write (`Reply::into_bytes`); streamed
+        // ones (downloads) and HTTP/1.0 through tiny_http. The client may have gone away:
+        // nothing to do about it.
+        if *req.http_version() != tiny_http::HTTPVersion(1, 1) {
+            let _ = req.respond(reply.into_response());
+            return;
+        }
+        let head_only = *req.method() == tiny_http::Method::Head;
+        let close = req.headers().iter().any(|h| {
+            h.field.equiv("Connection") && h.value.as_str().to_ascii_lowercase().contains("close")
+        });
+        match reply.into_bytes(head_only, close) {
+            Ok(bytes) => {
+                let mut w = req.into_writer();
+                let _ = std::io::Write::write_all(&mut w, &bytes);
+                let _ = std::io::Write::flush(&mut w);
+            }
+            Err(reply) => {
+                let _ = req.respond(reply.into_response());
+            }
+        }
     }
 }
 
