@@ -4,6 +4,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,12 +20,26 @@ const INDEX_HTML: &str = include_str!("page/index.html");
 const APP_JS: &str = include_str!("page/app.js");
 const APP_CSS: &str = include_str!("page/app.css");
 
+/// The largest body sent in the same write as the head (see `Reply::into_bytes`).
+const ONE_WRITE: usize = 4 << 20;
+
 /// An export request is a list of UUIDs and a few options: 16 MiB holds 400,000 UUIDs.
 const MAX_BODY: u64 = 16 << 20;
 
 pub enum Body {
     Bytes(Vec<u8>),
+    /// Made once and kept (the asset list): sent without a copy.
+    Shared(Arc<Vec<u8>>),
     Stream(Box<dyn Read + Send>),
+}
+
+/// `Arc<Vec<u8>>` as the byte slice `Cursor` reads.
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
 }
 
 /// A reply before it becomes tiny_http's `Response` (which fixes its body type).
@@ -67,9 +82,18 @@ impl Reply {
     /// writes the head and then the body in two writes; on a kept-alive connection the second
     /// waits for the client to acknowledge the first (Nagle's algorithm against delayed ACKs),
     /// about 40 ms a thumbnail. One write has nothing to wait for.
+    /// Bodies above `ONE_WRITE` (the asset list) are not copied for it: their segments are full
+    /// ones, which Nagle's algorithm does not hold back.
     pub fn into_bytes(self, head_only: bool, close: bool) -> Result<Vec<u8>, Reply> {
-        let Body::Bytes(body) = self.body else {
-            return Err(self);
+        let body = match self.body {
+            Body::Bytes(b) if b.len() <= ONE_WRITE => b,
+            body => {
+                return Err(Reply {
+                    status: self.status,
+                    headers: self.headers,
+                    body,
+                })
+            }
         };
         let status = tiny_http::StatusCode(self.status);
         let mut out = format!(
@@ -118,6 +142,10 @@ impl Reply {
             Body::Bytes(b) => {
                 let n = b.len();
                 (Box::new(std::io::Cursor::new(b)), Some(n))
+            }
+            Body::Shared(b) => {
+                let n = b.len();
+                (Box::new(std::io::Cursor::new(SharedBytes(b))), Some(n))
             }
             Body::Stream(r) => (r, None),
         };
@@ -231,22 +259,50 @@ struct Item<'a> {
     record: AssetRecord<'a>,
 }
 
-fn assets(st: &State) -> Reply {
-    let roll: std::collections::HashSet<usize> = plan::select(&st.lib, &Filter::default())
-        .into_iter()
-        .collect();
-    let all = ordered(st, (0..st.lib.assets.len()).collect());
-    let items: Vec<Item<'_>> = all
-        .iter()
-        .map(|&i| Item {
+/// Every asset, in order, each record made as it is written and dropped after: 50,000 records
+/// are never in memory at once, only their JSON.
+struct Items<'a> {
+    st: &'a State,
+    order: Vec<usize>,
+    roll: std::collections::HashSet<usize>,
+}
+
+impl Serialize for Items<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let st = self.st;
+        s.collect_seq(self.order.iter().map(|&i| Item {
             id: i,
-            camera_roll: roll.contains(&i),
+            camera_roll: self.roll.contains(&i),
             title: st.lib.assets[i].title.as_deref(),
             caption: st.lib.assets[i].caption.as_deref(),
             record: record(&st.lib, &st.entries, i),
-        })
-        .collect();
-    Reply::json(200, &items)
+        }))
+    }
+}
+
+/// The JSON is made on the first request and kept: the backup does not change while the server
+/// runs, and the page asks for it on every load.
+fn assets(st: &State) -> Reply {
+    let json = st.assets_json.get_or_init(|| {
+        let items = Items {
+            st,
+            order: ordered(st, (0..st.lib.assets.len()).collect()),
+            roll: plan::select(&st.lib, &Filter::default())
+                .into_iter()
+                .collect(),
+        };
+        serde_json::to_vec(&items)
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    });
+    match json {
+        Ok(b) => Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Body::Shared(b.clone()),
+        },
+        Err(e) => error_json(500, &format!("cannot serialise the assets: {e}")),
+    }
 }
 
 #[derive(Serialize)]

@@ -46,6 +46,8 @@ pub struct State {
     exporting: Mutex<()>,
     /// The running export's counters, read by `GET /api/export/progress`.
     progress: progress::Live,
+    /// `GET /api/assets`, made once.
+    assets_json: OnceLock<std::result::Result<std::sync::Arc<Vec<u8>>, String>>,
 }
 
 impl State {
@@ -77,6 +79,7 @@ impl State {
             thumbs: thumbs::Thumbs::new(),
             exporting: Mutex::new(()),
             progress: progress::Live::default(),
+            assets_json: OnceLock::new(),
         })
     }
 

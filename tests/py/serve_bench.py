@@ -81,6 +81,17 @@ def get(conn, host, ck, path):
     return body
 
 
+def rss(pid):
+    """VmRSS and VmHWM (peak) of `pid`, in MB, and the anonymous part of the resident set."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                out[k] = int(v.split()[0]) / 1024
+    return out
+
+
 def main():
     binary, backup = sys.argv[1], sys.argv[2]
     out = {"runs": RUNS}
@@ -118,6 +129,7 @@ def main():
     p, url, _, _ = start(binary, backup)
     try:
         host, port, ck = cookie(url)
+        out["rss_loaded_mb"] = rss(p.pid)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         assets = json.loads(get(conn, host, ck, "/api/assets"))
         out["assets"] = len(assets)
@@ -129,6 +141,7 @@ def main():
         out["api_assets_s"] = statistics.median(times)
         out["api_assets_vs_ls_all"] = out["api_assets_s"] / out["ls_json_all_s"]
         out["api_assets_vs_ls_default"] = out["api_assets_s"] / out["ls_json_default_s"]
+        out["rss_after_assets_mb"] = rss(p.pid)
 
         uuids = [a["uuid"] for a in assets]
         lat = []
@@ -160,10 +173,8 @@ def main():
         out["thumb_p95_ms"] = 1000 * lat[int(len(lat) * 0.95)]
         out["thumb_max_ms"] = 1000 * lat[-1]
         out["thumb_per_s"] = len(lat) / wall
-        with open("/proc/%d/status" % p.pid) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    out["server_peak_rss_mb"] = int(line.split()[1]) / 1024
+        out["rss_end_mb"] = rss(p.pid)
+        out["server_peak_rss_mb"] = out["rss_end_mb"]["VmHWM"]
     finally:
         p.kill()
         p.wait()
