@@ -280,10 +280,11 @@ impl Serialize for Items<'_> {
     }
 }
 
-/// The JSON is made on the first request and kept: the backup does not change while the server
-/// runs, and the page asks for it on every load.
-fn assets(st: &State) -> Reply {
-    let json = st.assets_json.get_or_init(|| {
+/// The JSON is made once and kept: the backup does not change while the server runs, and the
+/// page asks for it on every load. `Server::run` starts making it at once, so the page's first
+/// request (which waits for it) finds it done or under way.
+pub fn assets_json(st: &State) -> &Result<Arc<Vec<u8>>, String> {
+    st.assets_json.get_or_init(|| {
         let items = Items {
             st,
             order: ordered(st, (0..st.lib.assets.len()).collect()),
@@ -294,8 +295,11 @@ fn assets(st: &State) -> Reply {
         serde_json::to_vec(&items)
             .map(Arc::new)
             .map_err(|e| e.to_string())
-    });
-    match json {
+    })
+}
+
+fn assets(st: &State) -> Reply {
+    match assets_json(st) {
         Ok(b) => Reply {
             status: 200,
             headers: vec![("Content-Type".into(), "application/json".into())],

@@ -191,6 +191,11 @@ impl Server {
     /// Serves until the process ends (Ctrl-C: the export engine's handler removes partial files).
     pub fn run(&self) {
         std::thread::scope(|s| {
+            if let Some(st) = self.state.get() {
+                s.spawn(|| {
+                    let _ = api::assets_json(st);
+                });
+            }
             for http in &self.http {
                 for _ in 0..HANDLERS {
                     s.spawn(move || {
@@ -266,6 +271,9 @@ impl Server {
                 Ok(st) => {
                     // Two tabs choosing at once: the first one's backup stays.
                     let _ = self.state.set(st);
+                    if let Some(st) = self.state.get() {
+                        let _ = api::assets_json(st);
+                    }
                     api::no_store(api::Reply::json(200, &serde_json::json!({ "ok": true })))
                 }
                 Err(r) => api::no_store(r),

@@ -10,8 +10,9 @@ It prints one JSON object: medians of several runs of
 - start_to_paint: from spawning `unback serve` to the page's first painted grid in headless
   Chromium (the page's `unback-grid-painted` performance mark, read through WebDriver), and the
   part of it before the server printed its address (loading the library);
-- the asset-list request (`GET /api/assets`, body read whole) against `unback photos ls --json`
-  of the same assets (every asset, as the page gets them) and of the default view;
+- the asset-list request (`GET /api/assets`, body read whole; the first one, which makes the
+  JSON, and the median of the next ones, which send it as kept) against `unback photos ls
+  --json` of the same assets (every asset, as the page gets them) and of the default view;
 - thumbnails (the backup's own JPEG derivatives) fetched by 2 clients at once over keep-alive
   connections: p50, p95, max latency;
 - the server's peak RSS (VmHWM) after all of it.
@@ -131,7 +132,10 @@ def main():
         host, port, ck = cookie(url)
         out["rss_loaded_mb"] = rss(p.pid)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        t = time.perf_counter()
         assets = json.loads(get(conn, host, ck, "/api/assets"))
+        out["api_assets_first_s"] = time.perf_counter() - t
+        out["api_assets_first_vs_ls_all"] = out["api_assets_first_s"] / out["ls_json_all_s"]
         out["assets"] = len(assets)
         times = []
         for _ in range(RUNS):
