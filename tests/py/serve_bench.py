@@ -15,6 +15,8 @@ It prints one JSON object: medians of several runs of
   --json` of the same assets (every asset, as the page gets them) and of the default view;
 - thumbnails (the backup's own JPEG derivatives) fetched by 2 clients at once over keep-alive
   connections: p50, p95, max latency;
+- scrolling: 200 frames of 700 px each through the grid (time between frames, tiles in the
+  document at most);
 - the server's peak RSS (VmHWM) after all of it.
 Figures are for ratios; nothing here is asserted.
 """
@@ -41,6 +43,24 @@ RUNS = int(os.environ.get("RUNS", "5"))
 THUMBS_PER_CLIENT = int(os.environ.get("THUMBS", "500"))
 
 
+# Scrolls the grid by 700 px a frame, 200 frames (about 140,000 px, a third of 50,000 assets),
+# and gives the time between frames and the most tiles the document held at once.
+SCROLL = """
+const done = arguments[arguments.length - 1];
+const g = document.getElementById('grid');
+const frames = [];
+let last = performance.now(), n = 0, maxTiles = 0;
+function step(t) {
+  frames.push(t - last); last = t;
+  maxTiles = Math.max(maxTiles, document.querySelectorAll('#canvas .tile').length);
+  if (++n > 200) { done({ frames: frames.slice(1), max_tiles: maxTiles }); return; }
+  g.scrollTop += 700;
+  requestAnimationFrame(step);
+}
+requestAnimationFrame((t) => { last = t; requestAnimationFrame(step); });
+"""
+
+
 def driver(profile):
     o = webdriver.ChromeOptions()
     o.binary_location = CHROMIUM
@@ -50,6 +70,7 @@ def driver(profile):
         o.add_argument(a)
     d = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=o)
     d.set_page_load_timeout(120)
+    d.set_script_timeout(120)
     return d
 
 
@@ -102,7 +123,7 @@ def main():
     out["ls_json_all_s"] = statistics.median(ls_all)
     out["ls_json_default_s"] = statistics.median(ls_default)
 
-    paint, ready, marks = [], [], []
+    paint, ready, marks, scroll = [], [], [], []
     with tempfile.TemporaryDirectory() as profile:
         d = driver(profile)
         try:
@@ -117,6 +138,7 @@ def main():
                     ready.append(t_url - t0)
                     marks.append(d.execute_script(
                         "return performance.getEntriesByName('unback-grid-painted')[0].startTime"))
+                    scroll.append(d.execute_async_script(SCROLL))
                 finally:
                     p.kill()
                     p.wait()
@@ -126,6 +148,11 @@ def main():
     out["start_to_paint_s"] = statistics.median(paint)
     out["start_to_address_s"] = statistics.median(ready)
     out["navigation_to_paint_ms"] = statistics.median(marks)
+    frames = sorted(f for r in scroll for f in r["frames"])
+    out["scroll_frames"] = len(frames)
+    out["scroll_frame_p50_ms"] = frames[len(frames) // 2]
+    out["scroll_frame_p95_ms"] = frames[int(len(frames) * 0.95)]
+    out["scroll_max_tiles_in_dom"] = max(r["max_tiles"] for r in scroll)
 
     p, url, _, _ = start(binary, backup)
     try:
