@@ -152,6 +152,23 @@ fn raw_at(
     }
 }
 
+/// A chunked body at the start of `b`: the body and how many bytes it took.
+fn dechunk_prefix(b: &[u8]) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        let i = b[at..].windows(2).position(|w| w == b"\r\n").unwrap();
+        let line = std::str::from_utf8(&b[at..at + i]).unwrap().trim();
+        let n = usize::from_str_radix(line, 16).unwrap();
+        at += i + 2;
+        if n == 0 {
+            return (out, at + 2);
+        }
+        out.extend_from_slice(&b[at..at + n]);
+        at += n + 2;
+    }
+}
+
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
@@ -393,6 +410,76 @@ fn another_address_only_with_listen_and_a_warning() {
         .arg(sample())
         .assert()
         .code(2);
+}
+
+/// Replies held in memory go out in one write, outside tiny_http's own writer: a kept-alive
+/// connection still gets every reply in order, a HEAD gets the head alone, and a download
+/// (streamed by tiny_http) follows on the same connection.
+#[test]
+fn replies_on_one_kept_alive_connection() {
+    let s = serve(&sample());
+    let (h, c) = (s.host(), s.cookie());
+    let mut conn = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let u = "5A1E0002-3C7F-4000-8000-A00B1E5A0002";
+    let reqs = [
+        ("GET", "/api/info".to_string()),
+        ("HEAD", "/app.css".to_string()),
+        ("GET", format!("/thumb/{u}")),
+        ("GET", format!("/file/{u}/original")),
+        ("GET", "/nothing".to_string()),
+    ];
+    let mut all = String::new();
+    for (m, p) in &reqs {
+        all.push_str(&format!(
+            "{m} {p} HTTP/1.1\r\nHost: {h}\r\nCookie: {c}\r\n\r\n"
+        ));
+    }
+    all.push_str(&format!(
+        "GET /app.css HTTP/1.1\r\nHost: {h}\r\nCookie: {c}\r\nConnection: close\r\n\r\n"
+    ));
+    conn.write_all(all.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    conn.read_to_end(&mut got).unwrap();
+    // Walk the replies by their lengths.
+    let mut rest = &got[..];
+    let mut statuses = Vec::new();
+    let mut bodies = Vec::new();
+    for i in 0..reqs.len() + 1 {
+        let end = rest.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8(rest[..end].to_vec()).unwrap();
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let lower = head.to_ascii_lowercase();
+        let len = lower
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .map(|v| v.trim().parse::<usize>().unwrap());
+        rest = &rest[end + 4..];
+        if lower.contains("transfer-encoding: chunked") {
+            let (body, used) = dechunk_prefix(rest);
+            bodies.push(body);
+            rest = &rest[used..];
+        } else {
+            let n = if i == 1 {
+                0
+            } else {
+                len.unwrap_or_else(|| panic!("{head}"))
+            };
+            bodies.push(rest[..n].to_vec());
+            rest = &rest[n..];
+        }
+        assert!(lower.contains("content-security-policy"), "{head}");
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 404, 200]);
+    assert!(rest.is_empty(), "nothing after the last reply");
+    assert!(String::from_utf8_lossy(&bodies[0]).contains("udid"));
+    assert_eq!(&bodies[2][..2], b"\xFF\xD8", "a JPEG thumbnail");
+    assert_eq!(
+        sha256(&bodies[3]),
+        sha256(&s.get(&format!("/file/{u}/original")).body),
+        "the download, streamed, between two one-write replies"
+    );
+    assert!(bodies[5].len() > 100, "the style sheet");
 }
 
 #[test]
