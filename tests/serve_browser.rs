@@ -222,6 +222,10 @@ fn check_page(backup: &Path, prefix: &str, big: bool) -> Value {
         "--prefix".into(),
         prefix.into(),
     ];
+    let day = |a: &Value| a["capture_date"].as_str().unwrap()[..10].to_string();
+    let (lo, hi) = (day(view[live + 1]), day(view[live - 1]));
+    args.push("--dates".into());
+    args.push(format!("{lo},{hi}"));
     if big {
         args.push("--big-out".into());
         args.push(big_out.to_string_lossy().into_owned());
@@ -312,6 +316,19 @@ fn check_page(backup: &Path, prefix: &str, big: bool) -> Value {
         })
         .count();
     assert_eq!(r["search_img_count"], img);
+
+    // The date range: the camera roll's assets captured on those days (local dates).
+    let in_range: Vec<String> = view
+        .iter()
+        .filter(|a| {
+            a["capture_date"]
+                .as_str()
+                .is_some_and(|d| d[..10] >= *lo && d[..10] <= *hi)
+        })
+        .map(|a| a["uuid"].as_str().unwrap().to_string())
+        .collect();
+    assert!(in_range.len() >= 3, "{lo}..{hi}");
+    assert_eq!(strings(&r["date_range"]), in_range, "{lo}..{hi}");
 
     // The detail view of the Live Photo.
     let d = &r["detail"];

@@ -202,6 +202,7 @@ def main():
     p.add_argument("--bad-out", required=True)
     p.add_argument("--big-out")
     p.add_argument("--prefix", default="")
+    p.add_argument("--dates", help="FROM,TO (YYYY-MM-DD) for the date-range filter")
     a = p.parse_args()
     picks = a.pick.split(",")
     assert len(picks) == 3, picks
@@ -242,6 +243,17 @@ def main():
             q.clear()
             q.send_keys(Keys.BACKSPACE)
             wait(d, "the search to clear", lambda d: int(d.find_element(By.ID, "grid").get_attribute("data-count")) == cats["camera-roll"])
+
+            # A capture-date range narrows the camera roll; cleared, the view is whole again.
+            if a.dates:
+                lo, hi = a.dates.split(",")
+                setter = ("const f = document.getElementById('from'), t = document.getElementById('to');"
+                          "f.value = arguments[0]; t.value = arguments[1];"
+                          "f.dispatchEvent(new Event('input')); t.dispatchEvent(new Event('input'));")
+                d.execute_script(setter, lo, hi)
+                report["date_range"] = d.execute_async_script(COLLECT)["uuids"]
+                d.execute_script(setter, "", "")
+                wait(d, "the dates to clear", lambda d: int(d.find_element(By.ID, "grid").get_attribute("data-count")) == cats["camera-roll"])
 
             # The detail view of the Live Photo, the middle one of the three.
             t = tile(d, picks[1])
