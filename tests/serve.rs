@@ -15,8 +15,12 @@ use serde_json::Value;
 /// A running `unback serve`, stopped when dropped.
 struct Served {
     child: Child,
+    /// The address the printed URL names (127.0.0.1 unless `--listen`).
+    ip: String,
     port: u16,
     token: String,
+    /// Where its stderr goes, when the test reads it.
+    err: Option<tempfile::NamedTempFile>,
 }
 
 impl Drop for Served {
@@ -27,15 +31,23 @@ impl Drop for Served {
 }
 
 fn serve(backup: &Path) -> Served {
+    serve_with(Some(backup), &[]).0
+}
+
+/// `unback serve BACKUP --port 0 --no-open EXTRA…`; the server and what it had printed on
+/// stderr by the time its address was out (the listening warning comes before it).
+fn serve_with(backup: Option<&Path>, extra: &[&str]) -> (Served, String) {
+    let err = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_unback"))
         .arg("serve")
-        .arg(backup)
+        .args(backup)
         .args(["--port", "0", "--no-open"])
+        .args(extra)
         .env_remove("UNBACK_PASSWORD")
         .env_remove("UNBACK_KEY")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(err.reopen().unwrap())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -44,15 +56,22 @@ fn serve(backup: &Path) -> Served {
         .unwrap();
     let url = line.trim();
     let rest = url
-        .strip_prefix("http://127.0.0.1:")
+        .strip_prefix("http://")
         .unwrap_or_else(|| panic!("unexpected address line {url:?}"));
-    let (port, query) = rest.split_once("/?token=").unwrap();
+    let (host, query) = rest.split_once("/?token=").unwrap();
+    let (ip, port) = host.rsplit_once(':').unwrap();
     assert_eq!(query.len(), 32, "a 128-bit token in hex");
-    Served {
-        child,
-        port: port.parse().unwrap(),
-        token: query.to_string(),
-    }
+    let stderr = std::fs::read_to_string(err.path()).unwrap();
+    (
+        Served {
+            child,
+            ip: ip.to_string(),
+            port: port.parse().unwrap(),
+            token: query.to_string(),
+            err: Some(err),
+        },
+        stderr,
+    )
 }
 
 struct Resp {
@@ -77,7 +96,20 @@ impl Resp {
 
 /// One request over a fresh connection; `headers` are written as given (Host included).
 fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    raw_at("127.0.0.1", port, method, path, headers, body)
+}
+
+/// [`raw`] to another address of this machine (`::1`, `127.0.0.2`).
+fn raw_at(
+    ip: &str,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    let ip: std::net::IpAddr = ip.parse().unwrap();
+    let mut s = TcpStream::connect((ip, port)).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -117,6 +149,23 @@ fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8
         status,
         headers,
         body,
+    }
+}
+
+/// A chunked body at the start of `b`: the body and how many bytes it took.
+fn dechunk_prefix(b: &[u8]) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        let i = b[at..].windows(2).position(|w| w == b"\r\n").unwrap();
+        let line = std::str::from_utf8(&b[at..at + i]).unwrap().trim();
+        let n = usize::from_str_radix(line, 16).unwrap();
+        at += i + 2;
+        if n == 0 {
+            return (out, at + 2);
+        }
+        out.extend_from_slice(&b[at..at + n]);
+        at += n + 2;
     }
 }
 
@@ -244,6 +293,193 @@ fn a_foreign_host_is_refused_dns_rebinding() {
         b"",
     );
     assert_eq!(r.status, 200, "localhost:PORT is this server");
+}
+
+#[test]
+fn it_listens_on_both_loopback_addresses_and_answers_to_their_names() {
+    let (s, _) = serve_with(Some(&sample()), &[]);
+    let c = s.cookie();
+    if TcpStream::connect(("::1", s.port)).is_err() {
+        cannot_run("this machine has no IPv6 loopback (::1)");
+        return;
+    }
+    let v6 = format!("[::1]:{}", s.port);
+    for ip in ["::1", "127.0.0.1"] {
+        let r = raw_at(
+            ip,
+            s.port,
+            "GET",
+            "/api/info",
+            &[("Host", &v6), ("Cookie", &c)],
+            b"",
+        );
+        assert_eq!(r.status, 200, "Host {v6} over {ip}");
+    }
+    let q = format!("/?token={}", s.token);
+    let r = raw_at("::1", s.port, "GET", &q, &[("Host", &v6)], b"");
+    assert_eq!(r.status, 303, "the printed address over ::1");
+    for host in [
+        "[::1]".to_string(),
+        format!("[::1]:{}", s.port + 1),
+        format!("[::2]:{}", s.port),
+        format!("::1:{}", s.port),
+        format!("[::ffff:127.0.0.1]:{}", s.port),
+    ] {
+        let r = raw_at(
+            "::1",
+            s.port,
+            "GET",
+            "/api/info",
+            &[("Host", &host), ("Cookie", &c)],
+            b"",
+        );
+        assert_eq!(r.status, 421, "Host {host}");
+    }
+    // A POST from the page opened at [::1] carries that Origin.
+    let out = tempfile::tempdir().unwrap();
+    let body = serde_json::json!({"out": out.path().join("x"), "uuids": ["NOPE"]}).to_string();
+    let origin = format!("http://{v6}");
+    let r = raw_at(
+        "::1",
+        s.port,
+        "POST",
+        "/api/export",
+        &[
+            ("Host", &v6),
+            ("Cookie", &c),
+            ("Origin", &origin),
+            ("Content-Type", "application/json"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(
+        r.status, 400,
+        "past the checks, refused for the unknown UUID"
+    );
+}
+
+#[test]
+fn another_address_only_with_listen_and_a_warning() {
+    let (s, err) = serve_with(Some(&sample()), &[]);
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(s.ip, "127.0.0.1");
+    drop(s);
+    // 127.0.0.2 is still this machine (all of 127/8 is), so nothing is exposed by the test.
+    let (s, err) = serve_with(Some(&sample()), &["--listen", "127.0.0.2"]);
+    assert!(
+        err.contains("warning: listening on 127.0.0.2") && err.contains("every photo"),
+        "{err}"
+    );
+    assert_eq!(s.ip, "127.0.0.2");
+    let own = format!("127.0.0.2:{}", s.port);
+    let c = s.cookie();
+    let r = raw_at(
+        "127.0.0.2",
+        s.port,
+        "GET",
+        "/api/info",
+        &[("Host", &own), ("Cookie", &c)],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    let r = raw_at(
+        "127.0.0.2",
+        s.port,
+        "GET",
+        "/api/info",
+        &[("Host", &own)],
+        b"",
+    );
+    assert_eq!(r.status, 403, "the token is still needed");
+    let evil = format!("evil.example:{}", s.port);
+    let r = raw_at(
+        "127.0.0.2",
+        s.port,
+        "GET",
+        "/api/info",
+        &[("Host", &evil), ("Cookie", &c)],
+        b"",
+    );
+    assert_eq!(r.status, 421);
+    assert!(
+        TcpStream::connect(("127.0.0.1", s.port)).is_err(),
+        "only the address asked for"
+    );
+    unback()
+        .args(["serve", "--listen", "not-an-address"])
+        .arg(sample())
+        .assert()
+        .code(2);
+}
+
+/// Replies held in memory go out in one write, outside tiny_http's own writer: a kept-alive
+/// connection still gets every reply in order, a HEAD gets the head alone, and a download
+/// (streamed by tiny_http) follows on the same connection.
+#[test]
+fn replies_on_one_kept_alive_connection() {
+    let s = serve(&sample());
+    let (h, c) = (s.host(), s.cookie());
+    let mut conn = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let u = "5A1E0002-3C7F-4000-8000-A00B1E5A0002";
+    let reqs = [
+        ("GET", "/api/info".to_string()),
+        ("HEAD", "/app.css".to_string()),
+        ("GET", format!("/thumb/{u}")),
+        ("GET", format!("/file/{u}/original")),
+        ("GET", "/nothing".to_string()),
+    ];
+    let mut all = String::new();
+    for (m, p) in &reqs {
+        all.push_str(&format!(
+            "{m} {p} HTTP/1.1\r\nHost: {h}\r\nCookie: {c}\r\n\r\n"
+        ));
+    }
+    all.push_str(&format!(
+        "GET /app.css HTTP/1.1\r\nHost: {h}\r\nCookie: {c}\r\nConnection: close\r\n\r\n"
+    ));
+    conn.write_all(all.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    conn.read_to_end(&mut got).unwrap();
+    // Walk the replies by their lengths.
+    let mut rest = &got[..];
+    let mut statuses = Vec::new();
+    let mut bodies = Vec::new();
+    for i in 0..reqs.len() + 1 {
+        let end = rest.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8(rest[..end].to_vec()).unwrap();
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let lower = head.to_ascii_lowercase();
+        let len = lower
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .map(|v| v.trim().parse::<usize>().unwrap());
+        rest = &rest[end + 4..];
+        if lower.contains("transfer-encoding: chunked") {
+            let (body, used) = dechunk_prefix(rest);
+            bodies.push(body);
+            rest = &rest[used..];
+        } else {
+            let n = if i == 1 {
+                0
+            } else {
+                len.unwrap_or_else(|| panic!("{head}"))
+            };
+            bodies.push(rest[..n].to_vec());
+            rest = &rest[n..];
+        }
+        assert!(lower.contains("content-security-policy"), "{head}");
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 404, 200]);
+    assert!(rest.is_empty(), "nothing after the last reply");
+    assert!(String::from_utf8_lossy(&bodies[0]).contains("udid"));
+    assert_eq!(&bodies[2][..2], b"\xFF\xD8", "a JPEG thumbnail");
+    assert_eq!(
+        sha256(&bodies[3]),
+        sha256(&s.get(&format!("/file/{u}/original")).body),
+        "the download, streamed, between two one-write replies"
+    );
+    assert!(bodies[5].len() > 100, "the style sheet");
 }
 
 #[test]
@@ -386,6 +622,8 @@ fn without_server_fields(mut v: Value) -> Value {
     let o = v.as_object_mut().unwrap();
     o.remove("id").unwrap();
     o.remove("camera_roll").unwrap();
+    o.remove("title").unwrap();
+    o.remove("caption").unwrap();
     v
 }
 
@@ -668,8 +906,10 @@ fn an_encrypted_backup_is_unlocked_first() {
     let (port, token) = rest.split_once("/?token=").unwrap();
     let s = Served {
         child,
+        ip: "127.0.0.1".into(),
         port: port.parse().unwrap(),
         token: token.to_string(),
+        err: None,
     };
     let assets = s.get("/api/assets").json();
     assert!(assets.as_array().unwrap().len() >= 5);
@@ -709,6 +949,8 @@ fn the_page_renders_in_a_real_browser() {
         "--disable-component-update",
         "--disable-sync",
         "--virtual-time-budget=10000",
+        // Tall enough that the virtualised grid renders every tile of the sample.
+        "--window-size=1280,6000",
         "--dump-dom",
     ]
     .iter()
@@ -739,7 +981,7 @@ fn the_page_renders_in_a_real_browser() {
         if n > 0 {
             let name = c["name"].as_str().unwrap();
             let at = dom
-                .find(&format!("<li data-name=\"{name}\""))
+                .find(&format!("data-name=\"{name}\""))
                 .unwrap_or_else(|| panic!("no sidebar entry {name} in\n{dom}"));
             let li = &dom[at..at + dom[at..].find("</li>").unwrap()];
             assert!(
@@ -749,4 +991,157 @@ fn the_page_renders_in_a_real_browser() {
         }
     }
     assert!(dom.contains("unback — "), "the title names the device");
+}
+
+/// Two builder backups in one folder, the second encrypted with `password`; each holds a
+/// Photos library of `n` JPEGs. Returns the folder.
+fn two_backups(dir: &Path, password: &str, n: usize) -> std::path::PathBuf {
+    use unback::builder::photos_db::{PhotoAsset, PhotosDbBuilder, PhotosSchema};
+    use unback::builder::{BackupBuilder, Encryption, FileSpec, COCOA_EPOCH_OFFSET};
+    let root = dir.join("Backup");
+    std::fs::create_dir_all(&root).unwrap();
+    let jpg = std::fs::read(common::root().join("fixtures/media/photo_0001.jpg")).unwrap();
+    for (udid, name, enc) in [
+        ("00008110-0000AAAA0000AAAA", "Anna's iPhone", None),
+        (
+            "00008110-0000BBBB0000BBBB",
+            "Work iPhone",
+            Some(Encryption::new(password, 10, 10)),
+        ),
+    ] {
+        let mut db = PhotosDbBuilder::new(PhotosSchema::Ios17_6);
+        let mut b = BackupBuilder::new(udid);
+        b.device_name = name.into();
+        for k in 0..n {
+            let file = format!("IMG_{k:04}.JPG");
+            let t = 1_700_000_000 + k as i64 * 86_400;
+            let uuid = format!("{:08X}-0000-4000-8000-{k:012X}", udid.len() + k);
+            db.assets.push(PhotoAsset::photo(
+                &uuid,
+                "DCIM/100APPLE",
+                &file,
+                t as f64 - COCOA_EPOCH_OFFSET,
+            ));
+            let mut bytes = jpg.clone();
+            bytes.extend_from_slice(format!("{udid}{k}").as_bytes());
+            b.files.push(
+                FileSpec::file(
+                    "CameraRollDomain",
+                    &format!("Media/DCIM/100APPLE/{file}"),
+                    bytes,
+                )
+                .with_times(t, t, t),
+            );
+        }
+        b.files.push(FileSpec::file(
+            "CameraRollDomain",
+            "Media/PhotoData/Photos.sqlite",
+            db.to_bytes().unwrap(),
+        ));
+        b.add_parents();
+        b.encryption = enc;
+        b.write(&root).unwrap();
+    }
+    root
+}
+
+impl Served {
+    fn post(&self, path: &str, body: &Value) -> Resp {
+        let (h, c) = (self.host(), self.cookie());
+        let origin = format!("http://{h}");
+        raw(
+            self.port,
+            "POST",
+            path,
+            &[
+                ("Host", &h),
+                ("Cookie", &c),
+                ("Origin", &origin),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    }
+}
+
+#[test]
+fn without_backup_the_page_lists_the_backups_and_takes_the_password() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pw = "correct horse battery";
+    let root = two_backups(tmp.path(), pw, 3);
+    let before = fingerprint(&root);
+    let root_s = root.to_string_lossy().into_owned();
+    let (s, err) = serve_with(None, &["--root", &root_s]);
+    assert!(err.contains("2 backup(s) found"), "{err}");
+    let info = s.get("/api/info").json();
+    assert_eq!(info["choose"], true);
+    assert_eq!(s.get("/api/assets").status, 409, "nothing open yet");
+    assert_eq!(s.get("/").status, 200, "the page itself is there");
+    let list = s.get("/api/backups").json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    let by_name = |n: &str| {
+        list.iter()
+            .find(|b| b["device_name"] == n)
+            .unwrap_or_else(|| panic!("{n} in {list:?}"))
+    };
+    let (plain, enc) = (by_name("Anna's iPhone"), by_name("Work iPhone"));
+    assert_eq!(plain["encrypted"], false);
+    assert_eq!(enc["encrypted"], true);
+    for b in [plain, enc] {
+        assert!(b["size"].as_u64().unwrap() > 1000, "{b}");
+        assert!(
+            b["ios_version"].is_string() && b["product_type"].is_string(),
+            "{b}"
+        );
+        assert!(b["date"].is_string(), "{b}");
+    }
+    // The encrypted one: no password, then a wrong one, are refused with a clear message.
+    let id = enc["id"].clone();
+    let r = s.post("/api/open", &serde_json::json!({"id": id}));
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["password"], true);
+    assert!(r.json()["error"].as_str().unwrap().contains("encrypted"));
+    let r = s.post(
+        "/api/open",
+        &serde_json::json!({"id": id, "password": "wrong guess"}),
+    );
+    assert_eq!(r.status, 401);
+    let msg = r.json()["error"].as_str().unwrap().to_string();
+    assert!(msg.contains("wrong password"), "{msg}");
+    assert!(!msg.contains("wrong guess"), "the password is never echoed");
+    assert_eq!(s.get("/api/assets").status, 409);
+    // A POST that fails the Origin check never reaches the password.
+    let (h, c) = (s.host(), s.cookie());
+    let body = serde_json::json!({"id": id, "password": pw}).to_string();
+    let r = raw(
+        s.port,
+        "POST",
+        "/api/open",
+        &[
+            ("Host", &h),
+            ("Cookie", &c),
+            ("Origin", "http://evil.example"),
+            ("Content-Type", "application/json"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 403);
+    // The right password: the backup opens and the page's API serves its photos.
+    let r = s.post("/api/open", &serde_json::json!({"id": id, "password": pw}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let info = s.get("/api/info").json();
+    assert_eq!(info["device_name"], "Work iPhone");
+    assert_eq!(info["encrypted"], true);
+    assert_eq!(s.get("/api/assets").json().as_array().unwrap().len(), 3);
+    // Once open, it stays: no second choice through the same server.
+    let r = s.post("/api/open", &serde_json::json!({"id": plain["id"]}));
+    assert_eq!(r.status, 404);
+    let log = std::fs::read_to_string(s.err.as_ref().unwrap().path()).unwrap();
+    assert!(
+        !log.contains(pw) && !log.contains("wrong guess"),
+        "never logged: {log}"
+    );
+    drop(s);
+    assert_eq!(fingerprint(&root), before, "the backups are unchanged");
 }

@@ -1,20 +1,38 @@
 //! `unback serve`: open the backup as every command does (password file, environment, prompt),
-//! then serve its photos to a browser on 127.0.0.1.
+//! then serve its photos to a browser on 127.0.0.1 and ::1. Without BACKUP, the page lists the
+//! backups found where `unback backups` looks (or under `--root`) and the user picks one there.
 
 use std::io::{IsTerminal, Write};
 
 use crate::error::{Exit, Result};
-use crate::serve::{Server, State};
+use std::path::PathBuf;
 
-use super::BackupArgs;
+use crate::serve::{Choices, Listen, Server, Start, State};
+
+use super::{BackupArgs, SecretArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The backup folder (holding Manifest.plist), a folder holding several backups, or a .zip
+    /// archive of either. Without it, the page lists the backups found (as `unback backups`
+    /// does) to choose one, and asks for an encrypted one's password.
+    #[arg(value_name = "BACKUP")]
+    pub backup: Option<PathBuf>,
+    /// Which backup, when BACKUP holds several: its folder name, UDID or device name.
+    #[arg(long, value_name = "ID", requires = "backup")]
+    pub udid: Option<String>,
     #[command(flatten)]
-    pub backup: BackupArgs,
-    /// Port on 127.0.0.1 (0: any free port).
+    pub secret: SecretArgs,
+    /// Without BACKUP: the folder to look for backups in, instead of the MobileSync folders.
+    #[arg(long, value_name = "DIR", conflicts_with = "backup")]
+    pub root: Option<PathBuf>,
+    /// Port on 127.0.0.1 and ::1 (0: any free port).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub port: u16,
+    /// Listen on this IP address instead of the loopback interface (0.0.0.0: every address).
+    /// Anyone who can reach it and has the printed address sees every photo: a warning says so.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::IpAddr>,
     /// Open the page in the default browser (the default when stdout is a terminal).
     #[arg(long, conflicts_with = "no_open")]
     pub open: bool,
@@ -24,12 +42,56 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<Exit> {
-    let b = super::open(&a.backup)?;
-    let state = State::load(b)?;
-    for n in &state.lib.notes {
+    let start = match a.backup {
+        Some(backup) => {
+            let b = super::open(&BackupArgs {
+                backup,
+                udid: a.udid,
+                secret: a.secret,
+            })?;
+            let state = State::load(b)?;
+            for n in &state.lib.notes {
+                eprintln!("unback: note: {n}");
+            }
+            Start::Backup(Box::new(state))
+        }
+        None => {
+            let roots = match a.root {
+                Some(r) => vec![r],
+                None => crate::discover::default_roots()
+                    .into_iter()
+                    .filter(|p| p.is_dir())
+                    .collect(),
+            };
+            let mut found = Vec::new();
+            for r in &roots {
+                found.extend(crate::discover::find_backups(r)?);
+            }
+            let c = Choices::new(found);
+            eprintln!(
+                "unback: {} backup(s) found; choose one in the page",
+                c.len()
+            );
+            super::clean_up_on_interrupt();
+            Start::Choose(c)
+        }
+    };
+    let listen = match a.listen {
+        None => Listen::Loopback,
+        Some(ip) => {
+            if ip != std::net::IpAddr::from([127, 0, 0, 1]) && ip != std::net::Ipv6Addr::LOCALHOST {
+                eprintln!(
+                    "unback: warning: listening on {ip}, not only on 127.0.0.1 and ::1: whoever \
+                     reaches it with the printed address (its token) sees and downloads every photo"
+                );
+            }
+            Listen::Addr(ip)
+        }
+    };
+    let (server, notes) = Server::bind(start, listen, a.port)?;
+    for n in notes {
         eprintln!("unback: note: {n}");
     }
-    let server = Server::bind(state, a.port)?;
     let url = server.url();
     // The one line on stdout, flushed at once: a script (or a test) reads the address from it.
     {
@@ -37,7 +99,11 @@ pub fn run(a: Args) -> Result<Exit> {
         let _ = writeln!(o, "{url}");
         let _ = o.flush();
     }
-    eprintln!("unback: serving the photos on 127.0.0.1 only; Ctrl-C stops");
+    if listen == Listen::Loopback {
+        eprintln!("unback: serving the photos on 127.0.0.1 and ::1 only; Ctrl-C stops");
+    } else {
+        eprintln!("unback: serving the photos; Ctrl-C stops");
+    }
     if a.open || (!a.no_open && std::io::stdout().is_terminal()) {
         open_browser(&url);
     }

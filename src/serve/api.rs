@@ -4,12 +4,13 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::State;
 use crate::export::photos::{export, ExportOptions};
-use crate::export::{Existing, NoProgress};
+use crate::export::Existing;
 use crate::photos::sidecar::SidecarKind;
 use crate::photos::Category;
 use crate::plan::photos::{self as plan, Convert, Edits, Filter, Layout, Live, NamePolicy};
@@ -19,12 +20,26 @@ const INDEX_HTML: &str = include_str!("page/index.html");
 const APP_JS: &str = include_str!("page/app.js");
 const APP_CSS: &str = include_str!("page/app.css");
 
+/// The largest body sent in the same write as the head (see `Reply::into_bytes`).
+const ONE_WRITE: usize = 4 << 20;
+
 /// An export request is a list of UUIDs and a few options: 16 MiB holds 400,000 UUIDs.
 const MAX_BODY: u64 = 16 << 20;
 
 pub enum Body {
     Bytes(Vec<u8>),
+    /// Made once and kept (the asset list): sent without a copy.
+    Shared(Arc<Vec<u8>>),
     Stream(Box<dyn Read + Send>),
+}
+
+/// `Arc<Vec<u8>>` as the byte slice `Cursor` reads.
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
 }
 
 /// A reply before it becomes tiny_http's `Response` (which fixes its body type).
@@ -58,9 +73,58 @@ impl Reply {
         }
     }
 
-    fn header(mut self, k: &str, v: &str) -> Reply {
+    pub fn header(mut self, k: &str, v: &str) -> Reply {
         self.headers.push((k.into(), v.into()));
         self
+    }
+
+    /// The whole HTTP/1.1 response in one buffer, for a body already in memory. tiny_http
+    /// writes the head and then the body in two writes; on a kept-alive connection the second
+    /// waits for the client to acknowledge the first (Nagle's algorithm against delayed ACKs),
+    /// about 40 ms a thumbnail. One write has nothing to wait for.
+    /// Bodies above `ONE_WRITE` (the asset list) are not copied for it: their segments are full
+    /// ones, which Nagle's algorithm does not hold back.
+    pub fn into_bytes(self, head_only: bool, close: bool) -> Result<Vec<u8>, Reply> {
+        let body = match self.body {
+            Body::Bytes(b) if b.len() <= ONE_WRITE => b,
+            body => {
+                return Err(Reply {
+                    status: self.status,
+                    headers: self.headers,
+                    body,
+                })
+            }
+        };
+        let status = tiny_http::StatusCode(self.status);
+        let mut out = format!(
+            "HTTP/1.1 {} {}\r\n",
+            self.status,
+            status.default_reason_phrase()
+        )
+        .into_bytes();
+        let all = super::security::common_headers()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(self.headers);
+        for (k, v) in all {
+            // Header values are this server's own; a line break in one would split the reply.
+            if k.contains(['\r', '\n', ':']) || v.contains(['\r', '\n']) {
+                continue;
+            }
+            out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+        }
+        let no_body = matches!(self.status, 100..=199 | 204 | 304);
+        if !no_body {
+            out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+        }
+        if close {
+            out.extend_from_slice(b"Connection: close\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        if !head_only && !no_body {
+            out.extend_from_slice(&body);
+        }
+        Ok(out)
     }
 
     pub fn into_response(self) -> tiny_http::Response<Box<dyn Read + Send>> {
@@ -78,6 +142,10 @@ impl Reply {
             Body::Bytes(b) => {
                 let n = b.len();
                 (Box::new(std::io::Cursor::new(b)), Some(n))
+            }
+            Body::Shared(b) => {
+                let n = b.len();
+                (Box::new(std::io::Cursor::new(SharedBytes(b))), Some(n))
             }
             Body::Stream(r) => (r, None),
         };
@@ -97,7 +165,7 @@ struct ErrorBody<'a> {
     error: &'a str,
 }
 
-fn error_json(status: u16, msg: &str) -> Reply {
+pub fn error_json(status: u16, msg: &str) -> Reply {
     let body = serde_json::to_vec(&ErrorBody {
         ok: false,
         error: msg,
@@ -106,22 +174,52 @@ fn error_json(status: u16, msg: &str) -> Reply {
     Reply::bytes(status, "application/json", body)
 }
 
-pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
-    let url = req.url().to_string();
-    let path = url.split_once('?').map_or(url.as_str(), |(p, _)| p);
-    let post = *req.method() == tiny_http::Method::Post;
-    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (post, parts.as_slice()) {
+/// A request's path split at `/`, without the query, and whether it is a POST.
+pub fn parts(url: &str) -> Vec<&str> {
+    let path = url.split_once('?').map_or(url, |(p, _)| p);
+    path.trim_start_matches('/').split('/').collect()
+}
+
+/// The page itself, the same whether a backup is open or still to be chosen.
+pub fn page(url: &str, parts: &[&str]) -> Option<Reply> {
+    Some(match parts {
         // The token has become a cookie: take it out of the address bar and the history.
-        (false, [""]) if super::security::query_param(&url, "token").is_some() => {
+        [""] if super::security::query_param(url, "token").is_some() => {
             Reply::text(303, "see /").header("Location", "/")
         }
-        (false, [""]) => Reply::bytes(200, "text/html; charset=utf-8", INDEX_HTML.into()),
-        (false, ["app.js"]) => Reply::bytes(200, "text/javascript; charset=utf-8", APP_JS.into()),
-        (false, ["app.css"]) => Reply::bytes(200, "text/css; charset=utf-8", APP_CSS.into()),
+        [""] => Reply::bytes(200, "text/html; charset=utf-8", INDEX_HTML.into()),
+        ["app.js"] => Reply::bytes(200, "text/javascript; charset=utf-8", APP_JS.into()),
+        // Browsers ask for it unprompted; a 404 would show as an error in the console.
+        ["favicon.ico"] => Reply::bytes(204, "image/x-icon", Vec::new()),
+        ["app.css"] => Reply::bytes(200, "text/css; charset=utf-8", APP_CSS.into()),
+        _ => return None,
+    })
+}
+
+pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
+    let url = req.url().to_string();
+    let post = *req.method() == tiny_http::Method::Post;
+    let parts = parts(&url);
+    if !post {
+        if let Some(r) = page(&url, &parts) {
+            return r;
+        }
+    }
+    match (post, parts.as_slice()) {
         (false, ["api", "assets"]) => no_store(assets(st)),
         (false, ["api", "categories"]) => no_store(categories(st)),
         (false, ["api", "info"]) => no_store(info(st)),
+        (false, ["api", "asset", uuid]) => match st.asset(uuid) {
+            Some(i) => no_store(super::detail::detail(st, i)),
+            None => Reply::text(404, "no such asset"),
+        },
+        (false, ["api", "export", "progress"]) => {
+            no_store(Reply::json(200, &st.progress.snapshot()))
+        }
+        (false, ["preview", uuid]) => match st.asset(uuid) {
+            Some(i) => super::detail::preview(st, i),
+            None => Reply::text(404, "no such asset"),
+        },
         (false, ["thumb", uuid]) => match st.asset(uuid) {
             Some(i) => super::thumbs::reply(st, i),
             None => Reply::text(404, "no such asset"),
@@ -135,7 +233,7 @@ pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
     }
 }
 
-fn no_store(r: Reply) -> Reply {
+pub fn no_store(r: Reply) -> Reply {
     r.header("Cache-Control", "no-store")
 }
 
@@ -154,24 +252,61 @@ fn ordered(st: &State, mut v: Vec<usize>) -> Vec<usize> {
 struct Item<'a> {
     id: usize,
     camera_roll: bool,
+    /// For the page's text search, which `photos ls` does not print.
+    title: Option<&'a str>,
+    caption: Option<&'a str>,
     #[serde(flatten)]
     record: AssetRecord<'a>,
 }
 
-fn assets(st: &State) -> Reply {
-    let roll: std::collections::HashSet<usize> = plan::select(&st.lib, &Filter::default())
-        .into_iter()
-        .collect();
-    let all = ordered(st, (0..st.lib.assets.len()).collect());
-    let items: Vec<Item<'_>> = all
-        .iter()
-        .map(|&i| Item {
+/// Every asset, in order, each record made as it is written and dropped after: 50,000 records
+/// are never in memory at once, only their JSON.
+struct Items<'a> {
+    st: &'a State,
+    order: Vec<usize>,
+    roll: std::collections::HashSet<usize>,
+}
+
+impl Serialize for Items<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let st = self.st;
+        s.collect_seq(self.order.iter().map(|&i| Item {
             id: i,
-            camera_roll: roll.contains(&i),
+            camera_roll: self.roll.contains(&i),
+            title: st.lib.assets[i].title.as_deref(),
+            caption: st.lib.assets[i].caption.as_deref(),
             record: record(&st.lib, &st.entries, i),
-        })
-        .collect();
-    Reply::json(200, &items)
+        }))
+    }
+}
+
+/// The JSON is made once and kept: the backup does not change while the server runs, and the
+/// page asks for it on every load. `Server::run` starts making it at once, so the page's first
+/// request (which waits for it) finds it done or under way.
+pub fn assets_json(st: &State) -> &Result<Arc<Vec<u8>>, String> {
+    st.assets_json.get_or_init(|| {
+        let items = Items {
+            st,
+            order: ordered(st, (0..st.lib.assets.len()).collect()),
+            roll: plan::select(&st.lib, &Filter::default())
+                .into_iter()
+                .collect(),
+        };
+        serde_json::to_vec(&items)
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn assets(st: &State) -> Reply {
+    match assets_json(st) {
+        Ok(b) => Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Body::Shared(b.clone()),
+        },
+        Err(e) => error_json(500, &format!("cannot serialise the assets: {e}")),
+    }
 }
 
 #[derive(Serialize)]
@@ -474,6 +609,7 @@ fn run_export(st: &State, r: &ExportRequest) -> Result<Reply, String> {
         ..Default::default()
     };
     let _one_at_a_time = st.exporting.lock().unwrap_or_else(|p| p.into_inner());
+    st.progress.begin();
     let s = export(
         &st.backup,
         &st.entries,
@@ -481,9 +617,10 @@ fn run_export(st: &State, r: &ExportRequest) -> Result<Reply, String> {
         &p,
         &out,
         &opts,
-        &NoProgress,
-    )
-    .map_err(|e| e.to_string())?;
+        &st.progress,
+    );
+    st.progress.end();
+    let s = s.map_err(|e| e.to_string())?;
     let mut cmd = format!(
         "unback photos export {} {}",
         sh(&st.backup.path().to_string_lossy()),

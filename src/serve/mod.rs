@@ -10,17 +10,22 @@
 //! the engine's own containment like every export.
 
 mod api;
+mod chooser;
+mod detail;
+mod progress;
 mod security;
 mod thumbs;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::{Mutex, OnceLock};
 
 use crate::backup::Backup;
 use crate::error::{Error, Result};
 use crate::manifest::Entry;
 use crate::photos::library::{LoadOptions, PhotoLibrary};
 
+pub use chooser::Choices;
 pub use security::Token;
 
 /// Request handlers at once. Thumbnail decodes are bounded separately (`thumbs`), and an
@@ -39,6 +44,10 @@ pub struct State {
     thumbs: thumbs::Thumbs,
     /// One export at a time: two into the same folder would race for its names.
     exporting: Mutex<()>,
+    /// The running export's counters, read by `GET /api/export/progress`.
+    progress: progress::Live,
+    /// `GET /api/assets`, made once.
+    assets_json: OnceLock<std::result::Result<std::sync::Arc<Vec<u8>>, String>>,
 }
 
 impl State {
@@ -69,6 +78,8 @@ impl State {
             derivative,
             thumbs: thumbs::Thumbs::new(),
             exporting: Mutex::new(()),
+            progress: progress::Live::default(),
+            assets_json: OnceLock::new(),
         })
     }
 
@@ -77,31 +88,95 @@ impl State {
     }
 }
 
-/// A bound server: the socket is open (so the port is known) but no request is read yet.
+/// Where to listen: the loopback interface (both 127.0.0.1 and ::1), or one address the user
+/// named with `--listen` (which the CLI warns about).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listen {
+    Loopback,
+    Addr(IpAddr),
+}
+
+/// A bound server: the sockets are open (so the port is known) but no request is read yet.
 pub struct Server {
-    http: tiny_http::Server,
+    http: Vec<tiny_http::Server>,
     port: u16,
     token: Token,
-    state: State,
+    hosts: Vec<String>,
+    any_ip: bool,
+    url_host: String,
+    /// The open backup: given at start, or set once when the user picks one (`chooser`).
+    state: OnceLock<State>,
+    /// What the page offers when no backup was given.
+    choices: Option<Choices>,
+}
+
+/// What the server starts with: a backup, or the backups to choose from.
+pub enum Start {
+    Backup(Box<State>),
+    Choose(Choices),
+}
+
+fn listen_on(addr: IpAddr, port: u16) -> Result<(tiny_http::Server, u16)> {
+    let http = tiny_http::Server::http((addr, port)).map_err(|e| {
+        Error::Other(format!(
+            "cannot listen on {}: {e}",
+            security::host_of(addr, port)
+        ))
+    })?;
+    let port = http
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .ok_or_else(|| Error::Other("the server has no IP address".into()))?;
+    Ok((http, port))
 }
 
 impl Server {
-    /// Listens on 127.0.0.1:`port` (0: a free port the system picks). Loopback only: the page
-    /// and its API give every photo of the backup to whoever reaches them.
-    pub fn bind(state: State, port: u16) -> Result<Server> {
-        let http = tiny_http::Server::http(("127.0.0.1", port))
-            .map_err(|e| Error::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-        let port = http
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| Error::Other("the server has no IP address".into()))?;
-        Ok(Server {
+    /// Listens on `listen` at `port` (0: a free port the system picks). Loopback by default:
+    /// the page and its API give every photo of the backup to whoever reaches them. On the
+    /// loopback interface 127.0.0.1 comes first and fixes the port; ::1 gets the same port when
+    /// the system has IPv6 (`notes` says so when it has not).
+    pub fn bind(start: Start, listen: Listen, port: u16) -> Result<(Server, Vec<String>)> {
+        let mut notes = Vec::new();
+        let (http, port, hosts, any_ip, url_host) = match listen {
+            Listen::Loopback => {
+                let (v4, port) = listen_on(IpAddr::V4(Ipv4Addr::LOCALHOST), port)?;
+                let mut http = vec![v4];
+                match listen_on(IpAddr::V6(Ipv6Addr::LOCALHOST), port) {
+                    Ok((v6, _)) => http.push(v6),
+                    Err(e) => notes.push(format!("{e}; serving on 127.0.0.1 only")),
+                }
+                let hosts = security::loopback_hosts(port);
+                (http, port, hosts, false, format!("127.0.0.1:{port}"))
+            }
+            Listen::Addr(addr) => {
+                let (h, port) = listen_on(addr, port)?;
+                let mut hosts = security::loopback_hosts(port);
+                let own = security::host_of(addr, port);
+                hosts.push(own.clone());
+                let url_host = if addr.is_unspecified() {
+                    format!("127.0.0.1:{port}")
+                } else {
+                    own
+                };
+                (vec![h], port, hosts, addr.is_unspecified(), url_host)
+            }
+        };
+        let (state, choices) = match start {
+            Start::Backup(st) => (OnceLock::from(*st), None),
+            Start::Choose(c) => (OnceLock::new(), Some(c)),
+        };
+        let server = Server {
             http,
             port,
             token: Token::new()?,
+            hosts,
+            any_ip,
+            url_host,
             state,
-        })
+            choices,
+        };
+        Ok((server, notes))
     }
 
     pub fn port(&self) -> u16 {
@@ -110,22 +185,25 @@ impl Server {
 
     /// The address to open, with the token that the first request turns into a cookie.
     pub fn url(&self) -> String {
-        format!(
-            "http://127.0.0.1:{}/?token={}",
-            self.port,
-            self.token.as_str()
-        )
+        format!("http://{}/?token={}", self.url_host, self.token.as_str())
     }
 
     /// Serves until the process ends (Ctrl-C: the export engine's handler removes partial files).
     pub fn run(&self) {
         std::thread::scope(|s| {
-            for _ in 0..HANDLERS {
+            if let Some(st) = self.state.get() {
                 s.spawn(|| {
-                    for req in self.http.incoming_requests() {
-                        self.handle(req);
-                    }
+                    let _ = api::assets_json(st);
                 });
+            }
+            for http in &self.http {
+                for _ in 0..HANDLERS {
+                    s.spawn(move || {
+                        for req in http.incoming_requests() {
+                            self.handle(req);
+                        }
+                    });
+                }
             }
         });
     }
@@ -134,18 +212,75 @@ impl Server {
         let ctx = security::Context {
             port: self.port,
             token: &self.token,
+            hosts: &self.hosts,
+            any_ip: self.any_ip,
         };
         let reply = match security::check(&ctx, &req) {
             Err(refusal) => refusal,
             Ok(pass) => {
-                let mut r = api::route(&self.state, &mut req);
+                let mut r = self.route(&mut req);
                 if pass.set_cookie {
                     r.headers.push(ctx.cookie());
                 }
                 r
             }
         };
-        // The client may have gone away; nothing to do about it.
-        let _ = req.respond(reply.into_response());
+        // HTTP/1.1 replies held in memory go out in one write (`Reply::into_bytes`); streamed
+        // ones (downloads) and HTTP/1.0 through tiny_http. The client may have gone away:
+        // nothing to do about it.
+        if *req.http_version() != tiny_http::HTTPVersion(1, 1) {
+            let _ = req.respond(reply.into_response());
+            return;
+        }
+        let head_only = *req.method() == tiny_http::Method::Head;
+        let close = req.headers().iter().any(|h| {
+            h.field.equiv("Connection") && h.value.as_str().to_ascii_lowercase().contains("close")
+        });
+        match reply.into_bytes(head_only, close) {
+            Ok(bytes) => {
+                let mut w = req.into_writer();
+                let _ = std::io::Write::write_all(&mut w, &bytes);
+                let _ = std::io::Write::flush(&mut w);
+            }
+            Err(reply) => {
+                let _ = req.respond(reply.into_response());
+            }
+        }
+    }
+}
+
+impl Server {
+    /// The open backup's routes; before one is chosen, the page, the list and the choice.
+    fn route(&self, req: &mut tiny_http::Request) -> api::Reply {
+        if let Some(st) = self.state.get() {
+            return api::route(st, req);
+        }
+        let url = req.url().to_string();
+        let post = *req.method() == tiny_http::Method::Post;
+        let parts = api::parts(&url);
+        let Some(choices) = &self.choices else {
+            return api::Reply::text(500, "no backup open");
+        };
+        match (post, parts.as_slice()) {
+            (false, ["api", "info"]) => api::no_store(api::Reply::json(
+                200,
+                &serde_json::json!({ "choose": true, "backups": choices.len() }),
+            )),
+            (false, ["api", "backups"]) => api::no_store(chooser::list(choices)),
+            (true, ["api", "open"]) => match chooser::open(choices, req) {
+                Ok(st) => {
+                    // Two tabs choosing at once: the first one's backup stays.
+                    let _ = self.state.set(st);
+                    if let Some(st) = self.state.get() {
+                        let _ = api::assets_json(st);
+                    }
+                    api::no_store(api::Reply::json(200, &serde_json::json!({ "ok": true })))
+                }
+                Err(r) => api::no_store(r),
+            },
+            (false, _) => api::page(&url, &parts)
+                .unwrap_or_else(|| api::Reply::text(409, "choose a backup first")),
+            _ => api::Reply::text(404, "not found"),
+        }
     }
 }

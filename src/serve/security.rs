@@ -31,6 +31,27 @@ impl Token {
 pub struct Context<'a> {
     pub port: u16,
     pub token: &'a Token,
+    /// The `Host` values this server answers to: `127.0.0.1:PORT`, `localhost:PORT`,
+    /// `[::1]:PORT`, and with `--listen ADDR` that address too.
+    pub hosts: &'a [String],
+    /// Listening on every address (`--listen 0.0.0.0`): any IP-literal `Host` is accepted,
+    /// since the machine's addresses are not known here. A literal cannot be DNS rebinding:
+    /// the page that sends it has that address as its origin, not the attacker's name.
+    pub any_ip: bool,
+}
+
+/// The `Host` names of a server on the loopback interface at `port`.
+pub fn loopback_hosts(port: u16) -> Vec<String> {
+    vec![
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ]
+}
+
+/// `ADDR:PORT` as a `Host` header writes it (an IPv6 address in brackets).
+pub fn host_of(addr: std::net::IpAddr, port: u16) -> String {
+    std::net::SocketAddr::new(addr, port).to_string()
 }
 
 impl Context<'_> {
@@ -55,7 +76,13 @@ impl Context<'_> {
     /// The only names this server answers to. A page on another site whose DNS name is made to
     /// point at 127.0.0.1 (DNS rebinding) sends its own name here, and is refused.
     fn host_ok(&self, host: &str) -> bool {
-        host == format!("127.0.0.1:{}", self.port) || host == format!("localhost:{}", self.port)
+        if self.hosts.iter().any(|h| h == host) {
+            return true;
+        }
+        self.any_ip
+            && host
+                .parse::<std::net::SocketAddr>()
+                .is_ok_and(|a| a.port() == self.port)
     }
 
     fn origin_ok(&self, origin: &str) -> bool {
@@ -95,7 +122,7 @@ pub fn check(ctx: &Context<'_>, req: &tiny_http::Request) -> std::result::Result
         _ => {
             return Err(Reply::text(
                 421,
-                "refused: the Host header must be 127.0.0.1:PORT or localhost:PORT",
+                "refused: the Host header must be 127.0.0.1:PORT, [::1]:PORT or localhost:PORT",
             ))
         }
     }
@@ -146,4 +173,59 @@ pub fn common_headers() -> [(&'static str, &'static str); 5] {
         ("X-Frame-Options", "DENY"),
         ("Cross-Origin-Resource-Policy", "same-origin"),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx<'a>(token: &'a Token, hosts: &'a [String], any_ip: bool) -> Context<'a> {
+        Context {
+            port: 8080,
+            token,
+            hosts,
+            any_ip,
+        }
+    }
+
+    #[test]
+    fn hosts_on_the_loopback_interface() {
+        let t = Token::new().unwrap();
+        let hosts = loopback_hosts(8080);
+        let c = ctx(&t, &hosts, false);
+        for h in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080"] {
+            assert!(c.host_ok(h), "{h}");
+            assert!(c.origin_ok(&format!("http://{h}")), "{h}");
+        }
+        for h in [
+            "[::1]",
+            "::1:8080",
+            "[::1]:8081",
+            "127.0.0.2:8080",
+            "evil.example:8080",
+            "[::ffff:127.0.0.1]:8080",
+        ] {
+            assert!(!c.host_ok(h), "{h}");
+        }
+        assert!(!c.origin_ok("https://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn every_address_accepts_ip_literals_only() {
+        let t = Token::new().unwrap();
+        let hosts = loopback_hosts(8080);
+        let c = ctx(&t, &hosts, true);
+        for h in ["192.0.2.7:8080", "[2001:db8::1]:8080", "127.0.0.1:8080"] {
+            assert!(c.host_ok(h), "{h}");
+        }
+        for h in [
+            "evil.example:8080",
+            "192.0.2.7:8081",
+            "192.0.2.7",
+            "localhost.evil:8080",
+        ] {
+            assert!(!c.host_ok(h), "{h}");
+        }
+        assert_eq!(host_of("::1".parse().unwrap(), 80), "[::1]:80");
+    }
 }
