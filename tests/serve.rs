@@ -622,8 +622,6 @@ fn without_server_fields(mut v: Value) -> Value {
     let o = v.as_object_mut().unwrap();
     o.remove("id").unwrap();
     o.remove("camera_roll").unwrap();
-    o.remove("title").unwrap();
-    o.remove("caption").unwrap();
     v
 }
 

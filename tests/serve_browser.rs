@@ -171,10 +171,12 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// Names, content and modification times of every file under `dir`; the journals' times are
-/// when they were written, so only their content counts.
+/// when they were written, so only their content counts, and the JSON journal is left out (it
+/// records when its run was; the CSV, without times, is compared).
 fn tree(dir: &Path) -> BTreeMap<String, (String, i64)> {
     file_hashes(dir)
         .into_iter()
+        .filter(|(p, _)| p != "unback-export.json")
         .map(|(p, h)| {
             let t = if p.starts_with("unback-export.") {
                 0

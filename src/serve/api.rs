@@ -246,15 +246,13 @@ fn ordered(st: &State, mut v: Vec<usize>) -> Vec<usize> {
     v
 }
 
-/// One asset of `/api/assets`: the `photos ls --json` record, its id (what the category lists
-/// name) and whether the default view (the camera roll, as `photos export` selects) shows it.
+/// One asset of `/api/assets`: the `photos ls --json` record (title and caption included, which
+/// the page's text search reads), its id (what the category lists name) and whether the default
+/// view (the camera roll, as `photos export` selects) shows it.
 #[derive(Serialize)]
 struct Item<'a> {
     id: usize,
     camera_roll: bool,
-    /// For the page's text search, which `photos ls` does not print.
-    title: Option<&'a str>,
-    caption: Option<&'a str>,
     #[serde(flatten)]
     record: AssetRecord<'a>,
 }
@@ -273,8 +271,6 @@ impl Serialize for Items<'_> {
         s.collect_seq(self.order.iter().map(|&i| Item {
             id: i,
             camera_roll: self.roll.contains(&i),
-            title: st.lib.assets[i].title.as_deref(),
-            caption: st.lib.assets[i].caption.as_deref(),
             record: record(&st.lib, &st.entries, i),
         }))
     }
