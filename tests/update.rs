@@ -458,3 +458,43 @@ fn an_export_that_does_not_fit_stops_before_the_first_file() {
     // --no-space-check writes until the file system is full, then reports the rest.
     export(&one, &out, &["--layout", "flat", "--no-space-check"]).failure();
 }
+
+#[test]
+fn verify_rehashes_what_size_and_time_cannot_tell() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = backup(dir.path(), 0, &first_month(), Kind::Folder);
+    let out = dir.path().join("Photos");
+    export(&one, &out, &["--layout", "flat"]).success();
+    // An edit that keeps the size and puts the time back: only the content shows it.
+    let p = out.join("IMG_0005.JPG");
+    let t = std::fs::metadata(&p).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&p).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xFF;
+    std::fs::write(&p, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+    let a = export(&one, &out, &["--layout", "flat", "--update"]).success();
+    assert!(!stderr(&a).contains("IMG_0005.JPG"), "{}", stderr(&a));
+    let a = export(&one, &out, &["--layout", "flat", "--update", "--verify"]).success();
+    assert!(
+        stderr(&a).contains("changed in OUT since it was exported): IMG_0005.JPG"),
+        "{}",
+        stderr(&a)
+    );
+    assert!(
+        stdout(&a).contains("verify: 40 files re-hashed and found as the journal records them"),
+        "{}",
+        stdout(&a)
+    );
+    assert_eq!(
+        std::fs::read(&p).unwrap(),
+        bytes,
+        "kept as the user left it"
+    );
+    assert_eq!(journal(&out)["runs"][2]["verified"], 40);
+}

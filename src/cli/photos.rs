@@ -240,6 +240,10 @@ pub struct ExportArgs {
     /// With --update: add to an export made from another device's backups.
     #[arg(long, requires = "update")]
     pub force: bool,
+    /// With --update: re-hash every file the earlier export wrote (not only compare its size
+    /// and time) and report any whose content is not what the journal records.
+    #[arg(long, requires = "update")]
+    pub verify: bool,
     /// Print what would be written (paths, sizes, total) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -543,6 +547,7 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
         dry_run: a.dry_run,
         space_check: !a.no_space_check,
         dedupe: a.dedupe,
+        verify: a.verify,
     };
     let bar = super::progress::Bar::new();
     let s = export_after(&b, &entries, &lib, &plan, &a.out, &opts, earlier, &bar)?;
@@ -597,6 +602,13 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
         }
         if a.update {
             writeln!(w, "update:{}", update_line(&s))?;
+            if a.verify {
+                writeln!(
+                    w,
+                    "  verify: {} files re-hashed and found as the journal records them",
+                    s.verified
+                )?;
+            }
             if !s.gone_assets.is_empty() {
                 writeln!(
                     w,

@@ -41,6 +41,8 @@ pub struct ExportOptions {
     pub space_check: bool,
     /// `--dedupe`: content planned twice is written once, the other places hard links to it.
     pub dedupe: bool,
+    /// `--verify` (with `update`): earlier files are re-hashed, not only sized and timed.
+    pub verify: bool,
 }
 
 impl Default for ExportOptions {
@@ -55,6 +57,7 @@ impl Default for ExportOptions {
             dry_run: false,
             space_check: true,
             dedupe: false,
+            verify: false,
         }
     }
 }
@@ -81,6 +84,8 @@ pub struct PhotoSummary {
     pub unchanged: u64,
     pub same_content: u64,
     pub changed_versions: u64,
+    /// `--verify`: earlier files re-hashed and found as the journal records them.
+    pub verified: u64,
     pub changed_in_out: Vec<String>,
     pub deleted_in_out: Vec<String>,
     pub gone_assets: Vec<String>,
@@ -356,7 +361,10 @@ pub fn export_after(
             plan,
             &journal.files,
             out,
-            opts.existing == Existing::Overwrite,
+            update::Checks {
+                overwrite: opts.existing == Existing::Overwrite,
+                verify: opts.verify,
+            },
         )
     } else {
         update::Decisions {
@@ -418,6 +426,7 @@ pub fn export_after(
         unchanged: decisions.unchanged,
         same_content: decisions.same_content,
         changed_versions: decisions.changed_versions,
+        verified: decisions.verified,
         changed_in_out: decisions.changed_in_out.clone(),
         deleted_in_out: decisions.deleted_in_out.clone(),
         gone_assets: decisions.gone_assets.clone(),
@@ -607,6 +616,7 @@ pub fn export_after(
         unchanged: s.unchanged,
         same_content: s.same_content,
         changed_versions: s.changed_versions,
+        verified: s.verified,
         failed: s.failed,
         changed_in_out: s.changed_in_out.clone(),
         deleted_in_out: s.deleted_in_out.clone(),

@@ -19,6 +19,15 @@ use crate::time::Timestamp;
 /// File times on FAT file systems (USB sticks, SD cards) are kept to 2 s.
 const MTIME_SLACK_SECS: i64 = 2;
 
+/// How `decide` treats the earlier files it finds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Checks {
+    /// `--overwrite`: write a file the user changed or removed again.
+    pub overwrite: bool,
+    /// `--verify`: re-hash every earlier file found by size and time, against the journal.
+    pub verify: bool,
+}
+
 /// What to do with one planned file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -41,6 +50,8 @@ pub struct Decisions {
     pub unchanged: u64,
     pub same_content: u64,
     pub changed_versions: u64,
+    /// `--verify`: unchanged files whose content was re-hashed and found as the journal says.
+    pub verified: u64,
     /// Outputs (relative to OUT) of earlier files the user changed or removed since.
     pub changed_in_out: Vec<String>,
     pub deleted_in_out: Vec<String>,
@@ -66,8 +77,9 @@ enum OnDisk {
     Gone,
 }
 
-fn on_disk(out: &Path, r: &JournalRecord) -> OnDisk {
-    let Ok(m) = std::fs::symlink_metadata(out.join(&r.output)) else {
+fn on_disk(out: &Path, r: &JournalRecord, verify: bool) -> OnDisk {
+    let path = out.join(&r.output);
+    let Ok(m) = std::fs::symlink_metadata(&path) else {
         return OnDisk::Gone;
     };
     if !m.is_file() || m.len() != r.size {
@@ -78,11 +90,23 @@ fn on_disk(out: &Path, r: &JournalRecord) -> OnDisk {
         .modified()
         .ok()
         .map(|t| Timestamp::from_system_time(t).secs);
-    match (written, now) {
-        (Some(w), Some(n)) if (w - n).abs() <= MTIME_SLACK_SECS => OnDisk::AsWritten,
+    let as_written = match (written, now) {
+        (Some(w), Some(n)) => (w - n).abs() <= MTIME_SLACK_SECS,
         // A journal from before times were recorded: the size is all there is to go by.
-        (None, _) => OnDisk::AsWritten,
-        _ => OnDisk::Changed,
+        (None, _) => true,
+        _ => false,
+    };
+    // `--verify`: size and time can be kept by an edit that restores them; the content says.
+    if as_written && verify {
+        return match crate::hashing::sha256_file(&path) {
+            Ok((_, sha)) if sha == r.sha256 => OnDisk::AsWritten,
+            _ => OnDisk::Changed,
+        };
+    }
+    if as_written {
+        OnDisk::AsWritten
+    } else {
+        OnDisk::Changed
     }
 }
 
@@ -111,8 +135,9 @@ pub fn decide(
     plan: &Plan,
     earlier: &[JournalRecord],
     out: &Path,
-    overwrite: bool,
+    checks: Checks,
 ) -> Decisions {
+    let Checks { overwrite, verify } = checks;
     let by_output: HashMap<&str, usize> = earlier
         .iter()
         .enumerate()
@@ -142,7 +167,7 @@ pub fn decide(
                 Some(i) => Look::Known {
                     i,
                     changed: source_changed(&earlier[i], e),
-                    state: on_disk(out, &earlier[i]),
+                    state: on_disk(out, &earlier[i], verify),
                 },
                 None if pj.convert.is_none() => {
                     let same = by_size.get(&e.size()).and_then(|candidates| {
@@ -179,6 +204,9 @@ pub fn decide(
                     Decision::Replace
                 } else {
                     d.unchanged += 1;
+                    if verify {
+                        d.verified += 1;
+                    }
                     Decision::Keep(i)
                 }
             }

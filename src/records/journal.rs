@@ -46,6 +46,10 @@ pub struct JournalRecord {
     pub meta: AssetMeta,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// One run of `photos export` into a folder: the journal keeps every run, so a folder filled
 /// from monthly backups says what came from which.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -74,6 +78,9 @@ pub struct RunRecord {
     /// `--update`: versions an earlier run wrote whose source has changed (a new edit render).
     #[serde(default)]
     pub changed_versions: u64,
+    /// `--update --verify`: earlier files re-hashed and found as recorded (absent otherwise).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub verified: u64,
     pub failed: u64,
     /// `--update`: files an earlier run wrote that are changed or gone in OUT since, kept as
     /// the user left them (`--overwrite` writes them again).
