@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -80,8 +80,12 @@ def driver(profile):
 
 
 def wait(d, what, cond, secs=30):
+    # Opening a backup from the chooser replaces the document: an element looked up just before
+    # can go stale between the lookup and the read, which only means "not yet".
     try:
-        return WebDriverWait(d, secs, poll_frequency=0.05).until(cond)
+        return WebDriverWait(
+            d, secs, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)
+        ).until(cond)
     except TimeoutException:
         raise SystemExit("timed out waiting for " + what)
 

@@ -155,7 +155,10 @@ function matches(a, q, from, to) {
     if (to && d > to) return false;
   }
   if (q) {
+    // The fields `photos ls --search` looks in: names, title, caption, keywords, people, place.
+    const place = a.place ? Object.values(a.place) : [];
     const hay = [a.original_filename, a.relative_path.split("/").pop(), a.title, a.caption]
+      .concat(a.keywords || [], a.people || [], place)
       .filter(Boolean).join("\n").toLowerCase();
     if (!hay.includes(q)) return false;
   }
