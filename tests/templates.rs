@@ -38,6 +38,13 @@ fn album(title: &str, assets: Vec<usize>) -> PhotoAlbum {
 /// Three photos: one in two albums with hostile titles, one whose original name is hostile,
 /// one in no album; the device's name is hostile too.
 fn backup(dir: &Path) -> PathBuf {
+    backup_with(
+        dir,
+        vec![album("../../Rome", vec![0]), album("Trips/2024", vec![0])],
+    )
+}
+
+fn backup_with(dir: &Path, albums: Vec<PhotoAlbum>) -> PathBuf {
     let mut db = PhotosDbBuilder::new(PhotosSchema::Ios17_6);
     let names = ["IMG_0001.JPG", "IMG_0002.JPG", "IMG_0003.JPG"];
     for (i, n) in names.iter().enumerate() {
@@ -67,7 +74,7 @@ fn backup(dir: &Path) -> PathBuf {
         }
         db.assets.push(p);
     }
-    db.albums = vec![album("../../Rome", vec![0]), album("Trips/2024", vec![0])];
+    db.albums = albums;
     let mut b = BackupBuilder::new("TEMPLATES");
     b.device_name = "../Ana's iPhone".into();
     for n in names {
@@ -337,5 +344,40 @@ fn people_places_and_cameras_make_folders_and_names() {
             "Unknown place/Unknown place/No person/Unknown camera .._.._escape_me.JPG",
             "Unknown place/Unknown place/No person/Unknown camera IMG_0003.JPG",
         ]
+    );
+}
+
+/// `--update` with links: an asset exported earlier that is now in one more album gets a copy
+/// there (its first file is an earlier run's, not this run's), not nothing.
+#[cfg(unix)]
+#[test]
+fn an_asset_added_to_an_album_since_is_written_there_by_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = backup_with(&dir.path().join("1"), vec![album("Rome", vec![0])]);
+    let two = backup_with(
+        &dir.path().join("2"),
+        vec![album("Rome", vec![0]), album("Oslo", vec![0])],
+    );
+    let out = dir.path().join("out");
+    let args = ["--folder-template", "{album}", "--album-copies", "link"];
+    unback()
+        .args(["photos", "export"])
+        .arg(&one)
+        .arg(&out)
+        .args(args)
+        .assert()
+        .success();
+    let a = unback()
+        .args(["photos", "export"])
+        .arg(&two)
+        .arg(&out)
+        .args(args)
+        .arg("--update")
+        .assert()
+        .success();
+    assert!(stdout(&a).contains("1 files written"), "{}", stdout(&a));
+    assert_eq!(
+        std::fs::read(out.join("Oslo/IMG_0001.JPG")).unwrap(),
+        jpeg("IMG_0001.JPG")
     );
 }

@@ -384,6 +384,13 @@ pub fn export_after(
     if opts.dedupe {
         dedupe(backup, entries, plan, &writes, &mut link_to);
     }
+    // A link needs its first file written by this run; one whose first file an earlier run
+    // wrote (`--update`, the asset now in one more album) is written as a copy instead.
+    for l in link_to.iter_mut() {
+        if l.is_some_and(|t| !writes(t)) {
+            *l = None;
+        }
+    }
     // The plan's jobs that are written, each with its index in the plan.
     let mut todo: Vec<usize> = Vec::new();
     let mut jobs: Vec<Job<'_>> = Vec::new();
@@ -541,7 +548,18 @@ pub fn export_after(
         }
         let pj = &plan.jobs[k];
         let e = &entries[pj.entry];
+        let label = format!("{} ({})", pj.dest.display(), e.display());
         let Some((at, bytes, sha)) = written_at.get(&t).cloned() else {
+            // Its first file failed (reported there): this place is reported too, not dropped.
+            s.failed += 1;
+            s.problems.push(Problem::new(
+                ProblemKind::Failed,
+                label,
+                format!(
+                    "not linked: the file it shares its content with, {}, was not written",
+                    plan.jobs[t].dest.display()
+                ),
+            ));
             continue;
         };
         let existing = if decisions.per_job[k] == update::Decision::Replace {
@@ -549,7 +567,6 @@ pub fn export_after(
         } else {
             opts.existing
         };
-        let label = format!("{} ({})", pj.dest.display(), e.display());
         let mut rec = record(lib, pj, e, bytes, sha, run_index);
         rec.linked_to = Some(at.to_string_lossy().replace('\\', "/"));
         if pj.convert.is_some() {

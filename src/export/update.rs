@@ -153,39 +153,40 @@ pub fn decide(
     // Each planned file is looked at on its own (a stat, at most a hash), in parallel; the
     // counts and lists are then gathered in plan order.
     use rayon::prelude::*;
-    let looked: Vec<Look> = plan
-        .jobs
-        .par_iter()
-        .map(|pj| {
-            let e = &entries[pj.entry];
-            let uuid = &lib.assets[pj.asset].uuid;
-            let output = pj.dest.to_string_lossy().replace('\\', "/");
-            let known = by_output.get(output.as_str()).copied().filter(|&i| {
-                earlier[i].asset_uuid == *uuid && earlier[i].relative_path == e.relative_path
-            });
-            match known {
-                Some(i) => Look::Known {
-                    i,
-                    changed: source_changed(&earlier[i], e),
-                    state: on_disk(out, &earlier[i], verify),
-                },
-                None if pj.convert.is_none() => {
-                    let same = by_size.get(&e.size()).and_then(|candidates| {
-                        let sha = content_sha(backup, e)?;
-                        candidates
-                            .iter()
-                            .copied()
-                            .find(|&i| earlier[i].sha256 == sha)
-                    });
-                    match same {
-                        Some(i) => Look::SameContent(i),
-                        None => Look::New,
+    let looked: Vec<Look> =
+        plan.jobs
+            .par_iter()
+            .map(|pj| {
+                let e = &entries[pj.entry];
+                let uuid = &lib.assets[pj.asset].uuid;
+                let output = pj.dest.to_string_lossy().replace('\\', "/");
+                let known = by_output.get(output.as_str()).copied().filter(|&i| {
+                    earlier[i].asset_uuid == *uuid && earlier[i].relative_path == e.relative_path
+                });
+                match known {
+                    Some(i) => Look::Known {
+                        i,
+                        changed: source_changed(&earlier[i], e),
+                        state: on_disk(out, &earlier[i], verify),
+                    },
+                    None if pj.convert.is_none() => {
+                        let same = by_size.get(&e.size()).and_then(|candidates| {
+                            let sha = content_sha(backup, e)?;
+                            // Another asset's file: the same asset in a new folder (one more
+                            // album) is written there.
+                            candidates.iter().copied().find(|&i| {
+                                earlier[i].sha256 == sha && earlier[i].asset_uuid != *uuid
+                            })
+                        });
+                        match same {
+                            Some(i) => Look::SameContent(i),
+                            None => Look::New,
+                        }
                     }
+                    None => Look::New,
                 }
-                None => Look::New,
-            }
-        })
-        .collect();
+            })
+            .collect();
     let mut d = Decisions::default();
     for look in looked {
         let decision = match look {
