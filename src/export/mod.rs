@@ -16,6 +16,7 @@
 pub mod atomic;
 pub mod decrypt;
 pub mod extract;
+pub mod journal;
 mod names;
 pub mod photos;
 pub mod update;
@@ -663,10 +664,25 @@ impl<'b> Writer<'b> {
     /// Writes one of the writer's own files (a journal, a report, an index) at `rel`,
     /// replacing an earlier run's.
     pub fn write_own(&self, rel: &Path, bytes: &[u8]) -> Result<()> {
+        self.write_own_with(rel, |f| f.write_all(bytes))
+    }
+
+    /// `write_own` for content made while it is written (`fill` writes it into the file,
+    /// through a buffer).
+    pub fn write_own_with(
+        &self,
+        rel: &Path,
+        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<()> {
         let dest =
             safepath::join_checked(&self.out, rel).map_err(|e| Error::Other(e.to_string()))?;
         safepath::create_dirs(&self.out, rel.parent().unwrap_or(Path::new(""))).at(&dest)?;
-        atomic::write_atomic(&dest, Existing::Overwrite, None, |f| f.write_all(bytes)).at(&dest)?;
+        atomic::write_atomic(&dest, Existing::Overwrite, None, |f| {
+            let mut buf = io::BufWriter::with_capacity(1 << 20, f);
+            fill(&mut buf)?;
+            buf.flush()
+        })
+        .at(&dest)?;
         Ok(())
     }
 }

@@ -2,11 +2,14 @@
 //! SHA-256 of every written file, sidecars, and the journal (`unback-export.json` / `.csv`) that
 //! proves where each file came from and lets `--skip-existing` resume.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+pub use super::journal::{
+    read_journal, Journal, JournalRecord, RunRecord, JOURNAL_CSV, JOURNAL_JSON,
+};
 use super::{Existing, Options, Outcome, Problem, ProblemKind, Progress, Writer};
 use crate::backup::Backup;
 use crate::error::{Error, Exit, Result};
@@ -16,13 +19,9 @@ use crate::photos::library::PhotoLibrary;
 use crate::photos::sidecar::{self, SidecarKind};
 use crate::plan::photos::{PhotoJob, Plan};
 use crate::plan::{Job, Sidecar, Source};
-pub use crate::records::journal::{JournalRecord, RunRecord};
 use crate::time::Timestamp;
 
 use super::update;
-
-pub const JOURNAL_JSON: &str = "unback-export.json";
-pub const JOURNAL_CSV: &str = "unback-export.csv";
 
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
@@ -104,30 +103,6 @@ impl PhotoSummary {
             Exit::Ok
         }
     }
-}
-
-/// The journal: every run into the folder, and every file written and still recorded.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Journal {
-    #[serde(default)]
-    pub runs: Vec<RunRecord>,
-    pub files: Vec<JournalRecord>,
-}
-
-/// The journal of an earlier export into `out`; `Ok(None)` when there is none.
-pub fn read_journal(out: &Path) -> Result<Option<Journal>> {
-    let path = out.join(JOURNAL_JSON);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(&path, e)),
-    };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        Error::Other(format!(
-            "{}: not a journal unback can read ({e}); move it aside to export afresh",
-            path.display()
-        ))
-    })
 }
 
 /// The backup's date: Manifest.plist's, else Status.plist's, else Info.plist's.
@@ -605,19 +580,8 @@ pub fn export_after(
             *s.per_category.entry(c.name().to_string()).or_default() += 1;
         }
     }
-    // The history: earlier records stay unless this run wrote the same output again. When
-    // the run recorded no file (an `--update` that found nothing new), the list of files is
-    // as the CSV already has it.
-    let files_unchanged = records.is_empty() && csv_present(out);
-    let rewritten: HashSet<&str> = records.iter().map(|r| r.output.as_str()).collect();
-    let mut files: Vec<JournalRecord> = journal
-        .files
-        .iter()
-        .filter(|r| !rewritten.contains(r.output.as_str()))
-        .cloned()
-        .collect();
-    files.extend(records);
-    journal.files = files;
+    // The history: earlier records stay unless this run wrote the same output again.
+    journal.replace_files(records);
     journal.runs.push(RunRecord {
         started: started.rfc3339(),
         finished: Timestamp::now().rfc3339(),
@@ -642,126 +606,14 @@ pub fn export_after(
     // A journal of 50,000 files is tens of megabytes in each form, written by every run:
     // the two are made side by side.
     let (json, csv) = rayon::join(
-        || journal_json(&journal),
-        || (!files_unchanged).then(|| JournalRecord::csv(&journal.files)),
+        || w.write_own_with(Path::new(JOURNAL_JSON), |f| journal.write_json(f)),
+        || {
+            journal.write_csv(out, |fill| {
+                w.write_own_with(Path::new(JOURNAL_CSV), |f| fill(f))
+            })
+        },
     );
-    w.write_own(Path::new(JOURNAL_JSON), &json?)?;
-    if let Some(csv) = csv {
-        w.write_own(Path::new(JOURNAL_CSV), csv.as_bytes())?;
-    }
+    json?;
+    csv?;
     Ok(s)
-}
-
-/// Whether OUT has the CSV journal of a run that wrote the current header (an older one is
-/// rewritten in the current form).
-fn csv_present(out: &Path) -> bool {
-    use std::io::Read;
-    let mut head = vec![0u8; JournalRecord::CSV_HEADER.len()];
-    std::fs::File::open(out.join(JOURNAL_CSV))
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|_| head == JournalRecord::CSV_HEADER.as_bytes())
-}
-
-/// The journal exactly as `serde_json::to_vec_pretty` writes it, its file records serialised
-/// in parallel.
-fn journal_json(j: &Journal) -> Result<Vec<u8>> {
-    use rayon::prelude::*;
-    let err = |e: serde_json::Error| Error::Other(e.to_string());
-    // A value printed at the top level, re-indented to sit `by` spaces deeper. JSON escapes
-    // line breaks inside strings, so every line break is the printer's.
-    let indented = |v: Vec<u8>, by: usize| -> Vec<u8> {
-        let pad = " ".repeat(by);
-        let mut out = Vec::with_capacity(v.len() + v.len() / 8);
-        for (n, line) in v.split(|&b| b == b'\n').enumerate() {
-            if n > 0 {
-                out.push(b'\n');
-                out.extend_from_slice(pad.as_bytes());
-            }
-            out.extend_from_slice(line);
-        }
-        out
-    };
-    let runs = indented(serde_json::to_vec_pretty(&j.runs).map_err(err)?, 2);
-    let parts: Vec<Vec<u8>> = j
-        .files
-        .par_chunks(1024)
-        .map(|chunk| -> Result<Vec<u8>> {
-            let mut buf = Vec::with_capacity(chunk.len() * 800);
-            for (n, r) in chunk.iter().enumerate() {
-                if n > 0 {
-                    buf.extend_from_slice(b",\n");
-                }
-                buf.extend_from_slice(b"    ");
-                buf.extend(indented(serde_json::to_vec_pretty(r).map_err(err)?, 4));
-            }
-            Ok(buf)
-        })
-        .collect::<Result<_>>()?;
-    let mut out = Vec::with_capacity(runs.len() + parts.iter().map(Vec::len).sum::<usize>() + 64);
-    out.extend_from_slice(b"{\n  \"runs\": ");
-    out.extend(runs);
-    out.extend_from_slice(b",\n  \"files\": ");
-    if parts.is_empty() {
-        out.extend_from_slice(b"[]");
-    } else {
-        out.extend_from_slice(b"[\n");
-        for (n, p) in parts.into_iter().enumerate() {
-            if n > 0 {
-                out.extend_from_slice(b",\n");
-            }
-            out.extend(p);
-        }
-        out.extend_from_slice(b"\n  ]");
-    }
-    out.extend_from_slice(b"\n}");
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn journal_json_is_what_serde_pretty_prints() {
-        let rec = |n: usize| JournalRecord {
-            output: format!("2024/05/IMG_{n:04}.JPG"),
-            asset_uuid: format!("U-{n}"),
-            role: "original".into(),
-            categories: vec!["photos".into(), "live".into()],
-            classified_by: "photos-db".into(),
-            original_filename: Some("Été \"à\"\nZürich.jpg".into()),
-            capture_date: None,
-            domain: "CameraRollDomain".into(),
-            relative_path: "Media/DCIM/100APPLE/IMG_0001.JPG".into(),
-            file_id: "ab".repeat(20),
-            size: n as u64,
-            sha256: "00".repeat(32),
-            source_sha256: None,
-            mtime: Some("2024-05-18T13:03:21Z".into()),
-            source_mtime: None,
-            linked_to: (n % 2 == 0).then(|| "x".into()),
-            run: n % 3,
-            meta: crate::photos::meta::AssetMeta {
-                title: Some("Tïtle \"x\"".into()),
-                keywords: vec!["k1".into(), "k2".into()],
-                ..Default::default()
-            },
-        };
-        for n in [0, 1, 3, 1024, 2049] {
-            let j = Journal {
-                runs: (0..n.min(2))
-                    .map(|_| RunRecord {
-                        gone_assets: vec!["a".into(), "b".into()],
-                        ..Default::default()
-                    })
-                    .collect(),
-                files: (0..n).map(rec).collect(),
-            };
-            assert_eq!(
-                String::from_utf8(journal_json(&j).unwrap()).unwrap(),
-                String::from_utf8(serde_json::to_vec_pretty(&j).unwrap()).unwrap(),
-                "{n} files"
-            );
-        }
-    }
 }

@@ -2,7 +2,8 @@
 //! files have, so an asset exported before keeps its file and a new one never takes that name.
 //! Pure, like all planning; what changed on disk is for `export` to find out.
 
-use std::collections::{HashMap, HashSet};
+// Keyed by every file of an earlier export (50,000 in a large one): see Cargo.toml.
+use foldhash::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::records::journal::JournalRecord;

@@ -1,0 +1,518 @@
+//! The export journal on disk: `unback-export.json` (every run and every file record) and
+//! `unback-export.csv` (the file records as a spreadsheet), read by `--update` and
+//! `--skip-existing` and written again at the end of every run.
+//!
+//! A folder filled from a 50,000-photo library has a journal of tens of megabytes in each form,
+//! and a monthly `--update` usually only adds a run and a few records to it. Serialising all of
+//! it again cost more than everything else such a run does (BENCHMARKS.md 10), so a journal in
+//! the exact form this module writes keeps the bytes it was read from: the new one is the new
+//! list of runs, then the earlier `files` array as it was, with the new records appended. The
+//! CSV likewise gains only the new rows. Anything else (a journal from another writer, records
+//! replaced or dropped) is written again in full.
+
+use std::io::Write;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+pub use crate::records::journal::{JournalRecord, RunRecord};
+
+pub const JOURNAL_JSON: &str = "unback-export.json";
+pub const JOURNAL_CSV: &str = "unback-export.csv";
+
+/// The journal: every run into the folder, and every file written and still recorded.
+///
+/// Records read from the folder are kept as read; `replace_files` is how a run changes the
+/// list, so that an unchanged prefix is known to be unchanged.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Journal {
+    #[serde(default)]
+    pub runs: Vec<RunRecord>,
+    pub files: Vec<JournalRecord>,
+    /// The journal's bytes as read, when they are in this module's form and `files` still
+    /// begins with every record they hold.
+    #[serde(skip)]
+    read_as: Option<ReadAs>,
+}
+
+#[derive(Clone)]
+struct ReadAs {
+    bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    /// The `files` array's text within `bytes`.
+    files: Range<usize>,
+    /// How many records it holds.
+    count: usize,
+}
+
+impl std::fmt::Debug for ReadAs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadAs")
+            .field("bytes", &(*self.bytes).as_ref().len())
+            .field("files", &self.files)
+            .field("count", &self.count)
+            .finish()
+    }
+}
+
+const HEAD: &[u8] = b"{\n  \"runs\": ";
+const SEP: &[u8] = b",\n  \"files\": ";
+const TAIL: &[u8] = b"\n}";
+/// How a non-empty `files` array ends, at the indentation `to_json` gives it.
+const LIST_END: &[u8] = b"\n  ]";
+
+impl Journal {
+    pub fn new(runs: Vec<RunRecord>, files: Vec<JournalRecord>) -> Journal {
+        Journal {
+            runs,
+            files,
+            read_as: None,
+        }
+    }
+
+    /// Parses a journal. One in the form `to_json` writes is read in its two parts, and its
+    /// bytes are kept for the next write.
+    pub fn parse(bytes: Vec<u8>) -> serde_json::Result<Journal> {
+        Self::parse_from(Arc::new(bytes))
+    }
+
+    fn parse_from(bytes: Arc<dyn AsRef<[u8]> + Send + Sync>) -> serde_json::Result<Journal> {
+        if let Some(j) = Self::parse_parts((*bytes).as_ref()) {
+            let (runs, files, range) = j;
+            let count = files.len();
+            return Ok(Journal {
+                runs,
+                files,
+                read_as: Some(ReadAs {
+                    bytes,
+                    files: range,
+                    count,
+                }),
+            });
+        }
+        serde_json::from_slice((*bytes).as_ref())
+    }
+
+    /// `HEAD runs SEP files TAIL`, each part parsed on its own. When both parse, the document
+    /// is `{"runs": runs, "files": files}`, whatever the bytes inside each part look like; a
+    /// split in the wrong place fails to parse and the whole document is read instead.
+    fn parse_parts(bytes: &[u8]) -> Option<(Vec<RunRecord>, Vec<JournalRecord>, Range<usize>)> {
+        let body = bytes.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
+        let at = body.windows(SEP.len()).position(|w| w == SEP)?;
+        let runs = serde_json::from_slice(&body[..at]).ok()?;
+        let start = HEAD.len() + at + SEP.len();
+        let end = bytes.len() - TAIL.len();
+        let files = parse_records(&bytes[start..end])?;
+        Some((runs, files, start..end))
+    }
+
+    /// Drops the records of outputs this run wrote again and appends the run's records.
+    pub fn replace_files(&mut self, records: Vec<JournalRecord>) {
+        let rewritten: std::collections::HashSet<&str> =
+            records.iter().map(|r| r.output.as_str()).collect();
+        let before = self.files.len();
+        self.files
+            .retain(|r| !rewritten.contains(r.output.as_str()));
+        if self.files.len() != before {
+            self.read_as = None;
+        }
+        self.files.extend(records);
+    }
+
+    /// The records read from the folder that are still first in `files`, and their text, if
+    /// the journal was read in this module's form.
+    fn kept(&self) -> Option<(&ReadAs, &[JournalRecord])> {
+        let r = self.read_as.as_ref()?;
+        (self.files.len() >= r.count).then(|| (r, &self.files[r.count..]))
+    }
+
+    /// The journal exactly as `serde_json::to_vec_pretty` writes it.
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.write_json(&mut out)
+            .map_err(|e| Error::Other(format!("the journal: {e}")))?;
+        Ok(out)
+    }
+
+    /// Writes the journal exactly as `serde_json::to_vec_pretty` would. The file records read
+    /// from the folder are copied from the bytes they were read from; the others are
+    /// serialised in parallel. Nothing as large as the journal is built in memory when its
+    /// records were read: at 50,000 records, memory first touched cost more than parsing.
+    pub fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let runs = indented(serde_json::to_vec_pretty(&self.runs)?, 2);
+        let head = [HEAD, &runs, SEP].concat();
+        match self.kept() {
+            Some((r, new)) => {
+                let old = &(*r.bytes).as_ref()[r.files.clone()];
+                if new.is_empty() {
+                    w.write_all(&head)?;
+                    w.write_all(old)?;
+                } else if r.count == 0 {
+                    let text = records_json(new)?;
+                    for part in [&head[..], b"[\n", &text, LIST_END] {
+                        w.write_all(part)?;
+                    }
+                } else if let Some(open) = old.strip_suffix(LIST_END) {
+                    let text = records_json(new)?;
+                    for part in [&head[..], open, b",\n", &text, LIST_END] {
+                        w.write_all(part)?;
+                    }
+                } else {
+                    // A journal this module did not write: its array ends otherwise.
+                    return Journal::new(self.runs.clone(), self.files.clone()).write_json(w);
+                }
+            }
+            None if self.files.is_empty() => {
+                w.write_all(&head)?;
+                w.write_all(b"[]")?;
+            }
+            None => {
+                let text = records_json(&self.files)?;
+                for part in [&head[..], b"[\n", &text, LIST_END] {
+                    w.write_all(part)?;
+                }
+            }
+        }
+        w.write_all(TAIL)
+    }
+
+    /// Writes the CSV journal into `out` with `write` (given the file's name and a function
+    /// that fills it), unless the one there already holds exactly these records. When it
+    /// holds exactly the records read with the JSON journal, the new rows are appended to a
+    /// copy of it; otherwise it is made again from every record.
+    pub fn write_csv(
+        &self,
+        out: &Path,
+        write: impl FnOnce(&mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>) -> Result<()>,
+    ) -> Result<()> {
+        let old = map(&out.join(JOURNAL_CSV))
+            .filter(|b| (**b).starts_with(JournalRecord::CSV_HEADER.as_bytes()));
+        if let (Some(old), Some((r, new))) = (old, self.kept()) {
+            if csv_rows(&old[JournalRecord::CSV_HEADER.len()..]) == r.count {
+                if new.is_empty() {
+                    return Ok(());
+                }
+                let rows = JournalRecord::csv_rows(new);
+                return write(&mut |f| {
+                    f.write_all(&old)?;
+                    f.write_all(rows.as_bytes())
+                });
+            }
+        }
+        let all = JournalRecord::csv(&self.files);
+        write(&mut |f| f.write_all(all.as_bytes()))
+    }
+
+    /// `write_csv` into memory: `None` when the CSV in `out` stays as it is.
+    #[cfg(test)]
+    fn csv_for(&self, out: &Path) -> Option<Vec<u8>> {
+        let mut bytes = None;
+        self.write_csv(out, |fill| {
+            let mut v = Vec::new();
+            fill(&mut v).unwrap();
+            bytes = Some(v);
+            Ok(())
+        })
+        .unwrap();
+        bytes
+    }
+}
+
+/// A file of the export folder mapped into memory, or `None` when it cannot be opened. The
+/// journals are replaced by renaming a new file over them, never written in place, so the
+/// mapped pages stay those of the file that was opened.
+fn map(path: &Path) -> Option<memmap2::Mmap> {
+    let f = std::fs::File::open(path).ok()?;
+    if f.metadata().ok()?.len() == 0 {
+        return None;
+    }
+    // SAFETY: see above; like the backup's own files, a journal truncated by another program
+    // while it is read could fault, which unback cannot prevent for any mapped file.
+    #[allow(unsafe_code)]
+    let m = unsafe { memmap2::Mmap::map(&f) }.ok()?;
+    Some(m)
+}
+
+/// The journal of an earlier export into `out`; `Ok(None)` when there is none.
+pub fn read_journal(out: &Path) -> Result<Option<Journal>> {
+    let path = out.join(JOURNAL_JSON);
+    let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = match std::fs::File::open(&path) {
+        Ok(_) => match map(&path) {
+            Some(m) => Arc::new(m),
+            // Empty, or not mappable: read as bytes (an empty file gives the parse error).
+            None => Arc::new(std::fs::read(&path).map_err(|e| Error::io(&path, e))?),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    Journal::parse_from(bytes).map(Some).map_err(|e| {
+        Error::Other(format!(
+            "{}: not a journal unback can read ({e}); move it aside to export afresh",
+            path.display()
+        ))
+    })
+}
+
+/// A value printed at the top level, re-indented to sit `by` spaces deeper. JSON escapes line
+/// breaks inside strings, so every line break is the printer's.
+fn indented(v: Vec<u8>, by: usize) -> Vec<u8> {
+    let pad = " ".repeat(by);
+    let mut out = Vec::with_capacity(v.len() + v.len() / 8);
+    for (n, line) in v.split(|&b| b == b'\n').enumerate() {
+        if n > 0 {
+            out.push(b'\n');
+            out.extend_from_slice(pad.as_bytes());
+        }
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// The records as the elements of the pretty-printed `files` array (indented, separated by
+/// `,\n`, without the brackets), made in parallel chunks.
+fn records_json(records: &[JournalRecord]) -> serde_json::Result<Vec<u8>> {
+    use rayon::prelude::*;
+    let parts: Vec<Vec<u8>> = records
+        .par_chunks(1024)
+        .map(|chunk| -> serde_json::Result<Vec<u8>> {
+            let mut buf = Vec::with_capacity(chunk.len() * 800);
+            for (n, r) in chunk.iter().enumerate() {
+                if n > 0 {
+                    buf.extend_from_slice(b",\n");
+                }
+                buf.extend_from_slice(b"    ");
+                buf.extend(indented(serde_json::to_vec_pretty(r)?, 4));
+            }
+            Ok(buf)
+        })
+        .collect::<serde_json::Result<_>>()?;
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 2).sum());
+    for (n, p) in parts.into_iter().enumerate() {
+        if n > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend(p);
+    }
+    Ok(out)
+}
+
+/// The records of a `files` array as `write_json` lays it out, parsed in parallel pieces cut
+/// between records: `[`, then records separated by `,` and a line break, then `]`. `None` when
+/// the text is laid out otherwise or does not parse (the caller then reads the whole document,
+/// which reports the error if there is one).
+fn parse_records(text: &[u8]) -> Option<Vec<JournalRecord>> {
+    use rayon::prelude::*;
+    if text == b"[]" {
+        return Some(Vec::new());
+    }
+    let inner = text.strip_prefix(b"[\n")?.strip_suffix(LIST_END)?;
+    // A record starts on a line indented by exactly four spaces. JSON strings hold no raw line
+    // break, so this can only be between two elements of the array.
+    const CUT: &[u8] = b",\n    {";
+    let pieces = 4 * rayon::current_num_threads().max(1);
+    let mut cuts = vec![0];
+    for k in 1..pieces {
+        let from = (inner.len() * k / pieces).max(*cuts.last()?);
+        match memchr::memmem::find(&inner[from..], CUT) {
+            Some(at) if from + at > *cuts.last()? => cuts.push(from + at),
+            _ => {}
+        }
+    }
+    cuts.push(inner.len());
+    let parts: Vec<Vec<JournalRecord>> = cuts
+        .par_windows(2)
+        .map(|w| {
+            // Every piece after the first begins with the comma that separates it.
+            let piece = &inner[w[0]..w[1]];
+            let piece = if w[0] == 0 { piece } else { &piece[1..] };
+            parse_sequence(piece)
+        })
+        .collect::<Option<_>>()?;
+    let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for p in parts {
+        all.extend(p);
+    }
+    Some(all)
+}
+
+/// Records separated by commas (and white space), as inside a JSON array.
+fn parse_sequence(mut text: &[u8]) -> Option<Vec<JournalRecord>> {
+    let mut out = Vec::new();
+    loop {
+        let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<JournalRecord>();
+        out.push(stream.next()?.ok()?);
+        text = text[stream.byte_offset()..].trim_ascii_start();
+        match text.split_first() {
+            None => return Some(out),
+            Some((b',', rest)) => text = rest,
+            Some(_) => return None,
+        }
+    }
+}
+
+/// The number of rows in CSV text (without its header): line breaks outside quoted fields.
+fn csv_rows(text: &[u8]) -> usize {
+    let mut quoted = false;
+    let mut rows = 0;
+    for &b in text {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => rows += 1,
+            _ => {}
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(n: usize) -> JournalRecord {
+        JournalRecord {
+            output: format!("2024/05/IMG_{n:04}.JPG"),
+            asset_uuid: format!("U-{n}"),
+            role: "original".into(),
+            categories: vec!["photos".into(), "live".into()],
+            classified_by: "photos-db".into(),
+            original_filename: Some("Été \"à\"\nZürich.jpg".into()),
+            capture_date: None,
+            domain: "CameraRollDomain".into(),
+            relative_path: "Media/DCIM/100APPLE/IMG_0001.JPG".into(),
+            file_id: "ab".repeat(20),
+            size: n as u64,
+            sha256: "00".repeat(32),
+            source_sha256: None,
+            mtime: Some("2024-05-18T13:03:21Z".into()),
+            source_mtime: None,
+            linked_to: (n % 2 == 0).then(|| "x".into()),
+            run: n % 3,
+            meta: crate::photos::meta::AssetMeta {
+                title: Some("Tïtle \"x\"".into()),
+                keywords: vec!["k1".into(), "k2".into()],
+                ..Default::default()
+            },
+        }
+    }
+
+    fn run(n: usize) -> RunRecord {
+        RunRecord {
+            gone_assets: vec![format!("a{n}"), "b".into()],
+            files_written: n as u64,
+            ..Default::default()
+        }
+    }
+
+    fn pretty(j: &Journal) -> String {
+        String::from_utf8(serde_json::to_vec_pretty(j).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn to_json_is_what_serde_pretty_prints() {
+        for n in [0, 1, 3, 1024, 2049] {
+            let j = Journal::new((0..n.min(2)).map(run).collect(), (0..n).map(rec).collect());
+            assert_eq!(
+                String::from_utf8(j.to_json().unwrap()).unwrap(),
+                pretty(&j),
+                "{n} files"
+            );
+        }
+    }
+
+    /// A journal read back and written with a run and records appended is byte for byte the
+    /// journal written whole, and the records read are those written.
+    #[test]
+    fn a_journal_read_and_appended_to_equals_one_written_whole() {
+        for (old, added) in [(0, 0), (0, 3), (5, 0), (5, 1), (1100, 2000)] {
+            let first = Journal::new(vec![run(0)], (0..old).map(rec).collect());
+            let mut j = Journal::parse(first.to_json().unwrap()).unwrap();
+            assert!(j.read_as.is_some(), "{old}: read in parts");
+            assert_eq!(pretty(&j), pretty(&first));
+            j.runs.push(run(1));
+            j.replace_files((old..old + added).map(rec).collect());
+            assert!(j.kept().is_some());
+            let whole = Journal::new(j.runs.clone(), j.files.clone());
+            assert_eq!(
+                String::from_utf8(j.to_json().unwrap()).unwrap(),
+                String::from_utf8(whole.to_json().unwrap()).unwrap(),
+                "{old} + {added}"
+            );
+        }
+    }
+
+    /// Writing a record again drops the earlier one, so the bytes read are not reused.
+    #[test]
+    fn a_record_written_again_makes_the_whole_journal_again() {
+        let first = Journal::new(vec![run(0)], (0..4).map(rec).collect());
+        let mut j = Journal::parse(first.to_json().unwrap()).unwrap();
+        let mut again = rec(1);
+        again.size = 99;
+        j.replace_files(vec![again]);
+        assert!(j.kept().is_none());
+        let outputs: Vec<_> = j.files.iter().map(|r| (r.output.clone(), r.size)).collect();
+        assert_eq!(
+            outputs,
+            [0, 2, 3, 1]
+                .map(|n| (rec(n).output, if n == 1 { 99 } else { n as u64 }))
+                .to_vec()
+        );
+        assert_eq!(String::from_utf8(j.to_json().unwrap()).unwrap(), pretty(&j));
+    }
+
+    /// The pieces parsed in parallel are the array's records, in order; a piece that does
+    /// not parse sends the reader to the whole document, which reports the error.
+    #[test]
+    fn records_are_read_in_pieces_as_the_whole_array() {
+        for n in [1, 2, 7, 3000] {
+            let files: Vec<_> = (0..n).map(rec).collect();
+            let text = Journal::new(vec![], files.clone()).to_json().unwrap();
+            let j = Journal::parse(text.clone()).unwrap();
+            assert!(j.read_as.is_some());
+            let got: Vec<_> = j.files.iter().map(|r| r.output.clone()).collect();
+            let want: Vec<_> = files.iter().map(|r| r.output.clone()).collect();
+            assert_eq!(got, want, "{n}");
+            // Damage one record far from the start: the journal is refused with the parse error.
+            let mut bad = text;
+            let at = bad.len() * 3 / 4;
+            let at = at + bad[at..].iter().position(|&b| b == b':').unwrap();
+            bad[at] = b';';
+            assert!(Journal::parse(bad).is_err(), "{n}");
+        }
+    }
+
+    /// A journal in another layout (compact JSON) is read whole and written in this form.
+    #[test]
+    fn a_journal_in_another_layout_is_read_whole() {
+        let first = Journal::new(vec![run(0)], (0..3).map(rec).collect());
+        let compact = serde_json::to_vec(&first).unwrap();
+        let mut j = Journal::parse(compact).unwrap();
+        assert!(j.read_as.is_none());
+        j.replace_files(vec![rec(3)]);
+        assert_eq!(String::from_utf8(j.to_json().unwrap()).unwrap(), pretty(&j));
+    }
+
+    #[test]
+    fn the_csv_gains_only_the_new_rows_when_it_matches_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Journal::new(vec![run(0)], (0..3).map(rec).collect());
+        std::fs::write(
+            dir.path().join(JOURNAL_CSV),
+            JournalRecord::csv(&first.files),
+        )
+        .unwrap();
+        let mut j = Journal::parse(first.to_json().unwrap()).unwrap();
+        // Nothing new: the CSV there stays (its quoted line breaks are not rows).
+        assert!(j.csv_for(dir.path()).is_none());
+        j.replace_files(vec![rec(3)]);
+        let want = JournalRecord::csv(&j.files).into_bytes();
+        assert_eq!(j.csv_for(dir.path()).unwrap(), want);
+        // A CSV missing a row is made again from every record.
+        let short = JournalRecord::csv(&first.files[..2]);
+        std::fs::write(dir.path().join(JOURNAL_CSV), short).unwrap();
+        assert_eq!(j.csv_for(dir.path()).unwrap(), want);
+        std::fs::remove_file(dir.path().join(JOURNAL_CSV)).unwrap();
+        assert_eq!(j.csv_for(dir.path()).unwrap(), want);
+    }
+}
