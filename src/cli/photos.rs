@@ -494,7 +494,6 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
     let uuids = a.uuids()?;
     let b = super::open(&a.backup)?;
     crate::export::check_output(&b, &a.out)?;
-    let entries = b.entries()?;
     // A UUID may name a Messages or WhatsApp attachment, so those are read too (as `serve` does).
     let load = match &uuids {
         Some(_) => LoadOptions {
@@ -504,25 +503,42 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
         },
         None => load_options(&popts.filter),
     };
-    let lib = b.photos(&entries, load);
+    // The earlier export's journal (`--update` plans around its names) is read beside the
+    // backup's databases: in a large export it is tens of megabytes of JSON, and the
+    // manifest and library reads leave the other core idle much of the time.
+    let (read, earlier) = std::thread::scope(|s| {
+        let journal = s.spawn(|| {
+            read_journal(&a.out).map(|j| {
+                let names = match (&j, a.update) {
+                    (Some(j), true) => Some(Arc::new(Earlier::from_records(&j.files))),
+                    _ => None,
+                };
+                (j, names)
+            })
+        });
+        let read = b.entries().map(|entries| {
+            let lib = b.photos(&entries, load);
+            (entries, lib)
+        });
+        (read, journal.join())
+    });
+    let (entries, lib) = read?;
     print_notes(&lib);
-    // The earlier export's journal: `--update` plans around its names.
-    let earlier = match read_journal(&a.out) {
-        Ok(j) => j,
-        Err(e) if a.update => return Err(e),
-        Err(_) => None,
+    let (earlier, names) = match earlier {
+        Ok(Ok(j)) => j,
+        Ok(Err(e)) if a.update => return Err(e),
+        Ok(Err(_)) => (None, None),
+        Err(panic) => std::panic::resume_unwind(panic),
     };
     let mut popts = popts;
     popts.context.device_name = b.device_name().unwrap_or_default();
-    if a.update {
-        match &earlier {
-            Some(j) => popts.earlier = Some(Arc::new(Earlier::from_records(&j.files))),
-            None => eprintln!(
-                "unback: note: {} holds no earlier export (no {}); exporting everything",
-                a.out.display(),
-                crate::export::photos::JOURNAL_JSON
-            ),
-        }
+    popts.earlier = names;
+    if a.update && earlier.is_none() {
+        eprintln!(
+            "unback: note: {} holds no earlier export (no {}); exporting everything",
+            a.out.display(),
+            crate::export::photos::JOURNAL_JSON
+        );
     }
     let plan = match &uuids {
         Some(u) => plan::plan_selected(
