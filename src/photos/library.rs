@@ -142,6 +142,7 @@ fn read_assets(
         ("saved", "ZSAVEDASSETTYPE"),
         ("scope", "ZBUNDLESCOPE"),
         ("burst", "ZAVALANCHEUUID"),
+        ("burst_pick", "ZAVALANCHEPICKTYPE"),
         ("screenshot", "ZISDETECTEDSCREENSHOT"),
         ("duration", "ZDURATION"),
     ] {
@@ -222,6 +223,7 @@ fn read_assets(
     let c_added = q.names["added"];
     let c_adjusted = q.names["adjusted"];
     let c_burst = q.names["burst"];
+    let c_burst_pick = q.names["burst_pick"];
     let c_caption = q.names["caption"];
     let c_created = q.names["created"];
     let c_creator = q.names["creator"];
@@ -318,6 +320,7 @@ fn read_assets(
             saved_asset_type: int(g(c_saved)),
             bundle_scope: int(g(c_scope)),
             burst_uuid: text(g(c_burst)),
+            burst_pick: int(g(c_burst_pick)),
             title: text(g(c_title)),
             caption: text(g(c_caption)),
             detected_screenshot: int(g(c_screenshot)).map(|v| v != 0),
