@@ -11,6 +11,7 @@ use super::files::{self, AssetFiles, EntryIndex, CAMERA_ROLL};
 use super::people;
 use super::revgeo;
 use super::schema::{self, Schema};
+use super::tz;
 use super::xattrs::{self, kind_by_name};
 use super::{Album, Asset, Attachment, Camera, MediaKind, Origin};
 use crate::backup::Backup;
@@ -633,6 +634,10 @@ impl PhotoLibrary {
         // an asset only names albums the library holds.
         for a in &mut assets {
             a.albums.retain(|&i| i < albums.len());
+            // The offset that applies at the capture instant in the asset's zone (`tz`): read
+            // as stored, decided here once, for Photos.sqlite and the assetsd xattrs alike.
+            a.tz_offset =
+                tz::capture_offset(a.created, a.tz_name.as_deref(), a.tz_offset).map(|(o, _)| o);
         }
         let categories = assets
             .iter()

@@ -12,6 +12,7 @@ pub mod people;
 pub mod revgeo;
 pub mod schema;
 pub mod sidecar;
+pub mod tz;
 pub mod xattrs;
 
 use serde::Serialize;
@@ -73,7 +74,8 @@ pub struct Asset {
     pub subtype: Option<i64>,
     pub playback_style: Option<i64>,
     pub created: Option<Timestamp>,
-    /// Seconds east of UTC at capture, when known.
+    /// Seconds east of UTC at capture, when known: once the library is loaded, the offset of
+    /// `tz_name` at `created` when that is a zone with rules, else the stored one (`tz`).
     pub tz_offset: Option<i32>,
     pub tz_name: Option<String>,
     pub added: Option<Timestamp>,
