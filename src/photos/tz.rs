@@ -4,8 +4,8 @@
 //! Photos.sqlite keeps, per asset, a zone name (`ZADDITIONALASSETATTRIBUTES.ZTIMEZONENAME`: an
 //! IANA name such as `Europe/Madrid`, or a fixed `GMT+0200`) and stored offsets
 //! (`ZTIMEZONEOFFSET`, and `ZINFERREDTIMEZONEOFFSET`, guessed from the location). They can
-//! disagree: a date moved across a daylight-saving change, or a zone set by another tool,
-//! leaves `ZTIMEZONEOFFSET` as it was (osxphotos issue #1777: a June photo in Europe/Madrid with
+//! disagree: a tool that moves a date or sets a zone without the offset leaves
+//! `ZTIMEZONEOFFSET` as it was (osxphotos issue #1777: a June photo set to Europe/Madrid with
 //! a stored +01:00, which the Photos app itself showed as CEST, +02:00). So a name the bundled
 //! time-zone database knows decides, at the capture instant; the stored offset only when there
 //! is no usable name; a `GMT±HHMM` name only when nothing is stored. `ZINFERREDTIMEZONEOFFSET`
