@@ -73,17 +73,12 @@ fn osxphotos_view(py: &Path, db: &Path) -> BTreeMap<String, Value> {
 }
 
 fn unback_view(backup: &Path, filter: &[&str]) -> BTreeMap<String, Value> {
-    // Every library asset: both kinds, hidden and recently deleted included.
+    // Every library asset (`--all`: hidden, recently deleted and every burst frame included),
+    // as osxphotos' `photos_by_uuid` gives them.
     let a = unback()
         .args(["photos", "ls"])
         .arg(backup)
-        .args([
-            "--json",
-            "--category",
-            "photos,videos",
-            "--include-hidden",
-            "--include-deleted",
-        ])
+        .args(["--json", "--all"])
         .args(filter)
         .assert()
         .success();
@@ -242,6 +237,14 @@ fn osxphotos_agrees_on_the_metadata_of_three_real_libraries() {
             theirs_all.keys().collect::<Vec<_>>(),
             "macOS {version}: the two list different assets"
         );
+        // No burst in these libraries (every ZAVALANCHEUUID is NULL), so the burst rule is not
+        // judged here; tests/selection.rs holds it on a builder library.
+        let a = unback()
+            .args(["photos", "ls", "--json", "--category", "bursts"])
+            .arg(&backup)
+            .assert()
+            .success();
+        assert_eq!(stdout(&a).trim(), "[\n]", "macOS {version}: bursts");
         let mut diffs = Vec::new();
         for (uuid, t) in &theirs_all {
             let (mut o, t) = (ours(&ours_all[uuid]), theirs(t));
@@ -323,5 +326,71 @@ fn osxphotos_agrees_on_the_metadata_of_three_real_libraries() {
         "camera_make",
     ] {
         assert!(with.get(k).copied().unwrap_or(0) > 0, "no asset sets {k}");
+    }
+}
+
+/// Issue 15, time zones: the evidence for the rule in `src/photos/tz.rs`, held on the three real
+/// libraries. Each asset's zone name, `ZTIMEZONEOFFSET` and `ZINFERREDTIMEZONEOFFSET` as the
+/// library stores them, and the offset the name's rules give at the capture instant (Python's
+/// zoneinfo over the system's time-zone database, independent of the copy bundled in unback),
+/// come from `osxphotos_dump.py`. On these libraries the name and the stored offset never
+/// disagree; the inferred offset does, on one asset of each (St James Park, photographed in
+/// London: inferred +01:00, named and stored GMT-0400), and neither unback nor osxphotos uses it.
+#[test]
+fn capture_offsets_follow_the_zone_name_never_the_inferred_offset() {
+    let Some(py) = python() else { return };
+    const ST_JAMES_PARK: &str = "DC99FBDD-7A52-4100-A5BB-344131646C30";
+    // (library, assets, assets with a region zone name and a valid date)
+    for (version, assets, named) in [("10.15.7", 29, 14), ("15.4.1", 16, 7), ("26.1", 16, 7)] {
+        let Some(db) = database_dir(version) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let backup = backup_with(dir.path(), &db);
+        let ours_all = unback_view(&backup, &[]);
+        let theirs_all = osxphotos_view(&py, &db);
+        assert_eq!(theirs_all.len(), assets, "macOS {version}");
+        let with_rules = theirs_all
+            .values()
+            .filter(|t| !t["tz_name_offset"].is_null())
+            .count();
+        assert_eq!(with_rules, named, "macOS {version}");
+        let differ = |a: &str, b: &str| -> Vec<&String> {
+            theirs_all
+                .iter()
+                .filter(|(_, t)| !t[a].is_null() && !t[b].is_null() && t[a] != t[b])
+                .map(|(u, _)| u)
+                .collect()
+        };
+        assert!(
+            differ("tz_name_offset", "tz_stored").is_empty(),
+            "macOS {version}: zone name and stored offset disagree"
+        );
+        assert_eq!(
+            differ("tz_inferred", "tz_stored"),
+            [ST_JAMES_PARK],
+            "macOS {version}"
+        );
+        let mut checked = 0;
+        for (uuid, t) in &theirs_all {
+            // The asset with an out-of-range date has no instant to apply rules at.
+            let Some(date) = ours_all[uuid]["capture_date"].as_str() else {
+                continue;
+            };
+            let (_, offset) = instant(date);
+            let want = if t["tz_name_offset"].is_null() {
+                &t["tz_stored"]
+            } else {
+                &t["tz_name_offset"]
+            };
+            assert_eq!(Value::from(offset), *want, "macOS {version} {uuid}");
+            assert_eq!(Value::from(offset), t["offset"], "macOS {version} {uuid}");
+            checked += 1;
+        }
+        assert_eq!(checked, assets - 1, "macOS {version}");
+        assert_eq!(
+            ours_all[ST_JAMES_PARK]["capture_date"], "2018-10-13T09:18:12-04:00",
+            "macOS {version}"
+        );
     }
 }

@@ -187,7 +187,7 @@ fn specs() -> Vec<Spec> {
         T0 + 74_000,
         &|r| {
             r.avalanche_uuid = Some("BURST-1".into());
-            r.avalanche_pick_type = 2;
+            r.avalanche_pick_type = 16; // the key photo: Photos shows it
         },
     );
     // 15 iCloud (CPL) asset, 16 shared-album asset, in June.

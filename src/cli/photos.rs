@@ -55,6 +55,12 @@ pub struct FilterArgs {
     /// Also assets in Recently Deleted.
     #[arg(long)]
     pub include_deleted: bool,
+    /// Everything the backup holds, in one switch: every asset (hidden, recently deleted,
+    /// every burst frame, shared albums, iCloud) and every image and video outside the library
+    /// (Messages, WhatsApp, other apps). --album, --since, --until and the metadata filters
+    /// still narrow it.
+    #[arg(long, conflicts_with_all = ["categories", "include_hidden", "include_deleted"])]
+    pub all: bool,
     /// Only photos of this named person (repeatable: any of them); case and Unicode form
     /// do not matter.
     #[arg(long = "person", value_name = "NAME")]
@@ -95,6 +101,7 @@ impl FilterArgs {
             until: date(&self.until)?,
             include_hidden: self.include_hidden,
             include_deleted: self.include_deleted,
+            all: self.all,
             people: nonempty(&self.people, "--person")?,
             keywords: nonempty(&self.keywords, "--keyword")?,
             places: nonempty(&self.places, "--place")?,
@@ -114,9 +121,9 @@ fn nonempty(v: &[String], flag: &str) -> Result<Vec<String>> {
 
 fn load_options(f: &Filter) -> LoadOptions {
     LoadOptions {
-        messages: f.categories.contains(&Category::Messages),
-        whatsapp: f.categories.contains(&Category::Whatsapp),
-        apps: f.categories.contains(&Category::Apps),
+        messages: f.all || f.categories.contains(&Category::Messages),
+        whatsapp: f.all || f.categories.contains(&Category::Whatsapp),
+        apps: f.all || f.categories.contains(&Category::Apps),
     }
 }
 
@@ -192,10 +199,10 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
     /// Exactly this asset (repeatable), whatever its category; the filters do not apply.
-    #[arg(long = "uuid", value_name = "U", conflicts_with_all = ["categories", "albums", "since", "until", "people", "keywords", "places", "search"])]
+    #[arg(long = "uuid", value_name = "U", conflicts_with_all = ["categories", "albums", "since", "until", "people", "keywords", "places", "search", "all"])]
     pub uuids: Vec<String>,
     /// Exactly the assets whose UUIDs FILE lists, one a line (blank lines and # comments ignored).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["categories", "albums", "since", "until", "people", "keywords", "places", "search"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["categories", "albums", "since", "until", "people", "keywords", "places", "search", "all"])]
     pub uuids_from: Option<PathBuf>,
     /// Folders: date (YYYY/MM), album, category, or flat.
     #[arg(long, value_enum, default_value = "date")]
@@ -378,6 +385,13 @@ fn left_out_lines(l: &plan::LeftOut) -> Vec<String> {
         format!("hidden: {} (add --include-hidden)", l.hidden),
     );
     add(
+        l.burst_frames,
+        format!(
+            "bursts: {} burst frame(s) Photos keeps inside their stack, neither the key photo nor picked (add --category bursts)",
+            l.burst_frames
+        ),
+    );
+    add(
         l.shared_albums,
         format!(
             "shared-albums: {} (add --category shared-albums)",
@@ -401,6 +415,22 @@ fn left_out_lines(l: &plan::LeftOut) -> Vec<String> {
     v
 }
 
+/// With `--all`: how the selection divides, each asset once; the parts add up to the total.
+fn breakdown_line(b: &plan::Breakdown) -> String {
+    format!(
+        "{} assets: {} in the camera roll, {} recently-deleted, {} hidden, {} burst frames out of view, {} only in shared albums, {} from Messages, {} from WhatsApp, {} from other apps",
+        b.total(),
+        b.camera_roll,
+        b.recently_deleted,
+        b.hidden,
+        b.burst_frames,
+        b.shared_albums,
+        b.messages,
+        b.whatsapp,
+        b.apps
+    )
+}
+
 fn run_ls(a: LsArgs) -> Result<Exit> {
     let filter = a.filter.to_filter()?;
     let b = super::open(&a.backup)?;
@@ -412,6 +442,12 @@ fn run_ls(a: LsArgs) -> Result<Exit> {
         for line in left_out_lines(&l) {
             eprintln!("unback: not listed by default: {line}");
         }
+    }
+    if filter.all {
+        eprintln!(
+            "unback: everything (--all): {}",
+            breakdown_line(&plan::breakdown(&lib, &chosen))
+        );
     }
     chosen.sort_by(|&x, &y| {
         let (p, q) = (&lib.assets[x], &lib.assets[y]);
@@ -635,6 +671,13 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
         }
         for (c, n) in &s.per_category {
             writeln!(w, "  {c}: {n}")?;
+        }
+        if popts.filter.all && uuids.is_none() {
+            writeln!(
+                w,
+                "everything (--all): {}",
+                breakdown_line(&plan::breakdown(&lib, &plan.selected))
+            )?;
         }
         if let Some(l) = plan::left_out(&lib, &entries, &popts.filter).filter(|_| uuids.is_none()) {
             let lines = left_out_lines(&l);

@@ -11,6 +11,7 @@ use super::files::{self, AssetFiles, EntryIndex, CAMERA_ROLL};
 use super::people;
 use super::revgeo;
 use super::schema::{self, Schema};
+use super::tz;
 use super::xattrs::{self, kind_by_name};
 use super::{Album, Asset, Attachment, Camera, MediaKind, Origin};
 use crate::backup::Backup;
@@ -142,6 +143,7 @@ fn read_assets(
         ("saved", "ZSAVEDASSETTYPE"),
         ("scope", "ZBUNDLESCOPE"),
         ("burst", "ZAVALANCHEUUID"),
+        ("burst_pick", "ZAVALANCHEPICKTYPE"),
         ("screenshot", "ZISDETECTEDSCREENSHOT"),
         ("duration", "ZDURATION"),
     ] {
@@ -222,6 +224,7 @@ fn read_assets(
     let c_added = q.names["added"];
     let c_adjusted = q.names["adjusted"];
     let c_burst = q.names["burst"];
+    let c_burst_pick = q.names["burst_pick"];
     let c_caption = q.names["caption"];
     let c_created = q.names["created"];
     let c_creator = q.names["creator"];
@@ -318,6 +321,7 @@ fn read_assets(
             saved_asset_type: int(g(c_saved)),
             bundle_scope: int(g(c_scope)),
             burst_uuid: text(g(c_burst)),
+            burst_pick: int(g(c_burst_pick)),
             title: text(g(c_title)),
             caption: text(g(c_caption)),
             detected_screenshot: int(g(c_screenshot)).map(|v| v != 0),
@@ -630,6 +634,10 @@ impl PhotoLibrary {
         // an asset only names albums the library holds.
         for a in &mut assets {
             a.albums.retain(|&i| i < albums.len());
+            // The offset that applies at the capture instant in the asset's zone (`tz`): read
+            // as stored, decided here once, for Photos.sqlite and the assetsd xattrs alike.
+            a.tz_offset =
+                tz::capture_offset(a.created, a.tz_name.as_deref(), a.tz_offset).map(|(o, _)| o);
         }
         let categories = assets
             .iter()

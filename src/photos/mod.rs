@@ -12,6 +12,7 @@ pub mod people;
 pub mod revgeo;
 pub mod schema;
 pub mod sidecar;
+pub mod tz;
 pub mod xattrs;
 
 use serde::Serialize;
@@ -73,7 +74,8 @@ pub struct Asset {
     pub subtype: Option<i64>,
     pub playback_style: Option<i64>,
     pub created: Option<Timestamp>,
-    /// Seconds east of UTC at capture, when known.
+    /// Seconds east of UTC at capture, when known: once the library is loaded, the offset of
+    /// `tz_name` at `created` when that is a zone with rules, else the stored one (`tz`).
     pub tz_offset: Option<i32>,
     pub tz_name: Option<String>,
     pub added: Option<Timestamp>,
@@ -89,6 +91,9 @@ pub struct Asset {
     pub saved_asset_type: Option<i64>,
     pub bundle_scope: Option<i64>,
     pub burst_uuid: Option<String>,
+    /// ZAVALANCHEPICKTYPE: bit flags saying which frames of a burst Photos shows (see
+    /// `Asset::burst_frame_out_of_view`).
+    pub burst_pick: Option<i64>,
     pub title: Option<String>,
     pub caption: Option<String>,
     pub detected_screenshot: Option<bool>,
@@ -116,6 +121,24 @@ impl Asset {
             .rsplit('/')
             .next()
             .unwrap_or(&self.relative_path)
+    }
+
+    /// A burst frame the Photos app does not show in the library: only the burst's key photo
+    /// (the top of the stack) and the frames the user picked ("Keep Everything" / "Keep Only
+    /// Favorites") are shown; the other frames wait inside the stack. The flags of
+    /// `ZAVALANCHEPICKTYPE` (named in osxphotos' `_constants.py`): 2 not selected, 4 Photos'
+    /// own default pick, 8 selected by the user, 16 the key photo, 32 set with 4. osxphotos
+    /// lists a burst member only when 8 or 16 is set, or the value is 0 (seen on single photos
+    /// that carry a burst UUID); the same rule here. A missing value (an older schema, a NULL)
+    /// hides nothing: unback never leaves out what it cannot tell apart.
+    pub fn burst_frame_out_of_view(&self) -> bool {
+        const SELECTED: i64 = 8;
+        const KEY: i64 = 16;
+        let in_burst = self.burst_uuid.as_deref().is_some_and(|u| !u.is_empty());
+        match self.burst_pick {
+            Some(p) if in_burst => p != 0 && p & (SELECTED | KEY) == 0,
+            _ => false,
+        }
     }
 
     /// The capture date as the user saw it: local time at capture.

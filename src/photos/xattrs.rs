@@ -128,6 +128,7 @@ pub fn asset_from_entry(e: &Entry, live_pair: bool) -> Asset {
         saved_asset_type: None,
         bundle_scope: None,
         burst_uuid: None,
+        burst_pick: None,
         title: None,
         caption: None,
         detected_screenshot: None,

@@ -168,6 +168,10 @@ pub struct Filter {
     pub until: Option<DateBound>,
     pub include_hidden: bool,
     pub include_deleted: bool,
+    /// `--all`: every asset and media file the backup holds, whatever its category (hidden,
+    /// recently deleted, burst frames, shared albums, iCloud, Messages, WhatsApp, other apps).
+    /// Album, date and metadata filters still narrow it.
+    pub all: bool,
     /// `--person`: a named person in the photo (alternatives).
     pub people: Vec<String>,
     /// `--keyword`: a keyword of the photo (alternatives).
@@ -382,6 +386,8 @@ fn date_ok(a: &Asset, f: &Filter) -> bool {
 enum HeldBack {
     RecentlyDeleted,
     Hidden,
+    /// A burst frame Photos keeps inside the stack (neither the key photo nor picked).
+    BurstFrame,
     /// Default selection only: an attachment, not a library asset.
     Attachment,
     /// Default selection only: the asset is only in shared albums.
@@ -398,14 +404,21 @@ fn held_back(
     f: &Filter,
     want: crate::photos::CategorySet,
 ) -> Option<HeldBack> {
+    if f.all {
+        return None;
+    }
     let a = &lib.assets[i];
     let c = lib.categories[i];
     let hidden_ok = f.include_hidden || want.contains(Category::Hidden);
     let deleted_ok = f.include_deleted || want.contains(Category::RecentlyDeleted);
+    // As hidden and deleted assets: asking for the category is asking for every frame.
+    let bursts_ok = want.contains(Category::Bursts);
     if a.trashed && !deleted_ok {
         Some(HeldBack::RecentlyDeleted)
     } else if a.hidden && !hidden_ok {
         Some(HeldBack::Hidden)
+    } else if a.burst_frame_out_of_view() && !bursts_ok {
+        Some(HeldBack::BurstFrame)
     } else if !want.is_empty() {
         (!c.intersects(want)).then_some(HeldBack::NotAsked)
     } else if a.attachment.is_some() {
@@ -422,7 +435,8 @@ fn albums_and_dates_ok(lib: &PhotoLibrary, a: &Asset, f: &Filter) -> bool {
 }
 
 /// The assets a filter picks. With no category: the camera roll as the Photos app shows it —
-/// library assets that are neither hidden, nor recently deleted, nor only in shared albums.
+/// library assets that are neither hidden, nor recently deleted, nor only in shared albums,
+/// nor burst frames Photos keeps inside their stack. With `all`: every asset.
 pub fn select(lib: &PhotoLibrary, f: &Filter) -> Vec<usize> {
     let want: crate::photos::CategorySet = f.categories.iter().copied().collect();
     (0..lib.assets.len())
@@ -459,10 +473,11 @@ pub fn by_uuid(lib: &PhotoLibrary, uuids: &[String]) -> Result<Vec<usize>, Strin
 /// summary can say so: nothing is skipped silently.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LeftOut {
-    /// Assets, each counted once, under the first of: recently deleted, hidden, only in shared
-    /// albums.
+    /// Assets, each counted once, under the first of: recently deleted, hidden, burst frames
+    /// out of view, only in shared albums.
     pub recently_deleted: usize,
     pub hidden: usize,
+    pub burst_frames: usize,
     pub shared_albums: usize,
     /// Files where Messages and WhatsApp keep attachments; not read unless asked for, so these
     /// are files, not yet recognised images and videos.
@@ -476,9 +491,10 @@ impl LeftOut {
     }
 }
 
-/// `None` when categories were asked for: then the user chose, and nothing was left out.
+/// `None` when categories were asked for: then the user chose, and nothing was left out; and
+/// with `--all`, which leaves nothing out.
 pub fn left_out(lib: &PhotoLibrary, entries: &[Entry], f: &Filter) -> Option<LeftOut> {
-    if !f.categories.is_empty() {
+    if !f.categories.is_empty() || f.all {
         return None;
     }
     let mut out = LeftOut::default();
@@ -490,6 +506,7 @@ pub fn left_out(lib: &PhotoLibrary, entries: &[Entry], f: &Filter) -> Option<Lef
         match held_back(lib, i, f, none) {
             Some(HeldBack::RecentlyDeleted) => out.recently_deleted += 1,
             Some(HeldBack::Hidden) => out.hidden += 1,
+            Some(HeldBack::BurstFrame) => out.burst_frames += 1,
             Some(HeldBack::SharedAlbum) => out.shared_albums += 1,
             _ => {}
         }
@@ -506,6 +523,57 @@ pub fn left_out(lib: &PhotoLibrary, entries: &[Entry], f: &Filter) -> Option<Lef
         }
     }
     Some(out)
+}
+
+/// Where the assets of a selection come from, each counted once: what the default selection
+/// takes (the camera roll as Photos shows it), then under the first reason the default passes
+/// over it, in the order of `LeftOut`. The parts add up to the selection, so an `--all` summary
+/// shows how the whole backup divides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Breakdown {
+    pub camera_roll: usize,
+    pub recently_deleted: usize,
+    pub hidden: usize,
+    pub burst_frames: usize,
+    pub shared_albums: usize,
+    pub messages: usize,
+    pub whatsapp: usize,
+    pub apps: usize,
+}
+
+impl Breakdown {
+    pub fn total(&self) -> usize {
+        self.camera_roll
+            + self.recently_deleted
+            + self.hidden
+            + self.burst_frames
+            + self.shared_albums
+            + self.messages
+            + self.whatsapp
+            + self.apps
+    }
+}
+
+pub fn breakdown(lib: &PhotoLibrary, selected: &[usize]) -> Breakdown {
+    let mut b = Breakdown::default();
+    let default = Filter::default();
+    let none = crate::photos::CategorySet::default();
+    for &i in selected {
+        match held_back(lib, i, &default, none) {
+            None => b.camera_roll += 1,
+            Some(HeldBack::RecentlyDeleted) => b.recently_deleted += 1,
+            Some(HeldBack::Hidden) => b.hidden += 1,
+            Some(HeldBack::BurstFrame) => b.burst_frames += 1,
+            Some(HeldBack::SharedAlbum) => b.shared_albums += 1,
+            Some(HeldBack::Attachment | HeldBack::NotAsked) => match lib.assets[i].attachment {
+                Some(Attachment::Messages) => b.messages += 1,
+                Some(Attachment::Whatsapp) => b.whatsapp += 1,
+                // `NotAsked` cannot come with no category asked; counted as apps if it did.
+                _ => b.apps += 1,
+            },
+        }
+    }
+    b
 }
 
 fn safe_name(raw: &str) -> Option<String> {

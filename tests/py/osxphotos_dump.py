@@ -9,12 +9,15 @@ removes it, which must not happen to the caller's files.
 Prints one JSON object: asset UUID -> the fields unback's `photos ls --json` is compared on.
 """
 
+import datetime
 import json
 import math
 import shutil
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import osxphotos
 
@@ -70,7 +73,43 @@ def dump(dbdir: Path) -> dict:
                 "camera_model": exif.camera_model if exif is not None else None,
                 "ismovie": bool(p.ismovie),
             }
+        add_time_zones(copy / "Photos.sqlite", out)
         return out
+
+
+def add_time_zones(db: Path, out: dict) -> None:
+    """Beside osxphotos' view, what the library stores about each capture date's zone, read
+    from the copy (osxphotos has applied its -wal): the zone name, ZTIMEZONEOFFSET,
+    ZINFERREDTIMEZONEOFFSET, and the offset the name's rules give at the capture instant
+    (Python's zoneinfo, from the system's time-zone database: not the copy bundled in unback),
+    for region names only (a fixed "GMT-0400" has no rules)."""
+    conn = sqlite3.connect(str(db))
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    asset = "ZASSET" if "ZASSET" in tables else "ZGENERICASSET"
+    rows = conn.execute(
+        f"SELECT a.ZUUID, a.ZDATECREATED, aa.ZTIMEZONENAME, aa.ZTIMEZONEOFFSET, "
+        f"aa.ZINFERREDTIMEZONEOFFSET FROM {asset} a "
+        f"JOIN ZADDITIONALASSETATTRIBUTES aa ON aa.ZASSET = a.Z_PK"
+    ).fetchall()
+    conn.close()
+    for uuid, created, name, stored, inferred in rows:
+        if uuid not in out:
+            continue
+        name_offset = None
+        if name and "/" in name and not name.startswith("Etc/") and created is not None:
+            try:
+                instant = datetime.datetime.fromtimestamp(
+                    created + 978307200, tz=datetime.timezone.utc
+                )
+                name_offset = int(
+                    instant.astimezone(ZoneInfo(name)).utcoffset().total_seconds()
+                )
+            except (OverflowError, OSError, ValueError, ZoneInfoNotFoundError):
+                name_offset = None
+        out[uuid]["tz_name"] = name
+        out[uuid]["tz_stored"] = stored
+        out[uuid]["tz_inferred"] = inferred
+        out[uuid]["tz_name_offset"] = name_offset
 
 
 if __name__ == "__main__":
