@@ -131,6 +131,14 @@ fn convert_jpeg_writes_jpegs_in_place_of_heic_stills() {
         "{}",
         stderr(&a)
     );
+    // The broken HEIC is written, so it is not a failed file: it is counted on its own.
+    assert!(
+        stdout(&a).contains(" 0 failed,")
+            && stdout(&a)
+                .contains("  1 HEIC not converted to JPEG: written as the phone stored them"),
+        "{}",
+        stdout(&a)
+    );
     assert_eq!(
         names(&out),
         [

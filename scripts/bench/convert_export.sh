@@ -16,12 +16,13 @@ B=$(cd "$ROOT" && UNBACK_BENCH_DIR=$BENCH_DIR UNBACK_BENCH_HEICS=$HEICS \
 OUT=$BENCH_DIR/convert-export-out
 J=${JOBS:+-j $JOBS}
 one() { # LABEL ARGS... : one export into a fresh OUT; prints wall, cpu, peak RSS
+    local label=$1
+    shift
     rm -rf "$OUT"
-    local m
     /usr/bin/time -o "$BENCH_DIR/convert-time.txt" -f '%e %U %S %M' \
         "$UNBACK" photos export "$B" "$OUT" $J "$@" > /dev/null 2>&1 || true
     read -r wall user sys rss < <(tail -1 "$BENCH_DIR/convert-time.txt")
-    echo "$1 wall=${wall}s cpu=$(python3 -c "print(f'{$user + $sys:.2f}')")s peak_rss=$((rss / 1024))MB" \
+    echo "$label wall=${wall}s cpu=$(python3 -c "print(f'{$user + $sys:.2f}')")s peak_rss=$((rss / 1024))MB" \
         "jpegs=$(find "$OUT" -iname '*.jpg' | wc -l) heics=$(find "$OUT" -iname '*.heic' | wc -l) load=$(cut -d' ' -f1 /proc/loadavg)"
 }
 for r in $(seq "$RUNS"); do

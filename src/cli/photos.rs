@@ -645,6 +645,13 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
             "{} assets selected (library read from {source}): {} files written ({} bytes), {} from previews, {} skipped (existing), {} failed, {} assets with nothing in the backup",
             s.assets_selected, s.files_written, s.bytes_written, s.previews, s.skipped_existing, s.failed, s.missing_assets
         )?;
+        if s.not_converted > 0 {
+            writeln!(
+                w,
+                "  {} HEIC not converted to JPEG: written as the phone stored them (see the problems above)",
+                s.not_converted
+            )?;
+        }
         if s.linked > 0 {
             writeln!(
                 w,

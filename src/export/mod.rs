@@ -55,6 +55,10 @@ pub enum ProblemKind {
     UnsafePath,
     /// Reading, decrypting or writing failed.
     Failed,
+    /// A HEIC that did not convert to JPEG: its original was written in the JPEG's place.
+    /// Not a failure to export (the photo is there, as the phone stored it), but not what was
+    /// asked for either: reported, journalled, and exit 5.
+    NotConverted,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -143,6 +147,8 @@ pub struct Summary {
     pub refused_existing: u64,
     pub unsafe_paths: u64,
     pub bad_padding: u64,
+    /// HEICs written as they are because they did not convert (`ProblemKind::NotConverted`).
+    pub not_converted: u64,
     pub warnings: Vec<String>,
     pub problems: Vec<Problem>,
 }
@@ -150,7 +156,12 @@ pub struct Summary {
 impl Summary {
     /// Exit 5 when anything selected did not end up complete under its own name.
     pub fn exit(&self) -> Exit {
-        if self.missing + self.failed + self.refused_existing + self.unsafe_paths + self.bad_padding
+        if self.missing
+            + self.failed
+            + self.refused_existing
+            + self.unsafe_paths
+            + self.bad_padding
+            + self.not_converted
             > 0
         {
             Exit::Partial
@@ -168,7 +179,10 @@ impl Summary {
                 self.bad_padding += w.bad_padding as u64;
                 self.sidecars += w.sidecar as u64;
                 if let Some(p) = &w.problem {
-                    self.failed += 1;
+                    match p.kind {
+                        ProblemKind::NotConverted => self.not_converted += 1,
+                        _ => self.failed += 1,
+                    }
                     self.problems.push(p.clone());
                 }
                 // Incomplete content is a problem (journal, exit 5), though the file is kept.
@@ -195,7 +209,8 @@ impl Summary {
                     ProblemKind::Missing => self.missing += 1,
                     ProblemKind::Exists => self.refused_existing += 1,
                     ProblemKind::UnsafePath => self.unsafe_paths += 1,
-                    ProblemKind::Failed => self.failed += 1,
+                    // Nothing written at all (no original to fall back to): failed.
+                    ProblemKind::Failed | ProblemKind::NotConverted => self.failed += 1,
                 }
                 self.problems.push(p.clone());
             }
@@ -576,7 +591,7 @@ impl<'b> Writer<'b> {
             .unwrap_or(0);
         if blob_len > MAX_HEIC_BYTES {
             let problem = Problem::new(
-                ProblemKind::Failed,
+                ProblemKind::NotConverted,
                 job.label(),
                 format!(
                     "not converted to JPEG: {blob_len} bytes, more than the {} MiB a HEIC is decoded from; the original is exported as it is",
@@ -632,7 +647,7 @@ impl<'b> Writer<'b> {
             }
             Err(cause) => {
                 let problem = Problem::new(
-                    ProblemKind::Failed,
+                    ProblemKind::NotConverted,
                     job.label(),
                     format!("not converted to JPEG: {cause}; the original is exported as it is"),
                 );

@@ -76,6 +76,8 @@ pub struct PhotoSummary {
     /// Selected assets of which the backup holds no version at all.
     pub missing_assets: u64,
     pub bad_padding: u64,
+    /// HEICs written as they are because they did not convert to JPEG.
+    pub not_converted: u64,
     /// Assets exported, per category.
     pub per_category: BTreeMap<String, u64>,
     /// `--update`: what the earlier export already held, and what changed since (see
@@ -97,7 +99,7 @@ pub struct PhotoSummary {
 
 impl PhotoSummary {
     pub fn exit(&self) -> Exit {
-        if self.failed + self.missing_assets + self.bad_padding > 0 {
+        if self.failed + self.missing_assets + self.bad_padding + self.not_converted > 0 {
             Exit::Partial
         } else {
             Exit::Ok
@@ -485,6 +487,7 @@ pub fn export_after(
     s.skipped_existing = run.skipped_existing;
     s.failed = run.failed + run.missing + run.refused_existing + run.unsafe_paths;
     s.bad_padding = run.bad_padding;
+    s.not_converted = run.not_converted;
     s.warnings = run.warnings;
     s.problems.extend(run.problems);
     let mut records = Vec::new();
@@ -599,6 +602,7 @@ pub fn export_after(
         changed_versions: s.changed_versions,
         verified: s.verified,
         failed: s.failed,
+        not_converted: s.not_converted,
         changed_in_out: s.changed_in_out.clone(),
         deleted_in_out: s.deleted_in_out.clone(),
         gone_assets: s.gone_assets.clone(),

@@ -166,6 +166,9 @@ pub struct RunRecord {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub verified: u64,
     pub failed: u64,
+    /// HEICs written as they are because they did not convert to JPEG (absent when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_converted: u64,
     /// `--update`: files an earlier run wrote that are changed or gone in OUT since, kept as
     /// the user left them (`--overwrite` writes them again).
     #[serde(default)]
