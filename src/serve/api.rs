@@ -31,6 +31,8 @@ pub enum Body {
     /// Made once and kept (the asset list): sent without a copy.
     Shared(Arc<Vec<u8>>),
     Stream(Box<dyn Read + Send>),
+    /// Streamed with its length known (a byte range, a plain blob): sent with Content-Length.
+    Sized(Box<dyn Read + Send>, u64),
 }
 
 /// `Arc<Vec<u8>>` as the byte slice `Cursor` reads.
@@ -148,6 +150,8 @@ impl Reply {
                 (Box::new(std::io::Cursor::new(SharedBytes(b))), Some(n))
             }
             Body::Stream(r) => (r, None),
+            // A length beyond usize (a 32-bit system) is sent chunked instead.
+            Body::Sized(r, n) => (r, usize::try_from(n).ok()),
         };
         tiny_http::Response::new(
             tiny_http::StatusCode(self.status),
@@ -196,7 +200,8 @@ pub fn page(url: &str, parts: &[&str]) -> Option<Reply> {
     })
 }
 
-pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
+/// The routes of an open backup; `switch`: the page may go back to the list of backups.
+pub fn route(st: &State, req: &mut tiny_http::Request, switch: bool) -> Reply {
     let url = req.url().to_string();
     let post = *req.method() == tiny_http::Method::Post;
     let parts = parts(&url);
@@ -208,7 +213,7 @@ pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
     match (post, parts.as_slice()) {
         (false, ["api", "assets"]) => no_store(assets(st)),
         (false, ["api", "categories"]) => no_store(categories(st)),
-        (false, ["api", "info"]) => no_store(info(st)),
+        (false, ["api", "info"]) => no_store(info(st, switch)),
         (false, ["api", "asset", uuid]) => match st.asset(uuid) {
             Some(i) => no_store(super::detail::detail(st, i)),
             None => Reply::text(404, "no such asset"),
@@ -225,7 +230,11 @@ pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
             None => Reply::text(404, "no such asset"),
         },
         (false, ["file", uuid, role]) => match st.asset(uuid) {
-            Some(i) => download(st, i, role),
+            Some(i) => version(st, i, role, req, false),
+            None => Reply::text(404, "no such asset"),
+        },
+        (false, ["media", uuid, role]) => match st.asset(uuid) {
+            Some(i) => version(st, i, role, req, true),
             None => Reply::text(404, "no such asset"),
         },
         (true, ["api", "export"]) => no_store(export_route(st, req)),
@@ -354,9 +363,11 @@ struct Info {
     udid: String,
     encrypted: bool,
     assets: usize,
+    /// Started without BACKUP: the page offers to go back to the list.
+    switch: bool,
 }
 
-fn info(st: &State) -> Reply {
+fn info(st: &State, switch: bool) -> Reply {
     Reply::json(
         200,
         &Info {
@@ -364,30 +375,14 @@ fn info(st: &State) -> Reply {
             udid: st.backup.udid(),
             encrypted: st.backup.is_encrypted(),
             assets: st.lib.assets.len(),
+            switch,
         },
     )
 }
 
-/// A name safe in a Content-Disposition header: ASCII letters, digits and `._-()` and spaces.
-fn header_safe_name(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || " ._-()".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.trim_matches(|c| c == '.' || c == ' ').is_empty() {
-        "download".into()
-    } else {
-        s
-    }
-}
-
-fn download(st: &State, i: usize, role: &str) -> Reply {
+/// `GET /file/UUID/ROLE` (a download) and `GET /media/UUID/ROLE` (the detail view's
+/// `<video>`, only for a video): the version streamed from the backup, byte ranges honoured.
+fn version(st: &State, i: usize, role: &str, req: &tiny_http::Request, inline: bool) -> Reply {
     let Some((_, e)) = st.lib.files[i]
         .versions()
         .into_iter()
@@ -395,25 +390,20 @@ fn download(st: &State, i: usize, role: &str) -> Reply {
     else {
         return Reply::text(404, "this asset has no such version in the backup");
     };
-    let entry = &st.entries[e];
-    let name = entry.relative_path.rsplit('/').next().unwrap_or("download");
-    // Streamed whatever the backup (a video can be gigabytes): the blob itself, a zip member
-    // (its CRC checked at the end) or decrypted block by block.
-    let body = st.backup.open_plain(entry).map(Body::Stream);
-    match body {
-        Ok(body) => Reply {
-            status: 200,
-            headers: vec![
-                ("Content-Type".into(), "application/octet-stream".into()),
-                (
-                    "Content-Disposition".into(),
-                    format!("attachment; filename=\"{}\"", header_safe_name(name)),
-                ),
-            ],
-            body,
-        },
-        Err(e) => Reply::text(500, &format!("cannot read {}: {e}", entry.display())),
-    }
+    let name = st.entries[e]
+        .relative_path
+        .rsplit('/')
+        .next()
+        .unwrap_or("download");
+    let how = if inline {
+        match super::media::video_type(st, e) {
+            Some(t) => super::media::Present::Inline(t, name),
+            None => return Reply::text(415, "this version is not a video the page can play"),
+        }
+    } else {
+        super::media::Present::Download(name)
+    };
+    super::media::reply(st, e, req, how)
 }
 
 /// `POST /api/export`. Every field but `out` and `uuids` is optional, with `photos export`'s

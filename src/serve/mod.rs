@@ -12,13 +12,14 @@
 mod api;
 mod chooser;
 mod detail;
+mod media;
 mod progress;
 mod security;
 mod thumbs;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::backup::Backup;
 use crate::error::{Error, Result};
@@ -48,6 +49,8 @@ pub struct State {
     progress: progress::Live,
     /// `GET /api/assets`, made once.
     assets_json: OnceLock<std::result::Result<std::sync::Arc<Vec<u8>>, String>>,
+    /// Plaintext lengths of encrypted blobs found by a decrypting pass (`media`), by entry.
+    plain_lens: Mutex<HashMap<usize, u64>>,
 }
 
 impl State {
@@ -80,7 +83,13 @@ impl State {
             exporting: Mutex::new(()),
             progress: progress::Live::default(),
             assets_json: OnceLock::new(),
+            plain_lens: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn lens(&self) -> std::sync::MutexGuard<'_, HashMap<usize, u64>> {
+        // A handler that panicked holding it left a map of right lengths: keep using it.
+        self.plain_lens.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn asset(&self, uuid: &str) -> Option<usize> {
@@ -104,8 +113,12 @@ pub struct Server {
     hosts: Vec<String>,
     any_ip: bool,
     url_host: String,
-    /// The open backup: given at start, or set once when the user picks one (`chooser`).
-    state: OnceLock<State>,
+    /// The open backup: given at start, or the one the user picked (`chooser`), which they may
+    /// close to pick another. A request takes its own `Arc`, so one that is under way (an
+    /// export, a download) finishes on the library it started with.
+    state: RwLock<Option<Arc<State>>>,
+    /// One choice at a time: two tabs opening at once would load two libraries.
+    opening: Mutex<()>,
     /// What the page offers when no backup was given.
     choices: Option<Choices>,
 }
@@ -163,8 +176,8 @@ impl Server {
             }
         };
         let (state, choices) = match start {
-            Start::Backup(st) => (OnceLock::from(*st), None),
-            Start::Choose(c) => (OnceLock::new(), Some(c)),
+            Start::Backup(st) => (Some(Arc::new(*st)), None),
+            Start::Choose(c) => (None, Some(c)),
         };
         let server = Server {
             http,
@@ -173,7 +186,8 @@ impl Server {
             hosts,
             any_ip,
             url_host,
-            state,
+            state: RwLock::new(state),
+            opening: Mutex::new(()),
             choices,
         };
         Ok((server, notes))
@@ -191,9 +205,9 @@ impl Server {
     /// Serves until the process ends (Ctrl-C: the export engine's handler removes partial files).
     pub fn run(&self) {
         std::thread::scope(|s| {
-            if let Some(st) = self.state.get() {
-                s.spawn(|| {
-                    let _ = api::assets_json(st);
+            if let Some(st) = self.current() {
+                s.spawn(move || {
+                    let _ = api::assets_json(&st);
                 });
             }
             for http in &self.http {
@@ -250,37 +264,80 @@ impl Server {
 }
 
 impl Server {
+    /// The open backup, if any.
+    fn current(&self) -> Option<Arc<State>> {
+        self.state.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_current(&self, st: Option<Arc<State>>) {
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = st;
+    }
+
     /// The open backup's routes; before one is chosen, the page, the list and the choice.
+    /// Started without BACKUP, the list, the choice and `POST /api/close` stay available once
+    /// one is open: the user goes back to the list and opens another without a restart.
     fn route(&self, req: &mut tiny_http::Request) -> api::Reply {
-        if let Some(st) = self.state.get() {
-            return api::route(st, req);
-        }
         let url = req.url().to_string();
         let post = *req.method() == tiny_http::Method::Post;
         let parts = api::parts(&url);
-        let Some(choices) = &self.choices else {
-            return api::Reply::text(500, "no backup open");
-        };
+        if let Some(choices) = &self.choices {
+            match (post, parts.as_slice()) {
+                (false, ["api", "backups"]) => return api::no_store(chooser::list(choices)),
+                (true, ["api", "open"]) => return api::no_store(self.open(choices, req)),
+                (true, ["api", "close"]) => return api::no_store(self.close()),
+                _ => {}
+            }
+        }
+        let switch = self.choices.is_some();
+        if let Some(st) = self.current() {
+            return api::route(&st, req, switch);
+        }
         match (post, parts.as_slice()) {
             (false, ["api", "info"]) => api::no_store(api::Reply::json(
                 200,
-                &serde_json::json!({ "choose": true, "backups": choices.len() }),
+                &serde_json::json!({
+                    "choose": true,
+                    "backups": self.choices.as_ref().map_or(0, Choices::len),
+                }),
             )),
-            (false, ["api", "backups"]) => api::no_store(chooser::list(choices)),
-            (true, ["api", "open"]) => match chooser::open(choices, req) {
-                Ok(st) => {
-                    // Two tabs choosing at once: the first one's backup stays.
-                    let _ = self.state.set(st);
-                    if let Some(st) = self.state.get() {
-                        let _ = api::assets_json(st);
-                    }
-                    api::no_store(api::Reply::json(200, &serde_json::json!({ "ok": true })))
-                }
-                Err(r) => api::no_store(r),
-            },
             (false, _) => api::page(&url, &parts)
                 .unwrap_or_else(|| api::Reply::text(409, "choose a backup first")),
             _ => api::Reply::text(404, "not found"),
+        }
+    }
+
+    /// Drops the open library (its memory and its keys go with the last request using it), so
+    /// the page shows the list again. Refused while an export runs: its progress would vanish
+    /// from the page, and the user would not know whether it finished.
+    fn close(&self) -> api::Reply {
+        let _one = self.opening.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(st) = self.current() {
+            if st.exporting.try_lock().is_err() {
+                return api::error_json(409, "an export is running: wait for it to finish");
+            }
+        }
+        self.set_current(None);
+        api::Reply::json(200, &serde_json::json!({ "ok": true }))
+    }
+
+    /// `POST /api/open`: the library open before (if any) is dropped first, so two are never
+    /// in memory at once; an encrypted backup needs its password again every time.
+    fn open(&self, choices: &Choices, req: &mut tiny_http::Request) -> api::Reply {
+        let _one = self.opening.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(st) = self.current() {
+            if st.exporting.try_lock().is_err() {
+                return api::error_json(409, "an export is running: wait for it to finish");
+            }
+        }
+        self.set_current(None);
+        match chooser::open(choices, req) {
+            Ok(st) => {
+                let st = Arc::new(st);
+                let _ = api::assets_json(&st);
+                self.set_current(Some(st));
+                api::Reply::json(200, &serde_json::json!({ "ok": true }))
+            }
+            Err(r) => r,
         }
     }
 }
