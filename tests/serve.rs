@@ -1309,3 +1309,41 @@ fn videos_stream_by_byte_ranges_from_every_kind_of_backup() {
         assert_eq!(s.get(&format!("/media/{u}/edited")).status, 404);
     }
 }
+
+/// `GET /api/head?n=N`, the page's first screenful: the newest N camera-roll records of
+/// `/api/assets`, newest first, byte for byte the same objects, and the roll's size.
+#[test]
+fn the_first_screenful_is_the_newest_of_the_camera_roll() {
+    let s = serve(&sample());
+    let assets = s.get("/api/assets").json();
+    let mut roll: Vec<Value> = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["camera_roll"] == true)
+        .cloned()
+        .collect();
+    roll.reverse();
+    assert_eq!(roll.len(), ls_json(&[]).len());
+    for (n, want) in [("2", 2), ("1", 1), ("0", 1), ("100000", roll.len())] {
+        let h = s.get(&format!("/api/head?n={n}")).json();
+        assert_eq!(h["total"], roll.len(), "n={n}");
+        assert_eq!(h["assets"].as_array().unwrap(), &roll[..want], "n={n}");
+    }
+    let h = s.get("/api/head?n=lots").json();
+    assert_eq!(
+        h["assets"].as_array().unwrap(),
+        &roll[..],
+        "a bad n: the default 200"
+    );
+    // With it, what /api/info says: the page's first paint is one request.
+    let h = s.get("/api/head?n=1").json();
+    assert_eq!(h["info"], s.get("/api/info").json());
+    // Before a backup is chosen: that the page is to show the list.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = two_backups(tmp.path(), "pw", 2);
+    let r = root.to_string_lossy().into_owned();
+    let (c, _) = serve_with(None, &["--root", &r]);
+    let h = c.get("/api/head?n=10").json();
+    assert_eq!(h, serde_json::json!({"choose": true, "backups": 2}));
+}

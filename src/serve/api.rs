@@ -212,7 +212,12 @@ pub fn route(st: &State, req: &mut tiny_http::Request, switch: bool) -> Reply {
     }
     match (post, parts.as_slice()) {
         (false, ["api", "assets"]) => no_store(assets(st)),
-        (false, ["api", "categories"]) => no_store(categories(st)),
+        (false, ["api", "head"]) => no_store(head(st, &url, switch)),
+        (false, ["api", "categories"]) => no_store(Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Body::Shared(categories_json(st).clone()),
+        }),
         (false, ["api", "info"]) => no_store(info(st, switch)),
         (false, ["api", "asset", uuid]) => match st.asset(uuid) {
             Some(i) => no_store(super::detail::detail(st, i)),
@@ -255,6 +260,54 @@ fn ordered(st: &State, mut v: Vec<usize>) -> Vec<usize> {
     v
 }
 
+/// The camera roll, oldest first, found once.
+pub fn roll(st: &State) -> &[usize] {
+    st.roll
+        .get_or_init(|| ordered(st, plan::select(&st.lib, &Filter::default())))
+}
+
+/// The most records `/api/head` gives: a few screens of the largest window.
+const MAX_HEAD: usize = 2000;
+
+#[derive(Serialize)]
+struct Head<'a> {
+    /// What `/api/info` says, so the page's first paint takes one request.
+    info: Info,
+    /// Assets in the camera roll.
+    total: usize,
+    /// Its newest `n`, newest first.
+    assets: Vec<Item<'a>>,
+}
+
+/// `GET /api/head?n=N`: the newest N records of the camera roll, the page's first screenful,
+/// so it paints the grid in milliseconds while the whole list (24 MB for 50,000 assets) is
+/// made, sent and parsed. The records are those of `/api/assets`, ids included.
+fn head(st: &State, url: &str, switch: bool) -> Reply {
+    let n = super::security::query_param(url, "n")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(200)
+        .clamp(1, MAX_HEAD);
+    let roll = roll(st);
+    let assets = roll
+        .iter()
+        .rev()
+        .take(n)
+        .map(|&i| Item {
+            id: i,
+            camera_roll: true,
+            record: record(&st.lib, &st.entries, i),
+        })
+        .collect();
+    Reply::json(
+        200,
+        &Head {
+            info: info_of(st, switch),
+            total: roll.len(),
+            assets,
+        },
+    )
+}
+
 /// One asset of `/api/assets`: the `photos ls --json` record (title and caption included, which
 /// the page's text search reads), its id (what the category lists name) and whether the default
 /// view (the camera roll, as `photos export` selects) shows it.
@@ -293,9 +346,7 @@ pub fn assets_json(st: &State) -> &Result<Arc<Vec<u8>>, String> {
         let items = Items {
             st,
             order: ordered(st, (0..st.lib.assets.len()).collect()),
-            roll: plan::select(&st.lib, &Filter::default())
-                .into_iter()
-                .collect(),
+            roll: roll(st).iter().copied().collect(),
         };
         serde_json::to_vec(&items)
             .map(Arc::new)
@@ -322,9 +373,17 @@ struct CategoryCount {
     ids: Vec<usize>,
 }
 
-fn categories(st: &State) -> Reply {
+/// `GET /api/categories`, made once (the backup does not change while the server runs).
+pub fn categories_json(st: &State) -> &Arc<Vec<u8>> {
+    st.categories_json.get_or_init(|| {
+        // Only numbers and the fixed names: serialising cannot fail; an empty list if it did.
+        Arc::new(serde_json::to_vec(&categories(st)).unwrap_or_else(|_| b"[]".to_vec()))
+    })
+}
+
+fn categories(st: &State) -> Vec<CategoryCount> {
     let mut v = vec![{
-        let ids = ordered(st, plan::select(&st.lib, &Filter::default()));
+        let ids = roll(st).to_vec();
         CategoryCount {
             name: "camera-roll",
             count: ids.len(),
@@ -354,7 +413,7 @@ fn categories(st: &State) -> Reply {
             ids,
         });
     }
-    Reply::json(200, &v)
+    v
 }
 
 #[derive(Serialize)]
@@ -367,17 +426,18 @@ struct Info {
     switch: bool,
 }
 
+fn info_of(st: &State, switch: bool) -> Info {
+    Info {
+        device_name: st.backup.device_name(),
+        udid: st.backup.udid(),
+        encrypted: st.backup.is_encrypted(),
+        assets: st.lib.assets.len(),
+        switch,
+    }
+}
+
 fn info(st: &State, switch: bool) -> Reply {
-    Reply::json(
-        200,
-        &Info {
-            device_name: st.backup.device_name(),
-            udid: st.backup.udid(),
-            encrypted: st.backup.is_encrypted(),
-            assets: st.lib.assets.len(),
-            switch,
-        },
-    )
+    Reply::json(200, &info_of(st, switch))
 }
 
 /// `GET /file/UUID/ROLE` (a download) and `GET /media/UUID/ROLE` (the detail view's

@@ -40,8 +40,14 @@ pub struct State {
     pub lib: PhotoLibrary,
     /// Asset index by UUID.
     by_uuid: HashMap<String, usize>,
-    /// Per asset: the backup's own JPEG derivative to show as its thumbnail, if any.
-    derivative: Vec<Option<usize>>,
+    /// Per asset: the backup's own JPEG derivative to show as its thumbnail, if any. Found
+    /// after the address is printed (`Server::run` starts it), not before: the first paint
+    /// waits for the library only, and a thumbnail request waits for this if it comes first.
+    derivative: OnceLock<Vec<Option<usize>>>,
+    /// The camera roll (what `photos export` selects by default), oldest first.
+    roll: OnceLock<Vec<usize>>,
+    /// `GET /api/categories`, made once.
+    categories_json: OnceLock<std::sync::Arc<Vec<u8>>>,
     thumbs: thumbs::Thumbs,
     /// One export at a time: two into the same folder would race for its names.
     exporting: Mutex<()>,
@@ -72,13 +78,14 @@ impl State {
             .enumerate()
             .map(|(i, a)| (a.uuid.clone(), i))
             .collect();
-        let derivative = thumbs::derivatives(&entries, &lib);
         Ok(State {
             backup,
             entries,
             lib,
             by_uuid,
-            derivative,
+            derivative: OnceLock::new(),
+            roll: OnceLock::new(),
+            categories_json: OnceLock::new(),
             thumbs: thumbs::Thumbs::new(),
             exporting: Mutex::new(()),
             progress: progress::Live::default(),
@@ -90,6 +97,24 @@ impl State {
     fn lens(&self) -> std::sync::MutexGuard<'_, HashMap<usize, u64>> {
         // A handler that panicked holding it left a map of right lengths: keep using it.
         self.plain_lens.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn derivative(&self, i: usize) -> Option<usize> {
+        let d = self
+            .derivative
+            .get_or_init(|| thumbs::derivatives(&self.entries, &self.lib));
+        d.get(i).copied().flatten()
+    }
+
+    /// Everything made once that the page asks for, made now, in the order the page needs it:
+    /// the camera roll (its first screenful, `/api/head`), the derivatives (the thumbnails of
+    /// that screenful), the asset list, the categories. One thread: on a machine of two cores
+    /// the other is left to the browser and to the requests of the first paint.
+    fn prepare(&self) {
+        let _ = api::roll(self);
+        let _ = self.derivative(0);
+        let _ = api::assets_json(self);
+        let _ = api::categories_json(self);
     }
 
     fn asset(&self, uuid: &str) -> Option<usize> {
@@ -206,9 +231,7 @@ impl Server {
     pub fn run(&self) {
         std::thread::scope(|s| {
             if let Some(st) = self.current() {
-                s.spawn(move || {
-                    let _ = api::assets_json(&st);
-                });
+                s.spawn(move || st.prepare());
             }
             for http in &self.http {
                 for _ in 0..HANDLERS {
@@ -293,7 +316,8 @@ impl Server {
             return api::route(&st, req, switch);
         }
         match (post, parts.as_slice()) {
-            (false, ["api", "info"]) => api::no_store(api::Reply::json(
+            // The page's first request is `/api/head`: before a choice it says to choose.
+            (false, ["api", "info"] | ["api", "head"]) => api::no_store(api::Reply::json(
                 200,
                 &serde_json::json!({
                     "choose": true,
@@ -333,7 +357,10 @@ impl Server {
         match chooser::open(choices, req) {
             Ok(st) => {
                 let st = Arc::new(st);
-                let _ = api::assets_json(&st);
+                // Made in the background: the page's first paint needs only its first
+                // screenful (`/api/head`), and the list waits for what is not made yet.
+                let bg = st.clone();
+                std::thread::spawn(move || bg.prepare());
                 self.set_current(Some(st));
                 api::Reply::json(200, &serde_json::json!({ "ok": true }))
             }

@@ -94,7 +94,7 @@ fn read(st: &State, e: usize) -> Option<Vec<u8>> {
 
 pub fn reply(st: &State, i: usize) -> Reply {
     let video = st.lib.assets[i].kind == crate::photos::MediaKind::Video;
-    if let Some(bytes) = st.derivative[i].and_then(|e| read(st, e)) {
+    if let Some(bytes) = st.derivative(i).and_then(|e| read(st, e)) {
         if crate::media::sniff(&bytes) == Some(MediaType::Jpeg) {
             return image("image/jpeg", bytes);
         }

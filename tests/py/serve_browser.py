@@ -90,6 +90,13 @@ def wait(d, what, cond, secs=30):
         raise SystemExit("timed out waiting for " + what)
 
 
+def loaded(d):
+    """The page has painted its grid (the first screenful comes first) and has the whole list,
+    the sidebar included."""
+    b = d.find_element(By.TAG_NAME, "body")
+    return b.get_attribute("data-painted") == "1" and b.get_attribute("data-ready") == "1"
+
+
 def sidebar(d):
     cats, albums = {}, {}
     for li in d.find_elements(By.CSS_SELECTOR, "#sidebar li"):
@@ -212,7 +219,7 @@ def choose(a):
                     report["wrong_text"] = msg.text
                     report["wrong_field_cleared"] = d.find_element(By.ID, "cpass").get_attribute("value") == ""
             # The page reloads with the backup open.
-            wait(d, "the grid", lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-painted") == "1"
+            wait(d, "the grid", lambda d: loaded(d)
                  and d.find_element(By.ID, "title").text != "unback — choose a backup", 60)
             report["title"] = d.find_element(By.ID, "title").text
             report["count"] = int(d.find_element(By.ID, "grid").get_attribute("data-count"))
@@ -234,7 +241,7 @@ def choose(a):
             report["back_rows"] = len(d.find_elements(By.CSS_SELECTOR, "#backups tr"))
             report["size_titles"] = [c.get_attribute("title") for c in d.find_elements(By.CSS_SELECTOR, "#backups td.size")]
             row_of(a.then).find_element(By.CSS_SELECTOR, "button.open").click()
-            wait(d, "the other grid", lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-painted") == "1"
+            wait(d, "the other grid", lambda d: loaded(d)
                  and d.find_element(By.ID, "title").text == "unback — " + a.then, 60)
             report["then_title"] = d.find_element(By.ID, "title").text
             report["then_sidebar"] = sidebar(d)[0]
@@ -279,7 +286,7 @@ def main():
         try:
             t0 = time.time()
             d.get(a.url)
-            wait(d, "the page's script", lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-painted") == "1", 60)
+            wait(d, "the page's script", lambda d: loaded(d), 60)
             report["load_seconds"] = time.time() - t0
             report["paint_ms"] = d.execute_script(
                 "const m = performance.getEntriesByName('unback-grid-painted'); return m.length ? m[0].startTime : null;"
