@@ -212,7 +212,7 @@ impl Served {
     }
 }
 
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'";
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; media-src 'self'";
 
 #[test]
 fn every_request_needs_the_token() {
@@ -920,77 +920,6 @@ fn an_encrypted_backup_is_unlocked_first() {
         .code(3);
 }
 
-fn chromium() -> Option<&'static str> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-}
-
-/// The page in headless Chromium, under its own CSP: it follows the printed address (token to
-/// cookie, redirect), runs its script, and shows one tile per camera-roll asset and the
-/// sidebar's categories with the counts the API gives. `--dump-dom` after a virtual-time budget
-/// long enough for the page's fetches.
-#[test]
-fn the_page_renders_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        cannot_run("chromium is not installed (apt-get install chromium)");
-        return;
-    };
-    let s = serve(&sample());
-    let profile = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--virtual-time-budget=10000",
-        // Tall enough that the virtualised grid renders every tile of the sample.
-        "--window-size=1280,6000",
-        "--dump-dom",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.push(format!("--user-data-dir={}", profile.path().display()));
-    args.push(format!("http://127.0.0.1:{}/?token={}", s.port, s.token));
-    let o = headless_chromium(browser, &args);
-    let dom = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        dom.contains("data-ready=\"1\""),
-        "the script ran to the end:\n{dom}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let roll = ls_json(&[]);
-    assert_eq!(
-        dom.matches("<div class=\"tile\" data-id=").count(),
-        roll.len(),
-        "one tile per camera-roll asset:\n{dom}"
-    );
-    for a in &roll {
-        let src = format!("/thumb/{}", a["uuid"].as_str().unwrap());
-        assert!(dom.contains(&src), "{src}");
-    }
-    let cats = s.get("/api/categories").json();
-    for c in cats.as_array().unwrap() {
-        let n = c["count"].as_u64().unwrap();
-        if n > 0 {
-            let name = c["name"].as_str().unwrap();
-            let at = dom
-                .find(&format!("data-name=\"{name}\""))
-                .unwrap_or_else(|| panic!("no sidebar entry {name} in\n{dom}"));
-            let li = &dom[at..at + dom[at..].find("</li>").unwrap()];
-            assert!(
-                li.contains(&format!("<span class=\"count\">{n}</span>")),
-                "{li}"
-            );
-        }
-    }
-    assert!(dom.contains("unback — "), "the title names the device");
-}
-
 /// Two builder backups in one folder, the second encrypted with `password`; each holds a
 /// Photos library of `n` JPEGs. Returns the folder.
 fn two_backups(dir: &Path, password: &str, n: usize) -> std::path::PathBuf {
@@ -1132,9 +1061,25 @@ fn without_backup_the_page_lists_the_backups_and_takes_the_password() {
     assert_eq!(info["device_name"], "Work iPhone");
     assert_eq!(info["encrypted"], true);
     assert_eq!(s.get("/api/assets").json().as_array().unwrap().len(), 3);
-    // Once open, it stays: no second choice through the same server.
+    // Back to the list: the library is dropped (nothing served until the next choice), the
+    // other backup opens, and the encrypted one needs its password again.
+    let r = s.post("/api/close", &serde_json::json!({}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(s.get("/api/info").json()["choose"], true);
+    assert_eq!(s.get("/api/assets").status, 409);
     let r = s.post("/api/open", &serde_json::json!({"id": plain["id"]}));
-    assert_eq!(r.status, 404);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let info = s.get("/api/info").json();
+    assert_eq!(info["device_name"], "Anna's iPhone");
+    assert_eq!(info["switch"], true, "the page offers the way back");
+    assert_eq!(s.get("/api/assets").json().as_array().unwrap().len(), 3);
+    // Opening straight from an open backup replaces it too.
+    let r = s.post("/api/open", &serde_json::json!({"id": id}));
+    assert_eq!(r.status, 401, "the password again");
+    assert_eq!(s.get("/api/assets").status, 409, "the first one is dropped");
+    let r = s.post("/api/open", &serde_json::json!({"id": id, "password": pw}));
+    assert_eq!(r.status, 200);
+    assert_eq!(s.get("/api/info").json()["device_name"], "Work iPhone");
     let log = std::fs::read_to_string(s.err.as_ref().unwrap().path()).unwrap();
     assert!(
         !log.contains(pw) && !log.contains("wrong guess"),
@@ -1142,4 +1087,263 @@ fn without_backup_the_page_lists_the_backups_and_takes_the_password() {
     );
     drop(s);
     assert_eq!(fingerprint(&root), before, "the backups are unchanged");
+}
+
+/// Started with BACKUP there is no list to go back to: the chooser's routes do not exist.
+#[test]
+fn with_backup_there_is_no_switching() {
+    let s = serve(&sample());
+    assert_eq!(s.get("/api/info").json()["switch"], false);
+    assert_eq!(s.post("/api/close", &serde_json::json!({})).status, 404);
+    assert_eq!(s.get("/api/backups").status, 404);
+    assert_eq!(s.get("/api/assets").status, 200, "still open");
+}
+
+/// A zip archive of backups in the chooser: each is listed with the archive's size on disk,
+/// marked as such (the page says it is compressed), and opens like a folder.
+#[test]
+fn zip_backups_are_listed_with_the_archive_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = two_backups(tmp.path(), "pw", 4);
+    let archive = tmp.path().join("backups.zip");
+    zip_dir(&root, &archive);
+    let size = std::fs::metadata(&archive).unwrap().len();
+    let a = archive.to_string_lossy().into_owned();
+    let (s, _) = serve_with(None, &["--root", &a]);
+    let list = s.get("/api/backups").json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    for b in list {
+        assert_eq!(b["size"], size, "{b}");
+        assert_eq!(b["size_of"], "archive", "{b}");
+    }
+    let plain = list
+        .iter()
+        .find(|b| b["device_name"] == "Anna's iPhone")
+        .unwrap();
+    let r = s.post("/api/open", &serde_json::json!({"id": plain["id"]}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(s.get("/api/assets").json().as_array().unwrap().len(), 4);
+    drop(s);
+    // A folder's size is its files' bytes, marked as a folder's.
+    let r = root.to_string_lossy().into_owned();
+    let (s, _) = serve_with(None, &["--root", &r]);
+    for b in s.get("/api/backups").json().as_array().unwrap() {
+        assert_eq!(b["size_of"], "folder", "{b}");
+        let dir = std::path::PathBuf::from(b["path"].as_str().unwrap());
+        let want: u64 = file_hashes(&dir)
+            .keys()
+            .map(|p| std::fs::metadata(dir.join(p)).unwrap().len())
+            .sum();
+        assert_eq!(b["size"], want, "{b}");
+    }
+}
+
+/// Every file under `dir`, deflated, as `archive`, with paths relative to `dir`'s parent'
+/// children (so each backup folder is a prefix inside it).
+fn zip_dir(dir: &Path, archive: &Path) {
+    use zip::write::SimpleFileOptions;
+    fn walk(base: &Path, d: &Path, w: &mut zip::ZipWriter<std::fs::File>) {
+        let mut v: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        let o = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for p in v {
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                w.add_directory(format!("{rel}/"), o).unwrap();
+                walk(base, &p, w);
+            } else {
+                w.start_file(rel, o).unwrap();
+                w.write_all(&std::fs::read(&p).unwrap()).unwrap();
+            }
+        }
+    }
+    let mut w = zip::ZipWriter::new(std::fs::File::create(archive).unwrap());
+    walk(dir, dir, &mut w);
+    w.finish().unwrap();
+}
+
+/// `unback serve BACKUP` with `UNBACK_PASSWORD` set when given.
+fn serve_pw(backup: &Path, password: Option<&str>) -> Served {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_unback"));
+    c.arg("serve")
+        .arg(backup)
+        .args(["--port", "0", "--no-open"])
+        .env_remove("UNBACK_PASSWORD")
+        .env_remove("UNBACK_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(p) = password {
+        c.env("UNBACK_PASSWORD", p);
+    }
+    let mut child = c.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let rest = line.trim().strip_prefix("http://127.0.0.1:").unwrap();
+    let (port, token) = rest.split_once("/?token=").unwrap();
+    Served {
+        child,
+        ip: "127.0.0.1".into(),
+        port: port.parse().unwrap(),
+        token: token.to_string(),
+        err: None,
+    }
+}
+
+/// The sample's video (fixtures/media/video.mov, 2,718 bytes, its movie atom at the end as
+/// ffmpeg writes it) by byte ranges, from a plain folder (a seek), the encrypted copy
+/// (decrypted on the way) and a deflated zip of each (inflated on the way): exact bytes of
+/// each range, 206 with Content-Range, 416 beyond the end, and the token and Host checks.
+#[test]
+fn videos_stream_by_byte_ranges_from_every_kind_of_backup() {
+    let video = std::fs::read(root().join("fixtures/media/video.mov")).unwrap();
+    let len = video.len();
+    assert_eq!(len, 2718);
+    let u = "5A1E0004-3C7F-4000-8000-A00B1E5A0004";
+    let tmp = tempfile::tempdir().unwrap();
+    let (zplain, zenc) = (tmp.path().join("plain.zip"), tmp.path().join("enc.zip"));
+    for (from, to) in [(sample(), &zplain), (sample_encrypted(), &zenc)] {
+        let parent = tmp.path().join(to.file_stem().unwrap());
+        copy_dir(&from, &parent.join(UDID));
+        zip_dir(&parent, to);
+    }
+    for (what, backup, pw) in [
+        ("plain folder", sample(), None),
+        (
+            "encrypted folder",
+            sample_encrypted(),
+            Some(SAMPLE_PASSWORD),
+        ),
+        ("zip", zplain.clone(), None),
+        ("encrypted zip", zenc.clone(), Some(SAMPLE_PASSWORD)),
+    ] {
+        let s = serve_pw(&backup, pw);
+        let (h, c) = (s.host(), s.cookie());
+        let ranged = |path: &str, range: &str| {
+            raw(
+                s.port,
+                "GET",
+                path,
+                &[("Host", &h), ("Cookie", &c), ("Range", range)],
+                b"",
+            )
+        };
+        for path in [
+            format!("/media/{u}/original"),
+            format!("/file/{u}/original"),
+        ] {
+            for (range, start, end) in [
+                ("bytes=0-", 0, len - 1),
+                ("bytes=100-199", 100, 199),
+                ("bytes=2700-9999", 2700, len - 1),
+                ("bytes=-38", len - 38, len - 1),
+                ("bytes=1780-", 1780, len - 1),
+                ("bytes=5-5", 5, 5),
+            ] {
+                let r = ranged(&path, range);
+                assert_eq!(r.status, 206, "{what} {path} {range}");
+                assert_eq!(r.body, &video[start..=end], "{what} {path} {range}");
+                assert_eq!(
+                    r.header("Content-Range"),
+                    Some(format!("bytes {start}-{end}/{len}").as_str()),
+                    "{what} {range}"
+                );
+                assert_eq!(
+                    r.header("Content-Length"),
+                    Some((end - start + 1).to_string().as_str())
+                );
+                assert_eq!(r.header("Accept-Ranges"), Some("bytes"));
+            }
+            for range in ["bytes=2718-", "bytes=3000-4000", "bytes=9-2", "bytes=x-"] {
+                let r = ranged(&path, range);
+                assert_eq!(r.status, 416, "{what} {path} {range}");
+                assert_eq!(
+                    r.header("Content-Range"),
+                    Some(format!("bytes */{len}").as_str())
+                );
+            }
+            // No range: the whole file.
+            let r = s.get(&path);
+            assert_eq!(r.status, 200, "{what} {path}");
+            assert_eq!(r.body, video, "{what} {path}");
+            assert_eq!(r.header("Accept-Ranges"), Some("bytes"));
+            // The token and the Host header are checked before any range is read.
+            let r = raw(
+                s.port,
+                "GET",
+                &path,
+                &[("Host", &h), ("Range", "bytes=0-9")],
+                b"",
+            );
+            assert_eq!(r.status, 403, "{what}: no token");
+            let evil = format!("evil.example:{}", s.port);
+            let r = raw(
+                s.port,
+                "GET",
+                &path,
+                &[("Host", &evil), ("Cookie", &c), ("Range", "bytes=0-9")],
+                b"",
+            );
+            assert_eq!(r.status, 421, "{what}: a foreign Host");
+        }
+        let m = s.get(&format!("/media/{u}/original"));
+        assert_eq!(m.header("Content-Type"), Some("video/quicktime"));
+        assert!(m
+            .header("Content-Disposition")
+            .unwrap()
+            .starts_with("inline"));
+        let f = s.get(&format!("/file/{u}/original"));
+        assert!(f
+            .header("Content-Disposition")
+            .unwrap()
+            .starts_with("attachment"));
+        // A photo is no video: the page's player is not for it.
+        let photo = "5A1E0001-3C7F-4000-8000-A00B1E5A0001";
+        assert_eq!(s.get(&format!("/media/{photo}/original")).status, 415);
+        assert_eq!(s.get(&format!("/media/{u}/edited")).status, 404);
+    }
+}
+
+/// `GET /api/head?n=N`, the page's first screenful: the newest N camera-roll records of
+/// `/api/assets`, newest first, byte for byte the same objects, and the roll's size.
+#[test]
+fn the_first_screenful_is_the_newest_of_the_camera_roll() {
+    let s = serve(&sample());
+    let assets = s.get("/api/assets").json();
+    let mut roll: Vec<Value> = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["camera_roll"] == true)
+        .cloned()
+        .collect();
+    roll.reverse();
+    assert_eq!(roll.len(), ls_json(&[]).len());
+    for (n, want) in [("2", 2), ("1", 1), ("0", 1), ("100000", roll.len())] {
+        let h = s.get(&format!("/api/head?n={n}")).json();
+        assert_eq!(h["total"], roll.len(), "n={n}");
+        assert_eq!(h["assets"].as_array().unwrap(), &roll[..want], "n={n}");
+    }
+    let h = s.get("/api/head?n=lots").json();
+    assert_eq!(
+        h["assets"].as_array().unwrap(),
+        &roll[..],
+        "a bad n: the default 200"
+    );
+    // With it, what /api/info says: the page's first paint is one request.
+    let h = s.get("/api/head?n=1").json();
+    assert_eq!(h["info"], s.get("/api/info").json());
+    // Before a backup is chosen: that the page is to show the list.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = two_backups(tmp.path(), "pw", 2);
+    let r = root.to_string_lossy().into_owned();
+    let (c, _) = serve_with(None, &["--root", &r]);
+    let h = c.get("/api/head?n=10").json();
+    assert_eq!(h, serde_json::json!({"choose": true, "backups": 2}));
 }

@@ -27,6 +27,9 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The whole script: a page load, every category scrolled through, two or three exports.
 const SCRIPT_LIMIT: Duration = Duration::from_secs(600);
+/// fixtures/media/video.mov: a real H.264 QuickTime file of 2 s (its README says how it was
+/// made), the movie atom after the data, so the browser needs byte ranges to play it.
+const VIDEO_SECONDS: f64 = 2.0;
 
 struct Served {
     child: Child,
@@ -228,9 +231,17 @@ fn check_page(backup: &Path, prefix: &str, big: bool) -> Value {
     let (lo, hi) = (day(view[live + 1]), day(view[live - 1]));
     args.push("--dates".into());
     args.push(format!("{lo},{hi}"));
+    // A video of the camera roll, played in the detail view (the builder library's videos
+    // record the file's real duration; the sample's does not, so only there).
+    let video = view
+        .iter()
+        .find(|a| a["kind"] == "video")
+        .map(|a| a["uuid"].as_str().unwrap().to_string());
     if big {
         args.push("--big-out".into());
         args.push(big_out.to_string_lossy().into_owned());
+        args.push("--video".into());
+        args.push(video.clone().expect("a video in the camera roll"));
     }
     let r = drive(&py, &s.url, &args);
     drop(s);
@@ -401,6 +412,31 @@ fn check_page(backup: &Path, prefix: &str, big: bool) -> Value {
         assert!(cmd.contains(&format!("--uuid {u}")), "{cmd}");
     }
     if big {
+        // The <video> loaded its metadata through the server's byte ranges, under the CSP:
+        // the duration the browser read from the file is the asset's.
+        let v = &r["video"];
+        let loaded = &v["loaded"];
+        assert_eq!(loaded["error"], Value::Null, "{v}");
+        assert!(loaded["ready"].as_u64().unwrap() >= 1, "{v}");
+        assert_eq!(loaded["hidden"], false, "{v}");
+        assert_eq!(loaded["img_hidden"], true, "{v}");
+        let uuid = video.unwrap();
+        assert!(
+            loaded["src"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/media/{uuid}/original")),
+            "{v}"
+        );
+        let secs = loaded["duration"].as_f64().unwrap();
+        assert!((secs - VIDEO_SECONDS).abs() < 1e-3, "duration {secs}: {v}");
+        // Seeking to the middle decoded a frame there (readyState >= 2, HAVE_CURRENT_DATA).
+        let seek = &v["seek"];
+        assert!(seek["ready"].as_u64().unwrap() >= 2, "{v}");
+        assert!(
+            (seek["time"].as_f64().unwrap() - VIDEO_SECONDS / 2.0).abs() < 1e-3,
+            "{v}"
+        );
         assert_eq!(r["big_selected"], roll.len());
         assert_eq!(r["big_export"]["state"], "done", "{}", r["big_export"]);
         assert!(file_hashes(&big_out).len() > roll.len());
@@ -488,7 +524,7 @@ fn without_backup_the_page_chooses_and_unlocks() {
     c.arg(root().join("tests/py/serve_browser.py"))
         .args(["--choose", &s.url])
         .arg(screens_dir())
-        .args(["--device", "Work iPhone"])
+        .args(["--device", "Work iPhone", "--then", "Anna's iPhone"])
         .env("UNBACK_TEST_PASSWORD", pw)
         .env("UNBACK_TEST_WRONG", "not it")
         .env("UNBACK_CHROMIUM", CHROMIUM)
@@ -523,6 +559,35 @@ fn without_backup_the_page_chooses_and_unlocks() {
         .len()
     );
     assert!(!r["url"].as_str().unwrap().contains(pw), "never in a URL");
+    // Back to the list and into the other backup, without a restart: its sidebar is its own.
+    assert_eq!(r["back_rows"], 2);
+    for t in strings(&r["size_titles"]) {
+        assert_eq!(t, "The backup folder's size on disk");
+    }
+    assert_eq!(r["then_title"], "unback — Anna's iPhone");
+    let anna = folder.join("00008110-0000AAAA0000AAAA");
+    let side = r["then_sidebar"].as_object().unwrap();
+    let mut names = vec!["camera-roll"];
+    names.extend(unback::photos::Category::ALL.iter().map(|c| c.name()));
+    let mut shown = 0;
+    for name in names {
+        let want = if name == "camera-roll" {
+            ls(&anna, &[])
+        } else {
+            ls(&anna, &["--category", name])
+        }
+        .len();
+        let got = side.get(name).and_then(Value::as_u64).unwrap_or(0);
+        assert_eq!(got, want as u64, "sidebar count of {name} in Anna's iPhone");
+        shown += usize::from(want > 0);
+    }
+    assert_eq!(side.len(), shown, "{side:?}");
+    assert!(shown >= 5, "{side:?}");
+    // The encrypted one, chosen again: the server kept no key, the page asks again.
+    assert_eq!(r["asked_again"], true, "{}", r["ask_again_text"]);
+    for m in strings(&r["console"]) {
+        assert!(m.contains("/api/open") && m.contains("401"), "console: {m}");
+    }
     drop(s);
 }
 
@@ -632,7 +697,9 @@ fn build_library_as(
             1 => {
                 add(&format!("{stem}.MOV"), media("video.mov", &uuid));
                 let mut r = PhotoAsset::video(&uuid, &d, &format!("{stem}.MOV"), cocoa);
-                r.duration = Some(3.5);
+                // What fixtures/media/video.mov lasts (its movie header: 2000 / 1000): the
+                // detail view plays it and the browser's duration must be this.
+                r.duration = Some(VIDEO_SECONDS);
                 r
             }
             2 => {

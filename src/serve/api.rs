@@ -31,6 +31,8 @@ pub enum Body {
     /// Made once and kept (the asset list): sent without a copy.
     Shared(Arc<Vec<u8>>),
     Stream(Box<dyn Read + Send>),
+    /// Streamed with its length known (a byte range, a plain blob): sent with Content-Length.
+    Sized(Box<dyn Read + Send>, u64),
 }
 
 /// `Arc<Vec<u8>>` as the byte slice `Cursor` reads.
@@ -148,6 +150,8 @@ impl Reply {
                 (Box::new(std::io::Cursor::new(SharedBytes(b))), Some(n))
             }
             Body::Stream(r) => (r, None),
+            // A length beyond usize (a 32-bit system) is sent chunked instead.
+            Body::Sized(r, n) => (r, usize::try_from(n).ok()),
         };
         tiny_http::Response::new(
             tiny_http::StatusCode(self.status),
@@ -196,7 +200,8 @@ pub fn page(url: &str, parts: &[&str]) -> Option<Reply> {
     })
 }
 
-pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
+/// The routes of an open backup; `switch`: the page may go back to the list of backups.
+pub fn route(st: &State, req: &mut tiny_http::Request, switch: bool) -> Reply {
     let url = req.url().to_string();
     let post = *req.method() == tiny_http::Method::Post;
     let parts = parts(&url);
@@ -207,8 +212,13 @@ pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
     }
     match (post, parts.as_slice()) {
         (false, ["api", "assets"]) => no_store(assets(st)),
-        (false, ["api", "categories"]) => no_store(categories(st)),
-        (false, ["api", "info"]) => no_store(info(st)),
+        (false, ["api", "head"]) => no_store(head(st, &url, switch)),
+        (false, ["api", "categories"]) => no_store(Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Body::Shared(categories_json(st).clone()),
+        }),
+        (false, ["api", "info"]) => no_store(info(st, switch)),
         (false, ["api", "asset", uuid]) => match st.asset(uuid) {
             Some(i) => no_store(super::detail::detail(st, i)),
             None => Reply::text(404, "no such asset"),
@@ -225,7 +235,11 @@ pub fn route(st: &State, req: &mut tiny_http::Request) -> Reply {
             None => Reply::text(404, "no such asset"),
         },
         (false, ["file", uuid, role]) => match st.asset(uuid) {
-            Some(i) => download(st, i, role),
+            Some(i) => version(st, i, role, req, false),
+            None => Reply::text(404, "no such asset"),
+        },
+        (false, ["media", uuid, role]) => match st.asset(uuid) {
+            Some(i) => version(st, i, role, req, true),
             None => Reply::text(404, "no such asset"),
         },
         (true, ["api", "export"]) => no_store(export_route(st, req)),
@@ -244,6 +258,54 @@ fn ordered(st: &State, mut v: Vec<usize>) -> Vec<usize> {
         (p.created, &p.relative_path).cmp(&(q.created, &q.relative_path))
     });
     v
+}
+
+/// The camera roll, oldest first, found once.
+pub fn roll(st: &State) -> &[usize] {
+    st.roll
+        .get_or_init(|| ordered(st, plan::select(&st.lib, &Filter::default())))
+}
+
+/// The most records `/api/head` gives: a few screens of the largest window.
+const MAX_HEAD: usize = 2000;
+
+#[derive(Serialize)]
+struct Head<'a> {
+    /// What `/api/info` says, so the page's first paint takes one request.
+    info: Info,
+    /// Assets in the camera roll.
+    total: usize,
+    /// Its newest `n`, newest first.
+    assets: Vec<Item<'a>>,
+}
+
+/// `GET /api/head?n=N`: the newest N records of the camera roll, the page's first screenful,
+/// so it paints the grid in milliseconds while the whole list (24 MB for 50,000 assets) is
+/// made, sent and parsed. The records are those of `/api/assets`, ids included.
+fn head(st: &State, url: &str, switch: bool) -> Reply {
+    let n = super::security::query_param(url, "n")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(200)
+        .clamp(1, MAX_HEAD);
+    let roll = roll(st);
+    let assets = roll
+        .iter()
+        .rev()
+        .take(n)
+        .map(|&i| Item {
+            id: i,
+            camera_roll: true,
+            record: record(&st.lib, &st.entries, i),
+        })
+        .collect();
+    Reply::json(
+        200,
+        &Head {
+            info: info_of(st, switch),
+            total: roll.len(),
+            assets,
+        },
+    )
 }
 
 /// One asset of `/api/assets`: the `photos ls --json` record (title and caption included, which
@@ -284,9 +346,7 @@ pub fn assets_json(st: &State) -> &Result<Arc<Vec<u8>>, String> {
         let items = Items {
             st,
             order: ordered(st, (0..st.lib.assets.len()).collect()),
-            roll: plan::select(&st.lib, &Filter::default())
-                .into_iter()
-                .collect(),
+            roll: roll(st).iter().copied().collect(),
         };
         serde_json::to_vec(&items)
             .map(Arc::new)
@@ -313,9 +373,17 @@ struct CategoryCount {
     ids: Vec<usize>,
 }
 
-fn categories(st: &State) -> Reply {
+/// `GET /api/categories`, made once (the backup does not change while the server runs).
+pub fn categories_json(st: &State) -> &Arc<Vec<u8>> {
+    st.categories_json.get_or_init(|| {
+        // Only numbers and the fixed names: serialising cannot fail; an empty list if it did.
+        Arc::new(serde_json::to_vec(&categories(st)).unwrap_or_else(|_| b"[]".to_vec()))
+    })
+}
+
+fn categories(st: &State) -> Vec<CategoryCount> {
     let mut v = vec![{
-        let ids = ordered(st, plan::select(&st.lib, &Filter::default()));
+        let ids = roll(st).to_vec();
         CategoryCount {
             name: "camera-roll",
             count: ids.len(),
@@ -345,7 +413,7 @@ fn categories(st: &State) -> Reply {
             ids,
         });
     }
-    Reply::json(200, &v)
+    v
 }
 
 #[derive(Serialize)]
@@ -354,40 +422,27 @@ struct Info {
     udid: String,
     encrypted: bool,
     assets: usize,
+    /// Started without BACKUP: the page offers to go back to the list.
+    switch: bool,
 }
 
-fn info(st: &State) -> Reply {
-    Reply::json(
-        200,
-        &Info {
-            device_name: st.backup.device_name(),
-            udid: st.backup.udid(),
-            encrypted: st.backup.is_encrypted(),
-            assets: st.lib.assets.len(),
-        },
-    )
-}
-
-/// A name safe in a Content-Disposition header: ASCII letters, digits and `._-()` and spaces.
-fn header_safe_name(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || " ._-()".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.trim_matches(|c| c == '.' || c == ' ').is_empty() {
-        "download".into()
-    } else {
-        s
+fn info_of(st: &State, switch: bool) -> Info {
+    Info {
+        device_name: st.backup.device_name(),
+        udid: st.backup.udid(),
+        encrypted: st.backup.is_encrypted(),
+        assets: st.lib.assets.len(),
+        switch,
     }
 }
 
-fn download(st: &State, i: usize, role: &str) -> Reply {
+fn info(st: &State, switch: bool) -> Reply {
+    Reply::json(200, &info_of(st, switch))
+}
+
+/// `GET /file/UUID/ROLE` (a download) and `GET /media/UUID/ROLE` (the detail view's
+/// `<video>`, only for a video): the version streamed from the backup, byte ranges honoured.
+fn version(st: &State, i: usize, role: &str, req: &tiny_http::Request, inline: bool) -> Reply {
     let Some((_, e)) = st.lib.files[i]
         .versions()
         .into_iter()
@@ -395,25 +450,20 @@ fn download(st: &State, i: usize, role: &str) -> Reply {
     else {
         return Reply::text(404, "this asset has no such version in the backup");
     };
-    let entry = &st.entries[e];
-    let name = entry.relative_path.rsplit('/').next().unwrap_or("download");
-    // Streamed whatever the backup (a video can be gigabytes): the blob itself, a zip member
-    // (its CRC checked at the end) or decrypted block by block.
-    let body = st.backup.open_plain(entry).map(Body::Stream);
-    match body {
-        Ok(body) => Reply {
-            status: 200,
-            headers: vec![
-                ("Content-Type".into(), "application/octet-stream".into()),
-                (
-                    "Content-Disposition".into(),
-                    format!("attachment; filename=\"{}\"", header_safe_name(name)),
-                ),
-            ],
-            body,
-        },
-        Err(e) => Reply::text(500, &format!("cannot read {}: {e}", entry.display())),
-    }
+    let name = st.entries[e]
+        .relative_path
+        .rsplit('/')
+        .next()
+        .unwrap_or("download");
+    let how = if inline {
+        match super::media::video_type(st, e) {
+            Some(t) => super::media::Present::Inline(t, name),
+            None => return Reply::text(415, "this version is not a video the page can play"),
+        }
+    } else {
+        super::media::Present::Download(name)
+    };
+    super::media::reply(st, e, req, how)
 }
 
 /// `POST /api/export`. Every field but `out` and `uuids` is optional, with `photos export`'s

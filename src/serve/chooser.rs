@@ -21,10 +21,20 @@ use crate::source::location::BackupLocation;
 /// A choice request is an index and a password: 64 KiB is plenty.
 const MAX_BODY: u64 = 64 << 10;
 
-/// The backups found at start, with the size of each folder.
+/// The backups found at start, with the size of each on disk.
 pub struct Choices {
     found: Vec<Found>,
     sizes: Vec<Option<u64>>,
+}
+
+/// What a listed size measures.
+#[derive(Serialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum SizeOf {
+    /// Every file of the backup folder.
+    Folder,
+    /// The zip archive holding it: compressed, and shared by every backup in that archive.
+    Archive,
 }
 
 /// Bytes of every file below `dir`, links not followed; `None` when it cannot be read.
@@ -51,7 +61,9 @@ impl Choices {
             .iter()
             .map(|f| match &f.location {
                 BackupLocation::Dir(p) => folder_size(p),
-                BackupLocation::Zip(_) => None,
+                // What the archive takes on disk; its content's size would mean reading the
+                // whole central directory's records again, and is not what the disk holds.
+                BackupLocation::Zip(z) => std::fs::metadata(z.archive()).ok().map(|m| m.len()),
             })
             .collect();
         Choices { found, sizes }
@@ -78,6 +90,7 @@ struct Listed<'a> {
     ios_version: Option<&'a str>,
     date: Option<String>,
     size: Option<u64>,
+    size_of: SizeOf,
     encrypted: Option<bool>,
     problem: Option<&'a str>,
 }
@@ -100,6 +113,10 @@ pub fn list(c: &Choices) -> Reply {
             ios_version: f.ios_version.as_deref(),
             date: f.date.map(|d| d.rfc3339()),
             size: *size,
+            size_of: match f.location {
+                BackupLocation::Dir(_) => SizeOf::Folder,
+                BackupLocation::Zip(_) => SizeOf::Archive,
+            },
             encrypted: f.encrypted,
             problem: f.problem.as_deref(),
         })

@@ -12,13 +12,14 @@
 mod api;
 mod chooser;
 mod detail;
+mod media;
 mod progress;
 mod security;
 mod thumbs;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::backup::Backup;
 use crate::error::{Error, Result};
@@ -39,8 +40,14 @@ pub struct State {
     pub lib: PhotoLibrary,
     /// Asset index by UUID.
     by_uuid: HashMap<String, usize>,
-    /// Per asset: the backup's own JPEG derivative to show as its thumbnail, if any.
-    derivative: Vec<Option<usize>>,
+    /// Per asset: the backup's own JPEG derivative to show as its thumbnail, if any. Found
+    /// after the address is printed (`Server::run` starts it), not before: the first paint
+    /// waits for the library only, and a thumbnail request waits for this if it comes first.
+    derivative: OnceLock<Vec<Option<usize>>>,
+    /// The camera roll (what `photos export` selects by default), oldest first.
+    roll: OnceLock<Vec<usize>>,
+    /// `GET /api/categories`, made once.
+    categories_json: OnceLock<std::sync::Arc<Vec<u8>>>,
     thumbs: thumbs::Thumbs,
     /// One export at a time: two into the same folder would race for its names.
     exporting: Mutex<()>,
@@ -48,6 +55,8 @@ pub struct State {
     progress: progress::Live,
     /// `GET /api/assets`, made once.
     assets_json: OnceLock<std::result::Result<std::sync::Arc<Vec<u8>>, String>>,
+    /// Plaintext lengths of encrypted blobs found by a decrypting pass (`media`), by entry.
+    plain_lens: Mutex<HashMap<usize, u64>>,
 }
 
 impl State {
@@ -69,18 +78,43 @@ impl State {
             .enumerate()
             .map(|(i, a)| (a.uuid.clone(), i))
             .collect();
-        let derivative = thumbs::derivatives(&entries, &lib);
         Ok(State {
             backup,
             entries,
             lib,
             by_uuid,
-            derivative,
+            derivative: OnceLock::new(),
+            roll: OnceLock::new(),
+            categories_json: OnceLock::new(),
             thumbs: thumbs::Thumbs::new(),
             exporting: Mutex::new(()),
             progress: progress::Live::default(),
             assets_json: OnceLock::new(),
+            plain_lens: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn lens(&self) -> std::sync::MutexGuard<'_, HashMap<usize, u64>> {
+        // A handler that panicked holding it left a map of right lengths: keep using it.
+        self.plain_lens.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn derivative(&self, i: usize) -> Option<usize> {
+        let d = self
+            .derivative
+            .get_or_init(|| thumbs::derivatives(&self.entries, &self.lib));
+        d.get(i).copied().flatten()
+    }
+
+    /// Everything made once that the page asks for, made now, in the order the page needs it:
+    /// the camera roll (its first screenful, `/api/head`), the derivatives (the thumbnails of
+    /// that screenful), the asset list, the categories. One thread: on a machine of two cores
+    /// the other is left to the browser and to the requests of the first paint.
+    fn prepare(&self) {
+        let _ = api::roll(self);
+        let _ = self.derivative(0);
+        let _ = api::assets_json(self);
+        let _ = api::categories_json(self);
     }
 
     fn asset(&self, uuid: &str) -> Option<usize> {
@@ -104,8 +138,12 @@ pub struct Server {
     hosts: Vec<String>,
     any_ip: bool,
     url_host: String,
-    /// The open backup: given at start, or set once when the user picks one (`chooser`).
-    state: OnceLock<State>,
+    /// The open backup: given at start, or the one the user picked (`chooser`), which they may
+    /// close to pick another. A request takes its own `Arc`, so one that is under way (an
+    /// export, a download) finishes on the library it started with.
+    state: RwLock<Option<Arc<State>>>,
+    /// One choice at a time: two tabs opening at once would load two libraries.
+    opening: Mutex<()>,
     /// What the page offers when no backup was given.
     choices: Option<Choices>,
 }
@@ -163,8 +201,8 @@ impl Server {
             }
         };
         let (state, choices) = match start {
-            Start::Backup(st) => (OnceLock::from(*st), None),
-            Start::Choose(c) => (OnceLock::new(), Some(c)),
+            Start::Backup(st) => (Some(Arc::new(*st)), None),
+            Start::Choose(c) => (None, Some(c)),
         };
         let server = Server {
             http,
@@ -173,7 +211,8 @@ impl Server {
             hosts,
             any_ip,
             url_host,
-            state,
+            state: RwLock::new(state),
+            opening: Mutex::new(()),
             choices,
         };
         Ok((server, notes))
@@ -191,10 +230,8 @@ impl Server {
     /// Serves until the process ends (Ctrl-C: the export engine's handler removes partial files).
     pub fn run(&self) {
         std::thread::scope(|s| {
-            if let Some(st) = self.state.get() {
-                s.spawn(|| {
-                    let _ = api::assets_json(st);
-                });
+            if let Some(st) = self.current() {
+                s.spawn(move || st.prepare());
             }
             for http in &self.http {
                 for _ in 0..HANDLERS {
@@ -250,37 +287,84 @@ impl Server {
 }
 
 impl Server {
+    /// The open backup, if any.
+    fn current(&self) -> Option<Arc<State>> {
+        self.state.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_current(&self, st: Option<Arc<State>>) {
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = st;
+    }
+
     /// The open backup's routes; before one is chosen, the page, the list and the choice.
+    /// Started without BACKUP, the list, the choice and `POST /api/close` stay available once
+    /// one is open: the user goes back to the list and opens another without a restart.
     fn route(&self, req: &mut tiny_http::Request) -> api::Reply {
-        if let Some(st) = self.state.get() {
-            return api::route(st, req);
-        }
         let url = req.url().to_string();
         let post = *req.method() == tiny_http::Method::Post;
         let parts = api::parts(&url);
-        let Some(choices) = &self.choices else {
-            return api::Reply::text(500, "no backup open");
-        };
+        if let Some(choices) = &self.choices {
+            match (post, parts.as_slice()) {
+                (false, ["api", "backups"]) => return api::no_store(chooser::list(choices)),
+                (true, ["api", "open"]) => return api::no_store(self.open(choices, req)),
+                (true, ["api", "close"]) => return api::no_store(self.close()),
+                _ => {}
+            }
+        }
+        let switch = self.choices.is_some();
+        if let Some(st) = self.current() {
+            return api::route(&st, req, switch);
+        }
         match (post, parts.as_slice()) {
-            (false, ["api", "info"]) => api::no_store(api::Reply::json(
+            // The page's first request is `/api/head`: before a choice it says to choose.
+            (false, ["api", "info"] | ["api", "head"]) => api::no_store(api::Reply::json(
                 200,
-                &serde_json::json!({ "choose": true, "backups": choices.len() }),
+                &serde_json::json!({
+                    "choose": true,
+                    "backups": self.choices.as_ref().map_or(0, Choices::len),
+                }),
             )),
-            (false, ["api", "backups"]) => api::no_store(chooser::list(choices)),
-            (true, ["api", "open"]) => match chooser::open(choices, req) {
-                Ok(st) => {
-                    // Two tabs choosing at once: the first one's backup stays.
-                    let _ = self.state.set(st);
-                    if let Some(st) = self.state.get() {
-                        let _ = api::assets_json(st);
-                    }
-                    api::no_store(api::Reply::json(200, &serde_json::json!({ "ok": true })))
-                }
-                Err(r) => api::no_store(r),
-            },
             (false, _) => api::page(&url, &parts)
                 .unwrap_or_else(|| api::Reply::text(409, "choose a backup first")),
             _ => api::Reply::text(404, "not found"),
+        }
+    }
+
+    /// Drops the open library (its memory and its keys go with the last request using it), so
+    /// the page shows the list again. Refused while an export runs: its progress would vanish
+    /// from the page, and the user would not know whether it finished.
+    fn close(&self) -> api::Reply {
+        let _one = self.opening.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(st) = self.current() {
+            if st.exporting.try_lock().is_err() {
+                return api::error_json(409, "an export is running: wait for it to finish");
+            }
+        }
+        self.set_current(None);
+        api::Reply::json(200, &serde_json::json!({ "ok": true }))
+    }
+
+    /// `POST /api/open`: the library open before (if any) is dropped first, so two are never
+    /// in memory at once; an encrypted backup needs its password again every time.
+    fn open(&self, choices: &Choices, req: &mut tiny_http::Request) -> api::Reply {
+        let _one = self.opening.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(st) = self.current() {
+            if st.exporting.try_lock().is_err() {
+                return api::error_json(409, "an export is running: wait for it to finish");
+            }
+        }
+        self.set_current(None);
+        match chooser::open(choices, req) {
+            Ok(st) => {
+                let st = Arc::new(st);
+                // Made in the background: the page's first paint needs only its first
+                // screenful (`/api/head`), and the list waits for what is not made yet.
+                let bg = st.clone();
+                std::thread::spawn(move || bg.prepare());
+                self.set_current(Some(st));
+                api::Reply::json(200, &serde_json::json!({ "ok": true }))
+            }
+            Err(r) => r,
         }
     }
 }

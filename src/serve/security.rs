@@ -161,9 +161,10 @@ pub fn check(ctx: &Context<'_>, req: &tiny_http::Request) -> std::result::Result
     })
 }
 
-/// On every reply. The policy allows this server's own script, style and images (and blob:
-/// images) and nothing else: no inline script, no other origin, no framing, no form posts.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// On every reply. The policy allows this server's own script, style, images (and blob:
+/// images) and media (the detail view's `<video>`) and nothing else: no inline script, no
+/// other origin, no framing, no form posts.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; media-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub fn common_headers() -> [(&'static str, &'static str); 5] {
     [

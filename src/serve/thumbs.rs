@@ -12,7 +12,6 @@ use super::State;
 use crate::convert::{ConvertLimiter, DecodeOptions};
 use crate::manifest::{Entry, EntryKind};
 use crate::media::MediaType;
-use crate::photos::files::EntryIndex;
 use crate::photos::PhotoLibrary;
 
 /// Longest side of a thumbnail made here.
@@ -46,7 +45,6 @@ fn is_jpeg_name(p: &str) -> bool {
 /// Per asset, the largest JPEG the Photos app keeps beside the library for it (its own
 /// thumbnails, or the previews left when the original was offloaded).
 pub fn derivatives(entries: &[Entry], lib: &PhotoLibrary) -> Vec<Option<usize>> {
-    let idx = EntryIndex::new(entries);
     lib.assets
         .iter()
         .zip(&lib.files)
@@ -55,7 +53,7 @@ pub fn derivatives(entries: &[Entry], lib: &PhotoLibrary) -> Vec<Option<usize>> 
             if let Some(rest) = a.relative_path.strip_prefix("Media/") {
                 let (dir, name) = rest.rsplit_once('/').unwrap_or(("", rest));
                 let base = format!("Media/PhotoData/Thumbnails/V2/{dir}/{name}/");
-                found.extend(idx.under(&a.domain, &base));
+                found.extend(under(entries, &a.domain, &base));
             }
             found.extend(f.previews.iter().copied());
             found
@@ -66,6 +64,26 @@ pub fn derivatives(entries: &[Entry], lib: &PhotoLibrary) -> Vec<Option<usize>> 
                 .max_by_key(|&i| (entries[i].size(), std::cmp::Reverse(i)))
         })
         .collect()
+}
+
+/// Regular files of `domain` whose path starts with `prefix`, by binary search (entries are
+/// sorted by domain, then path), as `EntryIndex::under` finds them: without building the
+/// index's map of every path (some 6 MB for 100,000 entries), which this search never reads.
+fn under<'e>(
+    entries: &'e [Entry],
+    domain: &'e str,
+    prefix: &'e str,
+) -> impl Iterator<Item = usize> + 'e {
+    let start = entries
+        .partition_point(|e| (e.domain.as_str(), e.relative_path.as_str()) < (domain, prefix));
+    entries
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(move |e| e.domain == domain && e.relative_path.starts_with(prefix))
+        .enumerate()
+        .filter(|(_, e)| e.kind() == EntryKind::File)
+        .map(move |(i, _)| start + i)
 }
 
 fn image(content_type: &str, bytes: Vec<u8>) -> Reply {
@@ -94,7 +112,7 @@ fn read(st: &State, e: usize) -> Option<Vec<u8>> {
 
 pub fn reply(st: &State, i: usize) -> Reply {
     let video = st.lib.assets[i].kind == crate::photos::MediaKind::Video;
-    if let Some(bytes) = st.derivative[i].and_then(|e| read(st, e)) {
+    if let Some(bytes) = st.derivative(i).and_then(|e| read(st, e)) {
         if crate::media::sniff(&bytes) == Some(MediaType::Jpeg) {
             return image("image/jpeg", bytes);
         }

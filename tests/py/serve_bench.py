@@ -8,8 +8,10 @@
 
 It prints one JSON object: medians of several runs of
 - start_to_paint: from spawning `unback serve` to the page's first painted grid in headless
-  Chromium (the page's `unback-grid-painted` performance mark, read through WebDriver), and the
-  part of it before the server printed its address (loading the library);
+  Chromium (the page's `unback-grid-painted` performance mark, read through WebDriver: the
+  first screenful of the camera roll, which the page asks for first), the part of it before
+  the server printed its address (loading the library), and start_to_whole_list: until the
+  whole list is in the page too (sidebar, counts, every view);
 - the asset-list request (`GET /api/assets`, body read whole; the first one, which makes the
   JSON, and the median of the next ones, which send it as kept) against `unback photos ls
   --json` of the same assets (every asset, as the page gets them) and of the default view;
@@ -123,7 +125,7 @@ def main():
     out["ls_json_all_s"] = statistics.median(ls_all)
     out["ls_json_default_s"] = statistics.median(ls_default)
 
-    paint, ready, marks, scroll = [], [], [], []
+    paint, ready, marks, scroll, whole = [], [], [], [], []
     with tempfile.TemporaryDirectory() as profile:
         d = driver(profile)
         try:
@@ -136,6 +138,11 @@ def main():
                     t1 = time.perf_counter()
                     paint.append(t1 - t0)
                     ready.append(t_url - t0)
+                    # The whole list in the page too (sidebar, every view), after the first
+                    # screenful was painted.
+                    WebDriverWait(d, 120, poll_frequency=0.01).until(
+                        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1")
+                    whole.append(time.perf_counter() - t0)
                     marks.append(d.execute_script(
                         "return performance.getEntriesByName('unback-grid-painted')[0].startTime"))
                     scroll.append(d.execute_async_script(SCROLL))
@@ -147,6 +154,7 @@ def main():
             d.quit()
     out["start_to_paint_s"] = statistics.median(paint)
     out["start_to_address_s"] = statistics.median(ready)
+    out["start_to_whole_list_s"] = statistics.median(whole)
     out["navigation_to_paint_ms"] = statistics.median(marks)
     frames = sorted(f for r in scroll for f in r["frames"])
     out["scroll_frames"] = len(frames)

@@ -90,6 +90,13 @@ def wait(d, what, cond, secs=30):
         raise SystemExit("timed out waiting for " + what)
 
 
+def loaded(d):
+    """The page has painted its grid (the first screenful comes first) and has the whole list,
+    the sidebar included."""
+    b = d.find_element(By.TAG_NAME, "body")
+    return b.get_attribute("data-painted") == "1" and b.get_attribute("data-ready") == "1"
+
+
 def sidebar(d):
     cats, albums = {}, {}
     for li in d.find_elements(By.CSS_SELECTOR, "#sidebar li"):
@@ -152,6 +159,39 @@ def export(d, out, screen=None):
     }
 
 
+def play(d, uuid, screen):
+    """Opens the detail view of the video `uuid` and lets its <video> load through the server's
+    byte ranges: its metadata (readyState >= 1, HAVE_METADATA, gives the duration), then a seek
+    to the middle, which needs the frames there."""
+    t = tile(d, uuid)
+    ActionChains(d).move_to_element(t).perform()
+    t.find_element(By.CSS_SELECTOR, ".info").click()
+    box = d.find_element(By.ID, "detail")
+    wait(d, "the detail view", lambda d: box.get_attribute("data-ready") == "1")
+    state = "const v = document.getElementById('dvid'); return {ready: v.readyState, duration: v.duration, " \
+            "error: v.error ? v.error.code + ' ' + v.error.message : null, src: v.currentSrc, hidden: v.hidden, " \
+            "seeking: v.seeking, time: v.currentTime, img_hidden: document.getElementById('dimg').hidden};"
+    try:
+        WebDriverWait(d, 30, poll_frequency=0.05).until(
+            lambda d: (lambda s: s["ready"] >= 1 or s["error"])(d.execute_script(state)))
+    except TimeoutException:
+        pass
+    loaded = d.execute_script(state)
+    seek = None
+    if loaded["ready"] >= 1 and loaded["duration"] > 0:
+        d.execute_script("const v = document.getElementById('dvid'); v.currentTime = v.duration / 2;")
+        try:
+            WebDriverWait(d, 30, poll_frequency=0.05).until(
+                lambda d: (lambda s: not s["seeking"] and s["ready"] >= 2)(d.execute_script(state)))
+        except TimeoutException:
+            pass
+        seek = d.execute_script(state)
+    d.save_screenshot(screen)
+    d.find_element(By.ID, "dclose").click()
+    wait(d, "the detail view to close", lambda d: not box.is_displayed())
+    return {"loaded": loaded, "seek": seek}
+
+
 def choose(a):
     """No BACKUP given: the page lists the backups; open the encrypted one named --device, first
     with a wrong password, then with the right one (both from the environment, never argv)."""
@@ -179,11 +219,37 @@ def choose(a):
                     report["wrong_text"] = msg.text
                     report["wrong_field_cleared"] = d.find_element(By.ID, "cpass").get_attribute("value") == ""
             # The page reloads with the backup open.
-            wait(d, "the grid", lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-painted") == "1"
+            wait(d, "the grid", lambda d: loaded(d)
                  and d.find_element(By.ID, "title").text != "unback — choose a backup", 60)
             report["title"] = d.find_element(By.ID, "title").text
             report["count"] = int(d.find_element(By.ID, "grid").get_attribute("data-count"))
             report["url"] = d.current_url
+            report["size_titles"] = []
+
+            # Back to the list, open the other backup (--then), whose sidebar is read; back
+            # again, and the encrypted one asks its password again.
+            def to_list():
+                d.find_element(By.ID, "tolist").click()
+                wait(d, "the list again", lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1"
+                     and d.find_elements(By.CSS_SELECTOR, "#backups tr"), 60)
+
+            def row_of(name):
+                return next(r for r in d.find_elements(By.CSS_SELECTOR, "#backups tr")
+                            if r.find_element(By.TAG_NAME, "td").text == name)
+
+            to_list()
+            report["back_rows"] = len(d.find_elements(By.CSS_SELECTOR, "#backups tr"))
+            report["size_titles"] = [c.get_attribute("title") for c in d.find_elements(By.CSS_SELECTOR, "#backups td.size")]
+            row_of(a.then).find_element(By.CSS_SELECTOR, "button.open").click()
+            wait(d, "the other grid", lambda d: loaded(d)
+                 and d.find_element(By.ID, "title").text == "unback — " + a.then, 60)
+            report["then_title"] = d.find_element(By.ID, "title").text
+            report["then_sidebar"] = sidebar(d)[0]
+            to_list()
+            row_of(a.device).find_element(By.CSS_SELECTOR, "button.open").click()
+            report["asked_again"] = d.find_element(By.ID, "cpass").is_displayed()
+            report["ask_again_text"] = d.find_element(By.ID, "cmsg").text
+            report["console"] = [e["message"] for e in d.get_log("browser") if e.get("level") == "SEVERE"]
         finally:
             d.quit()
     json.dump(report, sys.stdout)
@@ -196,6 +262,7 @@ def main():
         p.add_argument("url")
         p.add_argument("screens")
         p.add_argument("--device", required=True)
+        p.add_argument("--then", required=True, help="the device name of the backup opened next")
         choose(p.parse_args())
         return
     p = argparse.ArgumentParser()
@@ -207,6 +274,7 @@ def main():
     p.add_argument("--big-out")
     p.add_argument("--prefix", default="")
     p.add_argument("--dates", help="FROM,TO (YYYY-MM-DD) for the date-range filter")
+    p.add_argument("--video", help="UUID of a video in the camera roll: played in its detail view")
     a = p.parse_args()
     picks = a.pick.split(",")
     assert len(picks) == 3, picks
@@ -218,7 +286,7 @@ def main():
         try:
             t0 = time.time()
             d.get(a.url)
-            wait(d, "the page's script", lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-painted") == "1", 60)
+            wait(d, "the page's script", lambda d: loaded(d), 60)
             report["load_seconds"] = time.time() - t0
             report["paint_ms"] = d.execute_script(
                 "const m = performance.getEntriesByName('unback-grid-painted'); return m.length ? m[0].startTime : null;"
@@ -277,6 +345,9 @@ def main():
                                 "files": [x.text for x in box.find_elements(By.CSS_SELECTOR, "#dfiles li")]}
             d.find_element(By.ID, "dclose").click()
             wait(d, "the detail view to close", lambda d: not box.is_displayed())
+
+            if a.video:
+                report["video"] = play(d, a.video, shot("video"))
 
             # Select the three: click the first, shift-click the third.
             tile(d, picks[0]).click()

@@ -328,8 +328,18 @@ async function openDetail(pos) {
   box.hidden = false;
   box.dataset.uuid = a.uuid;
   delete box.dataset.ready;
-  $("dimg").src = "/preview/" + encodeURIComponent(a.uuid);
-  $("dimg").alt = a.original_filename || a.uuid;
+  // A video plays in the page (`/media/…`, byte ranges, as the browser seeks); a photo shows
+  // its preview. The element not used is emptied, so a video stops when the view moves on.
+  const vid = $("dvid"), img = $("dimg");
+  vid.pause();
+  vid.removeAttribute("src");
+  vid.removeAttribute("poster");
+  vid.load();
+  vid.hidden = true;
+  img.hidden = a.kind === "video";
+  if (a.kind === "video") img.removeAttribute("src");
+  else img.src = "/preview/" + encodeURIComponent(a.uuid);
+  img.alt = a.original_filename || a.uuid;
   $("dname").textContent = a.original_filename || a.relative_path.split("/").pop();
   const dl = $("dfields");
   dl.textContent = "Loading…";
@@ -358,6 +368,19 @@ async function openDetail(pos) {
   row(dl, "Categories", (d.categories || []).join(", "));
   row(dl, "Versions present", (d.versions || []).join(", ") || "none");
   row(dl, "UUID", d.uuid);
+  if (d.kind === "video") {
+    const roles = d.files.map((f) => f.role);
+    const role = roles.includes("edited") ? "edited" : roles.includes("original") ? "original" : null;
+    if (role) {
+      vid.poster = "/thumb/" + encodeURIComponent(d.uuid);
+      vid.src = "/media/" + encodeURIComponent(d.uuid) + "/" + role;
+      vid.dataset.role = role;
+      vid.hidden = false;
+    } else {
+      img.src = "/preview/" + encodeURIComponent(d.uuid);
+      img.hidden = false;
+    }
+  }
   const files = $("dfiles");
   files.textContent = "";
   for (const f of d.files) {
@@ -373,6 +396,7 @@ async function openDetail(pos) {
 }
 
 function closeDetail() {
+  $("dvid").pause();
   $("detail").hidden = true;
   state.detail = null;
 }
@@ -464,6 +488,12 @@ async function chooser() {
       b.encrypted === true ? "encrypted" : b.encrypted === false ? "not encrypted" : "?",
     ];
     for (const c of cells) tr.append(el("td", null, c));
+    // The size column: a zip's is the archive's, compressed, and shared by what it holds.
+    const sizeCell = tr.children[4];
+    sizeCell.className = "size";
+    sizeCell.title = b.size_of === "archive"
+      ? "The zip archive's size on disk (compressed; shared by every backup inside it)"
+      : "The backup folder's size on disk";
     const act = el("td");
     if (b.problem) {
       act.append(el("span", "status", b.problem));
@@ -518,6 +548,23 @@ async function choose(b, tr) {
   }
 }
 
+// Started without BACKUP: close this one and show the list again (the server drops it).
+async function toList() {
+  const btn = $("tolist");
+  btn.disabled = true;
+  try {
+    const r = await fetch("/api/close", { method: "POST", credentials: "same-origin" });
+    const j = await r.json();
+    if (!j.ok) throw new Error(j.error);
+    location.reload();
+  } catch (e) {
+    const result = $("result");
+    result.classList.add("error");
+    result.textContent = "Could not go back to the list: " + e.message;
+    btn.disabled = false;
+  }
+}
+
 // ---- start ----
 
 async function main() {
@@ -538,36 +585,69 @@ async function main() {
   $("export").addEventListener("click", doExport);
   for (const id of ["q", "from", "to"]) $(id).addEventListener("input", () => { if (state.base) applyFilters(); });
   $("dclose").addEventListener("click", closeDetail);
+  $("tolist").addEventListener("click", toList);
   document.addEventListener("keydown", (ev) => {
     if ($("detail").hidden) return;
     if (ev.key === "Escape") closeDetail();
     else if (ev.key === "ArrowRight") openDetail(state.detail + 1);
     else if (ev.key === "ArrowLeft" && state.detail > 0) openDetail(state.detail - 1);
   });
+  // One request before the first paint: the backup's information and the first screenful
+  // of its camera roll (enough tiles for this window), or, before a backup is chosen, that
+  // the page is to show the list.
+  const g = $("grid");
+  const cols = Math.max(1, Math.floor((g.clientWidth - 24 + GAP) / (TILE_MIN + GAP)));
+  const rows = Math.ceil(g.clientHeight / TILE_MIN) + MARGIN_ROWS + 1;
   try {
-    const info = await getJSON("/api/info");
-    if (info.choose) {
+    const head = await getJSON("/api/head?n=" + cols * rows);
+    if (head.choose) {
       await chooser();
       document.body.dataset.ready = "1";
       return;
     }
-    const [assets, categories] = await Promise.all([getJSON("/api/assets"), getJSON("/api/categories")]);
+    const info = head.info;
     $("title").textContent = "unback — " + (info.device_name || info.udid);
+    $("tolist").hidden = !info.switch;
+    // The first screenful first: the newest records of the camera roll, enough tiles for this
+    // window, painted before the whole list (24 MB for 50,000 assets) is asked for. Asked for
+    // at once, it arrived while the first screenful was laid out and its parse (a few hundred
+    // ms on the main thread) came before the paint. It then replaces the first screenful in
+    // place (same records, same ids, the scroll position kept).
+    state.assets = head.assets.slice().reverse();
+    for (const a of state.assets) state.byId.set(a.id, a);
+    state.base = { key: "category:camera-roll", title: LABELS["camera-roll"], ids: head.assets.map((a) => a.id) };
+    state.view = state.base.ids;
+    layout();
+    $("viewtitle").textContent = LABELS["camera-roll"] + " — " + head.total + " item(s), loading the rest…";
+    await painted();
+    const [assets, categories] = await Promise.all([getJSON("/api/assets"), getJSON("/api/categories")]);
     state.assets = assets;
+    state.byId = new Map();
     for (const a of assets) state.byId.set(a.id, a);
     state.categories = categories;
     renderSidebar();
     const roll = categories[0]; // the camera roll, as photos export selects by default
+    const keep = g.scrollTop;
     show({ key: "category:" + roll.name, title: LABELS[roll.name], ids: roll.ids.slice().reverse() });
+    g.scrollTop = keep;
+    render();
   } catch (e) {
     $("empty").hidden = false;
     $("empty").textContent = "Could not load the library: " + e.message;
   }
+  painted();
   document.body.dataset.ready = "1";
-  requestAnimationFrame(() => requestAnimationFrame(() => {
+}
+
+// The grid's first paint: two frames after it is in the document. Marked once; resolves then.
+function painted() {
+  if (state.paintMarked) return Promise.resolve();
+  state.paintMarked = true;
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {
     performance.mark("unback-grid-painted");
     document.body.dataset.painted = "1";
-  }));
+    resolve();
+  })));
 }
 
 document.addEventListener("DOMContentLoaded", main);
