@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Exit, Result};
 use std::sync::Arc;
 
-use crate::export::photos::{export_after, read_journal, ExportOptions, PhotoSummary};
+use crate::export::photos::{export_after, read_journal_light, ExportOptions, PhotoSummary};
 use crate::photos::library::{LoadOptions, PhotoLibrary};
 use crate::photos::sidecar::SidecarKind;
 use crate::photos::Category;
@@ -544,7 +544,7 @@ fn run_export(a: ExportArgs) -> Result<Exit> {
     // manifest and library reads leave the other core idle much of the time.
     let (read, earlier) = std::thread::scope(|s| {
         let journal = s.spawn(|| {
-            read_journal(&a.out).map(|j| {
+            read_journal_light(&a.out).map(|j| {
                 let names = match (&j, a.update) {
                     (Some(j), true) => Some(Arc::new(Earlier::from_records(&j.files))),
                     _ => None,

@@ -15,9 +15,11 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::records::journal::Provenance;
 pub use crate::records::journal::{JournalRecord, RunRecord};
 
 pub const JOURNAL_JSON: &str = "unback-export.json";
@@ -36,6 +38,10 @@ pub struct Journal {
     /// begins with every record they hold.
     #[serde(skip)]
     read_as: Option<ReadAs>,
+    /// The records read hold their provenance only (`read_journal_light`); the rest is read
+    /// from `read_as` when a record must be written in full.
+    #[serde(skip)]
+    light: bool,
 }
 
 #[derive(Clone)]
@@ -69,18 +75,25 @@ impl Journal {
             runs,
             files,
             read_as: None,
+            light: false,
         }
     }
 
     /// Parses a journal. One in the form `to_json` writes is read in its two parts, and its
     /// bytes are kept for the next write.
     pub fn parse(bytes: Vec<u8>) -> serde_json::Result<Journal> {
-        Self::parse_from(Arc::new(bytes))
+        Self::parse_from(Arc::new(bytes), false)
     }
 
-    fn parse_from(bytes: Arc<dyn AsRef<[u8]> + Send + Sync>) -> serde_json::Result<Journal> {
-        if let Some(j) = Self::parse_parts((*bytes).as_ref()) {
-            let (runs, files, range) = j;
+    fn parse_from(
+        bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
+        light: bool,
+    ) -> serde_json::Result<Journal> {
+        let parts = match light {
+            true => Self::parse_parts::<Provenance>((*bytes).as_ref()),
+            false => Self::parse_parts::<JournalRecord>((*bytes).as_ref()),
+        };
+        if let Some((runs, files, range)) = parts {
             let count = files.len();
             return Ok(Journal {
                 runs,
@@ -90,6 +103,7 @@ impl Journal {
                     files: range,
                     count,
                 }),
+                light,
             });
         }
         serde_json::from_slice((*bytes).as_ref())
@@ -98,27 +112,68 @@ impl Journal {
     /// `HEAD runs SEP files TAIL`, each part parsed on its own. When both parse, the document
     /// is `{"runs": runs, "files": files}`, whatever the bytes inside each part look like; a
     /// split in the wrong place fails to parse and the whole document is read instead.
-    fn parse_parts(bytes: &[u8]) -> Option<(Vec<RunRecord>, Vec<JournalRecord>, Range<usize>)> {
+    fn parse_parts<T: DeserializeOwned + Into<JournalRecord> + Send>(
+        bytes: &[u8],
+    ) -> Option<(Vec<RunRecord>, Vec<JournalRecord>, Range<usize>)> {
         let body = bytes.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
         let at = body.windows(SEP.len()).position(|w| w == SEP)?;
         let runs = serde_json::from_slice(&body[..at]).ok()?;
         let start = HEAD.len() + at + SEP.len();
         let end = bytes.len() - TAIL.len();
-        let files = parse_records(&bytes[start..end])?;
+        let files = parse_records::<T>(&bytes[start..end])?;
         Some((runs, files, start..end))
     }
 
+    /// The records read, in full: those of a light journal read again from its bytes.
+    fn full_read(&self) -> Result<Vec<JournalRecord>> {
+        let count = self.read_as.as_ref().map_or(0, |r| r.count);
+        match &self.read_as {
+            Some(r) if self.light => {
+                parse_records::<JournalRecord>(&(*r.bytes).as_ref()[r.files.clone()]).ok_or_else(
+                    || {
+                        Error::Other(format!(
+                            "{JOURNAL_JSON}: the earlier records do not read in full; move it aside to export afresh"
+                        ))
+                    },
+                )
+            }
+            _ => Ok(self.files[..count].to_vec()),
+        }
+    }
+
+    /// Every record in full (a light journal's read ones read again).
+    fn full_files(&self) -> Result<std::borrow::Cow<'_, [JournalRecord]>> {
+        if !self.light {
+            return Ok(std::borrow::Cow::Borrowed(&self.files));
+        }
+        let count = self.read_as.as_ref().map_or(0, |r| r.count);
+        let mut all = self.full_read()?;
+        all.extend_from_slice(&self.files[count..]);
+        Ok(std::borrow::Cow::Owned(all))
+    }
+
     /// Drops the records of outputs this run wrote again and appends the run's records.
-    pub fn replace_files(&mut self, records: Vec<JournalRecord>) {
-        let rewritten: std::collections::HashSet<&str> =
+    pub fn replace_files(&mut self, records: Vec<JournalRecord>) -> Result<()> {
+        let rewritten: foldhash::HashSet<&str> =
             records.iter().map(|r| r.output.as_str()).collect();
-        let before = self.files.len();
-        self.files
-            .retain(|r| !rewritten.contains(r.output.as_str()));
-        if self.files.len() != before {
+        if self
+            .files
+            .iter()
+            .any(|r| rewritten.contains(r.output.as_str()))
+        {
+            // The journal is written again in full, so its records must be whole.
+            if self.light {
+                let count = self.read_as.as_ref().map_or(0, |r| r.count);
+                let full = self.full_read()?;
+                self.files.splice(..count, full);
+                self.light = false;
+            }
+            self.files
+                .retain(|r| !rewritten.contains(r.output.as_str()));
             self.read_as = None;
         }
         self.files.extend(records);
+        Ok(())
     }
 
     /// The records read from the folder that are still first in `files`, and their text, if
@@ -161,7 +216,8 @@ impl Journal {
                     }
                 } else {
                     // A journal this module did not write: its array ends otherwise.
-                    return Journal::new(self.runs.clone(), self.files.clone()).write_json(w);
+                    let files = self.full_files().map_err(std::io::Error::other)?;
+                    return Journal::new(self.runs.clone(), files.into_owned()).write_json(w);
                 }
             }
             None if self.files.is_empty() => {
@@ -201,7 +257,7 @@ impl Journal {
                 });
             }
         }
-        let all = JournalRecord::csv(&self.files);
+        let all = JournalRecord::csv(&self.full_files()?);
         write(&mut |f| f.write_all(all.as_bytes()))
     }
 
@@ -237,6 +293,17 @@ fn map(path: &Path) -> Option<memmap2::Mmap> {
 
 /// The journal of an earlier export into `out`; `Ok(None)` when there is none.
 pub fn read_journal(out: &Path) -> Result<Option<Journal>> {
+    read(out, false)
+}
+
+/// `read_journal` for a run that adds to the journal (`photos export`): the earlier records
+/// hold only their provenance (`Provenance`), all that an export compares; the rest of a record
+/// is read again from the journal's bytes only if the record must be written out in full.
+pub fn read_journal_light(out: &Path) -> Result<Option<Journal>> {
+    read(out, true)
+}
+
+fn read(out: &Path, light: bool) -> Result<Option<Journal>> {
     let path = out.join(JOURNAL_JSON);
     let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = match std::fs::File::open(&path) {
         Ok(_) => match map(&path) {
@@ -247,7 +314,7 @@ pub fn read_journal(out: &Path) -> Result<Option<Journal>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(&path, e)),
     };
-    Journal::parse_from(bytes).map(Some).map_err(|e| {
+    Journal::parse_from(bytes, light).map(Some).map_err(|e| {
         Error::Other(format!(
             "{}: not a journal unback can read ({e}); move it aside to export afresh",
             path.display()
@@ -302,7 +369,9 @@ fn records_json(records: &[JournalRecord]) -> serde_json::Result<Vec<u8>> {
 /// between records: `[`, then records separated by `,` and a line break, then `]`. `None` when
 /// the text is laid out otherwise or does not parse (the caller then reads the whole document,
 /// which reports the error if there is one).
-fn parse_records(text: &[u8]) -> Option<Vec<JournalRecord>> {
+fn parse_records<T: DeserializeOwned + Into<JournalRecord> + Send>(
+    text: &[u8],
+) -> Option<Vec<JournalRecord>> {
     use rayon::prelude::*;
     if text == b"[]" {
         return Some(Vec::new());
@@ -327,7 +396,7 @@ fn parse_records(text: &[u8]) -> Option<Vec<JournalRecord>> {
             // Every piece after the first begins with the comma that separates it.
             let piece = &inner[w[0]..w[1]];
             let piece = if w[0] == 0 { piece } else { &piece[1..] };
-            parse_sequence(piece)
+            parse_sequence::<T>(piece)
         })
         .collect::<Option<_>>()?;
     let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
@@ -338,11 +407,13 @@ fn parse_records(text: &[u8]) -> Option<Vec<JournalRecord>> {
 }
 
 /// Records separated by commas (and white space), as inside a JSON array.
-fn parse_sequence(mut text: &[u8]) -> Option<Vec<JournalRecord>> {
+fn parse_sequence<T: DeserializeOwned + Into<JournalRecord>>(
+    mut text: &[u8],
+) -> Option<Vec<JournalRecord>> {
     let mut out = Vec::new();
     loop {
-        let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<JournalRecord>();
-        out.push(stream.next()?.ok()?);
+        let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<T>();
+        out.push(stream.next()?.ok()?.into());
         text = text[stream.byte_offset()..].trim_ascii_start();
         match text.split_first() {
             None => return Some(out),
@@ -431,7 +502,8 @@ mod tests {
             assert!(j.read_as.is_some(), "{old}: read in parts");
             assert_eq!(pretty(&j), pretty(&first));
             j.runs.push(run(1));
-            j.replace_files((old..old + added).map(rec).collect());
+            j.replace_files((old..old + added).map(rec).collect())
+                .unwrap();
             assert!(j.kept().is_some());
             let whole = Journal::new(j.runs.clone(), j.files.clone());
             assert_eq!(
@@ -449,7 +521,7 @@ mod tests {
         let mut j = Journal::parse(first.to_json().unwrap()).unwrap();
         let mut again = rec(1);
         again.size = 99;
-        j.replace_files(vec![again]);
+        j.replace_files(vec![again]).unwrap();
         assert!(j.kept().is_none());
         let outputs: Vec<_> = j.files.iter().map(|r| (r.output.clone(), r.size)).collect();
         assert_eq!(
@@ -482,6 +554,41 @@ mod tests {
         }
     }
 
+    /// A journal read with provenance only is written back byte for byte, with appended
+    /// records; when a record is replaced or the CSV must be made again, the earlier records
+    /// are read again in full, so nothing of them is lost.
+    #[test]
+    fn a_light_journal_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Journal::new(vec![run(0)], (0..5).map(rec).collect());
+        std::fs::write(dir.path().join(JOURNAL_JSON), first.to_json().unwrap()).unwrap();
+        let light = || read_journal_light(dir.path()).unwrap().unwrap();
+        let j = light();
+        assert!(j.light && j.files[0].meta.keywords.is_empty() && j.files[0].categories.is_empty());
+        assert_eq!(
+            (j.files[3].output.clone(), j.files[3].size),
+            (rec(3).output, 3)
+        );
+
+        let mut appended = light();
+        appended.replace_files(vec![rec(5)]).unwrap();
+        let whole = Journal::new(vec![run(0)], (0..6).map(rec).collect());
+        assert_eq!(appended.to_json().unwrap(), whole.to_json().unwrap());
+        // No CSV there: it is made from every record, the earlier ones read in full.
+        let csv = appended.csv_for(dir.path()).unwrap();
+        assert_eq!(csv, JournalRecord::csv(&whole.files).into_bytes());
+
+        let mut replaced = light();
+        let mut again = rec(2);
+        again.size = 99;
+        replaced.replace_files(vec![again.clone()]).unwrap();
+        let want: Vec<JournalRecord> = [0, 1, 3, 4].map(rec).into_iter().chain([again]).collect();
+        assert_eq!(
+            replaced.to_json().unwrap(),
+            Journal::new(vec![run(0)], want).to_json().unwrap()
+        );
+    }
+
     /// A journal in another layout (compact JSON) is read whole and written in this form.
     #[test]
     fn a_journal_in_another_layout_is_read_whole() {
@@ -489,7 +596,7 @@ mod tests {
         let compact = serde_json::to_vec(&first).unwrap();
         let mut j = Journal::parse(compact).unwrap();
         assert!(j.read_as.is_none());
-        j.replace_files(vec![rec(3)]);
+        j.replace_files(vec![rec(3)]).unwrap();
         assert_eq!(String::from_utf8(j.to_json().unwrap()).unwrap(), pretty(&j));
     }
 
@@ -505,7 +612,7 @@ mod tests {
         let mut j = Journal::parse(first.to_json().unwrap()).unwrap();
         // Nothing new: the CSV there stays (its quoted line breaks are not rows).
         assert!(j.csv_for(dir.path()).is_none());
-        j.replace_files(vec![rec(3)]);
+        j.replace_files(vec![rec(3)]).unwrap();
         let want = JournalRecord::csv(&j.files).into_bytes();
         assert_eq!(j.csv_for(dir.path()).unwrap(), want);
         // A CSV missing a row is made again from every record.

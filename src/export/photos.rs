@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use super::journal::{
-    read_journal, Journal, JournalRecord, RunRecord, JOURNAL_CSV, JOURNAL_JSON,
+    read_journal, read_journal_light, Journal, JournalRecord, RunRecord, JOURNAL_CSV, JOURNAL_JSON,
 };
 use super::{Existing, Options, Outcome, Problem, ProblemKind, Progress, Writer};
 use crate::backup::Backup;
@@ -294,7 +294,7 @@ pub fn export(
     progress: &dyn Progress,
 ) -> Result<PhotoSummary> {
     // Outside `--update`, a journal that cannot be read only costs the history.
-    let earlier = match read_journal(out) {
+    let earlier = match read_journal_light(out) {
         Ok(j) => j,
         Err(e) if opts.update => return Err(e),
         Err(_) => None,
@@ -584,7 +584,7 @@ pub fn export_after(
         }
     }
     // The history: earlier records stay unless this run wrote the same output again.
-    journal.replace_files(records);
+    journal.replace_files(records)?;
     journal.runs.push(RunRecord {
         started: started.rfc3339(),
         finished: Timestamp::now().rfc3339(),

@@ -1,7 +1,7 @@
 //! From a library and the user's choices to a list of files to write: which assets, which of
 //! their versions, and under which names. Pure: no I/O, so every naming rule is unit-tested.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use crate::manifest::{Entry, EntryKind};
@@ -669,7 +669,8 @@ pub fn plan_selected(
         let (a, b) = (&lib.assets[x], &lib.assets[y]);
         (a.created, &a.relative_path, &a.uuid).cmp(&(b.created, &b.relative_path, &b.uuid))
     });
-    let mut used: HashMap<PathBuf, HashSet<String>> = HashMap::new();
+    // One entry per output folder and name (50,000 in a large export): see Cargo.toml.
+    let mut used: foldhash::HashMap<PathBuf, foldhash::HashSet<String>> = Default::default();
     used.entry(PathBuf::new())
         .or_default()
         .extend(RESERVED.iter().map(|s| s.to_string()));
@@ -683,7 +684,7 @@ pub fn plan_selected(
                 .extend(er.taken_in(folder).cloned());
         }
     }
-    let mut next: HashMap<String, u64> = HashMap::new();
+    let mut next: foldhash::HashMap<String, u64> = Default::default();
     let mut jobs = Vec::new();
     let mut missing = Vec::new();
     for &i in &selected {
@@ -759,7 +760,7 @@ pub fn plan_selected(
             // Two versions of one asset may want one name (a "Live Photo" whose own file is
             // the video would pair with itself): keep the first, so numbering can end.
             let distinct = |mut cand: Vec<(Role, usize, String, Use)>| {
-                let mut mine = HashSet::new();
+                let mut mine = foldhash::HashSet::default();
                 cand.retain(|(_, _, nm, _)| mine.insert(nm.to_lowercase()));
                 cand
             };

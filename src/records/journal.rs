@@ -130,6 +130,66 @@ impl From<Wire> for JournalRecord {
     }
 }
 
+/// A record with only its provenance read: what `--update` and `--skip-existing` compare
+/// (output, asset, source path and file ID, size, hashes, times, role, run). The categories,
+/// names, capture date and asset metadata are left at their defaults; serde skips their text
+/// without building it, which in a 50,000-record journal is most of the allocations.
+#[derive(Deserialize)]
+#[serde(from = "LightWire")]
+pub struct Provenance(pub JournalRecord);
+
+#[derive(Deserialize)]
+struct LightWire {
+    output: String,
+    asset_uuid: String,
+    role: String,
+    relative_path: String,
+    file_id: String,
+    size: u64,
+    sha256: String,
+    #[serde(default)]
+    source_sha256: Option<String>,
+    #[serde(default)]
+    mtime: Option<String>,
+    #[serde(default)]
+    source_mtime: Option<String>,
+    #[serde(default)]
+    linked_to: Option<String>,
+    #[serde(default)]
+    run: usize,
+}
+
+impl From<LightWire> for Provenance {
+    fn from(w: LightWire) -> Provenance {
+        Provenance(JournalRecord {
+            output: w.output,
+            asset_uuid: w.asset_uuid,
+            role: w.role,
+            categories: Vec::new(),
+            classified_by: String::new(),
+            original_filename: None,
+            capture_date: None,
+            domain: String::new(),
+            relative_path: w.relative_path,
+            file_id: w.file_id,
+            size: w.size,
+            sha256: w.sha256,
+            source_sha256: w.source_sha256,
+            mtime: w.mtime,
+            source_mtime: w.source_mtime,
+            linked_to: w.linked_to,
+            run: w.run,
+            meta: AssetMeta::default(),
+        })
+    }
+}
+
+impl From<Provenance> for JournalRecord {
+    fn from(p: Provenance) -> JournalRecord {
+        p.0
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
