@@ -10,7 +10,7 @@ use crate::photos::files::{extension, stem, Role};
 use crate::photos::library::PhotoLibrary;
 use crate::photos::{Asset, Attachment};
 use crate::plan::template::{Context, Template};
-use crate::plan::update::{Earlier, VersionKey};
+use crate::plan::update::Earlier;
 use crate::safepath::safe_component;
 use crate::time::Timestamp;
 
@@ -770,16 +770,16 @@ pub fn plan_selected(
             };
             // A version an earlier run exported into this folder keeps its name; the others
             // are named as if new, around every name the earlier runs used.
-            let key = |c: &(Role, usize, String, Use)| -> VersionKey {
-                (
-                    a.uuid.clone(),
-                    entries[c.1].relative_path.clone(),
-                    folder.clone(),
-                    matches!(c.3, Use::Jpeg(_)),
-                )
-            };
             let known = |c: &(Role, usize, String, Use)| -> Option<String> {
-                earlier.and_then(|er| er.name(&key(c)).map(str::to_string))
+                earlier.and_then(|er| {
+                    er.name(
+                        &a.uuid,
+                        &entries[c.1].relative_path,
+                        &folder,
+                        matches!(c.3, Use::Jpeg(_)),
+                    )
+                    .map(str::to_string)
+                })
             };
             let fresh = |cand: Vec<(Role, usize, String, Use)>| -> Vec<_> {
                 cand.into_iter().filter(|c| known(c).is_none()).collect()

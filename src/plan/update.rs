@@ -8,14 +8,13 @@ use std::path::{Path, PathBuf};
 
 use crate::records::journal::JournalRecord;
 
-/// One version of an asset in one folder: the asset's UUID, the source file's path in its
-/// domain, the output folder, and whether the file is a JPEG made from it.
-pub type VersionKey = (String, String, PathBuf, bool);
-
 #[derive(Debug, Clone, Default)]
 pub struct Earlier {
-    /// The file name an earlier run gave each version.
-    names: HashMap<VersionKey, String>,
+    /// Per asset UUID, the versions an earlier run wrote: the source file's path in its
+    /// domain, the output folder, whether the file is a JPEG made from it, and the file name
+    /// it was given. Looked up by borrowed keys: the planner asks twice per version of every
+    /// asset, and building owned keys for that was most of its allocations.
+    names: HashMap<String, Vec<(String, PathBuf, bool, String)>>,
     /// Every name earlier runs used, per folder, lower-cased (names are unique regardless of
     /// case, as on macOS and Windows).
     taken: HashMap<PathBuf, HashSet<String>>,
@@ -38,19 +37,25 @@ impl Earlier {
                 .entry(folder.clone())
                 .or_default()
                 .insert(name.to_lowercase());
-            let key = (
-                r.asset_uuid.clone(),
-                r.relative_path.clone(),
-                folder,
-                r.role == "converted",
-            );
-            e.names.insert(key, name);
+            let versions = e.names.entry(r.asset_uuid.clone()).or_default();
+            let version = (r.relative_path.clone(), folder, r.role == "converted", name);
+            // A later record of the same version (a later run's) is the one that counts.
+            match versions
+                .iter_mut()
+                .find(|v| (&v.0, &v.1, v.2) == (&version.0, &version.1, version.2))
+            {
+                Some(v) => *v = version,
+                None => versions.push(version),
+            }
         }
         e
     }
 
-    pub fn name(&self, key: &VersionKey) -> Option<&str> {
-        self.names.get(key).map(String::as_str)
+    /// The name an earlier run gave this version of the asset in `folder`.
+    pub fn name(&self, uuid: &str, relative_path: &str, folder: &Path, jpeg: bool) -> Option<&str> {
+        self.names.get(uuid)?.iter().find_map(|(p, f, j, name)| {
+            (p == relative_path && f == folder && *j == jpeg).then_some(name.as_str())
+        })
     }
 
     /// The names earlier runs used in `folder`.
