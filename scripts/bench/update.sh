@@ -14,6 +14,9 @@ rm -rf "$OUT"
 "$UNBACK" photos export "$B" "$OUT" > /dev/null
 echo "export: $(find "$OUT" -type f | wc -l) files, $(du -sb "$OUT" | cut -f1) bytes" >&2
 "$UNBACK" photos export "$B" "$OUT" --update | head -2 >&2
+# The untimed export just wrote 125 MB: let the kernel write it back before timing, so the
+# flush does not land on whichever command runs first.
+sync
 J=$BENCH_DIR/update-hyperfine.json
 hyperfine -N --warmup 1 --runs 7 --export-json "$J" \
     -n unback-photos-ls "$UNBACK photos ls $B --json" \
