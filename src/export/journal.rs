@@ -116,7 +116,7 @@ impl Journal {
         bytes: &[u8],
     ) -> Option<(Vec<RunRecord>, Vec<JournalRecord>, Range<usize>)> {
         let body = bytes.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
-        let at = body.windows(SEP.len()).position(|w| w == SEP)?;
+        let at = memchr::memmem::find(body, SEP)?;
         let runs = serde_json::from_slice(&body[..at]).ok()?;
         let start = HEAD.len() + at + SEP.len();
         let end = bytes.len() - TAIL.len();
@@ -243,9 +243,13 @@ impl Journal {
         out: &Path,
         write: impl FnOnce(&mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>) -> Result<()>,
     ) -> Result<()> {
-        let old = map(&out.join(JOURNAL_CSV))
-            .filter(|b| (**b).starts_with(JournalRecord::CSV_HEADER.as_bytes()));
+        let old = map(&out.join(JOURNAL_CSV)).filter(|b| {
+            (**b)
+                .as_ref()
+                .starts_with(JournalRecord::CSV_HEADER.as_bytes())
+        });
         if let (Some(old), Some((r, new))) = (old, self.kept()) {
+            let old = (*old).as_ref();
             if csv_rows(&old[JournalRecord::CSV_HEADER.len()..]) == r.count {
                 if new.is_empty() {
                     return Ok(());
@@ -276,19 +280,32 @@ impl Journal {
     }
 }
 
-/// A file of the export folder mapped into memory, or `None` when it cannot be opened. The
-/// journals are replaced by renaming a new file over them, never written in place, so the
-/// mapped pages stay those of the file that was opened.
-fn map(path: &Path) -> Option<memmap2::Mmap> {
+/// The bytes of one of the export folder's files, or `None` when it cannot be opened or is
+/// empty. The journals are replaced by renaming a new file over them, never written in place,
+/// so on Unix they are mapped, not copied: the mapped pages stay those of the file that was
+/// opened. Windows refuses to rename over a file with a mapped view (the new journal could not
+/// take the old one's name while the old one is held), so there they are read.
+fn map(path: &Path) -> Option<Arc<dyn AsRef<[u8]> + Send + Sync>> {
     let f = std::fs::File::open(path).ok()?;
     if f.metadata().ok()?.len() == 0 {
         return None;
     }
-    // SAFETY: see above; like the backup's own files, a journal truncated by another program
-    // while it is read could fault, which unback cannot prevent for any mapped file.
-    #[allow(unsafe_code)]
-    let m = unsafe { memmap2::Mmap::map(&f) }.ok()?;
-    Some(m)
+    #[cfg(unix)]
+    {
+        // SAFETY: see above; like the backup's own files, a journal truncated by another
+        // program while it is read could fault, which unback cannot prevent for a mapped file.
+        #[allow(unsafe_code)]
+        let m = unsafe { memmap2::Mmap::map(&f) }.ok()?;
+        Some(Arc::new(m))
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        let mut f = f;
+        f.read_to_end(&mut bytes).ok()?;
+        Some(Arc::new(bytes))
+    }
 }
 
 /// The journal of an earlier export into `out`; `Ok(None)` when there is none.
@@ -307,7 +324,7 @@ fn read(out: &Path, light: bool) -> Result<Option<Journal>> {
     let path = out.join(JOURNAL_JSON);
     let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = match std::fs::File::open(&path) {
         Ok(_) => match map(&path) {
-            Some(m) => Arc::new(m),
+            Some(m) => m,
             // Empty, or not mappable: read as bytes (an empty file gives the parse error).
             None => Arc::new(std::fs::read(&path).map_err(|e| Error::io(&path, e))?),
         },
@@ -427,10 +444,10 @@ fn parse_sequence<T: DeserializeOwned + Into<JournalRecord>>(
 fn csv_rows(text: &[u8]) -> usize {
     let mut quoted = false;
     let mut rows = 0;
-    for &b in text {
-        match b {
+    for at in memchr::memchr2_iter(b'"', b'\n', text) {
+        match text[at] {
             b'"' => quoted = !quoted,
-            b'\n' if !quoted => rows += 1,
+            _ if !quoted => rows += 1,
             _ => {}
         }
     }
