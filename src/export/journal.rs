@@ -256,7 +256,7 @@ impl Journal {
                 }
                 let rows = JournalRecord::csv_rows(new);
                 return write(&mut |f| {
-                    f.write_all(&old)?;
+                    f.write_all(old)?;
                     f.write_all(rows.as_bytes())
                 });
             }
