@@ -11,15 +11,20 @@
 //! (Display P3 on iPhones) in APP2 `ICC_PROFILE` chunks. An HDR gain map (the `tmap` brand, an
 //! auxiliary image) is left out: the primary image is the SDR rendition every viewer shows.
 //!
-//! Memory: a decode holds the tiles (2 bytes per sample, 1.5 samples per pixel for 4:2:0), the
-//! composed planes, and the RGB image: about 9 bytes per pixel at its peak, ~110 MB for a 12 MP
-//! photo and ~440 MB for 48 MP. [`ConvertLimiter`] caps how many run at once; [`MAX_PIXELS`]
-//! caps the size of any one before anything is allocated.
+//! The JPEG of an iPhone photo is encoded straight from the decoded YCbCr planes, which are
+//! already what JFIF stores ([`ycc`]); other files, and thumbnails, go through RGB.
+//!
+//! Memory: an RGB decode holds the tiles (2 bytes per sample, 1.5 samples per pixel for 4:2:0),
+//! the composed planes, and the RGB image: about 9 bytes per pixel at its peak, ~110 MB for a
+//! 12 MP photo and ~440 MB for 48 MP. The YCbCr path holds the tiles and then 8-bit planes,
+//! about 4.5 bytes per pixel. [`ConvertLimiter`] caps how many run at once; [`MAX_PIXELS`] caps
+//! the size of any one before anything is allocated.
 
 mod colour;
 mod container;
 mod exif;
 mod orient;
+mod ycc;
 
 use std::sync::{Condvar, Mutex};
 
@@ -156,8 +161,14 @@ pub fn is_heif(bytes: &[u8]) -> bool {
 
 /// Decode the primary image of a HEIC to upright RGB, shrunk to `max_side` if given.
 pub fn decode(heic: &[u8], opts: &DecodeOptions) -> Result<RgbImage, ConvertError> {
-    let decoded = decode_primary(heic, opts.parallel, opts.max_pixels, None)?;
-    let mut image = decoded.image;
+    let decoded = decode_primary(heic, opts.parallel, opts.max_pixels, None, false)?;
+    // Planes are made only when asked for, which this call does not.
+    let Pixels::Rgb(mut image) = decoded.pixels else {
+        return Err(ConvertError::Unsupported(
+            "YCbCr planes where RGB was asked for".into(),
+        ));
+    };
+    image.icc = decoded.icc;
     if let Some(side) = opts.max_side {
         image = shrink(image, side.max(1));
     }
@@ -166,8 +177,17 @@ pub fn decode(heic: &[u8], opts: &DecodeOptions) -> Result<RgbImage, ConvertErro
 
 /// Convert the primary image of a HEIC to a JPEG carrying its EXIF, XMP and ICC profile.
 pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, ConvertError> {
-    let d = decode_primary(heic, opts.parallel, opts.max_pixels, Some(MAX_JPEG_SIDE))?;
-    let (w, h) = (d.image.width, d.image.height);
+    let d = decode_primary(
+        heic,
+        opts.parallel,
+        opts.max_pixels,
+        Some(MAX_JPEG_SIDE),
+        true,
+    )?;
+    let (w, h) = match &d.pixels {
+        Pixels::Rgb(i) => (i.width, i.height),
+        Pixels::Ycc(p) => (p.width, p.height),
+    };
     let (Ok(w16), Ok(h16)) = (u16::try_from(w), u16::try_from(h)) else {
         return Err(ConvertError::Unsupported(format!(
             "{w}x{h} pixels: a JPEG side is at most {MAX_JPEG_SIDE}"
@@ -209,7 +229,7 @@ pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, Conver
         }
         None => false,
     };
-    let has_icc = match &d.image.icc {
+    let has_icc = match &d.icc {
         Some(icc) => {
             // Split into ≤64 KB APP2 `ICC_PROFILE` chunks by the encoder.
             enc.add_icc_profile(icc).map_err(enc_err)?;
@@ -217,8 +237,11 @@ pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, Conver
         }
         None => false,
     };
-    enc.encode(&d.image.data, w16, h16, jpeg_encoder::ColorType::Rgb)
-        .map_err(enc_err)?;
+    match &d.pixels {
+        Pixels::Rgb(i) => enc.encode(&i.data, w16, h16, jpeg_encoder::ColorType::Rgb),
+        Pixels::Ycc(p) => enc.encode_image(p),
+    }
+    .map_err(enc_err)?;
     Ok(Converted {
         jpeg,
         width: w,
@@ -285,20 +308,31 @@ impl Drop for ConvertPermit<'_> {
     }
 }
 
+/// The primary image's pixels, upright.
+enum Pixels {
+    Rgb(RgbImage),
+    /// Only when asked for ([`decode_primary`]'s `ycc`) and the file allows it.
+    Ycc(ycc::Ycc420),
+}
+
 /// The primary image and the metadata that goes with it.
 struct Primary {
-    image: RgbImage,
+    pixels: Pixels,
+    /// The ICC profile the pixels are in (Display P3 on iPhones); `None` means sRGB.
+    icc: Option<Vec<u8>>,
     /// The TIFF block, Orientation already set to 1.
     exif: Option<Vec<u8>>,
     xmp: Option<Vec<u8>>,
 }
 
 /// `max_side`: refuse, before decoding, an image whose upright side is longer (the JPEG limit).
+/// `ycc`: the caller can take JPEG-ready YCbCr planes ([`ycc`]), which skip RGB altogether.
 fn decode_primary(
     heic: &[u8],
     parallel: bool,
     max_pixels: u64,
     max_side: Option<u32>,
+    ycc: bool,
 ) -> Result<Primary, ConvertError> {
     if !is_heif(heic) {
         return Err(ConvertError::NotHeif);
@@ -374,24 +408,30 @@ fn decode_primary(
     } else {
         inputs.iter().map(decode_one).collect::<Result<_, _>>()?
     };
-    let frame = match ctx.grid(id)? {
-        Some((g, _)) => {
-            let composed = grid::compose(&g, &frames, max_pixels)?;
-            drop(frames);
-            composed
+    let grid = ctx.grid(id)?.map(|(g, _)| g);
+    let frames = if ycc {
+        match ycc::planes(grid.as_ref(), frames, nclx, &p.transforms, parallel) {
+            Ok(Some(planes)) => Ok(planes),
+            Ok(None) => {
+                return Err(ConvertError::Malformed(
+                    "the YCbCr planes could not be turned upright".into(),
+                ))
+            }
+            Err(frames) => Err(frames),
         }
-        None => frames
-            .into_iter()
-            .next()
-            .ok_or(heic_rs::Error::Malformed("no coded picture"))?,
+    } else {
+        Err(frames)
     };
-    let threads = if parallel { None } else { Some(1) };
-    let rgb = hcolor::convert(&frame, None, nclx, PixelLayout::Rgb8, max_pixels, threads)?;
-    drop(frame);
-    let rgb = match orient::apply(&rgb, &p.transforms, parallel) {
-        orient::Oriented::Unchanged => rgb,
-        orient::Oriented::Done(turned) => turned,
-        orient::Oriented::Unsupported => transform::apply_all(rgb, &p.transforms)?,
+    let pixels = match frames {
+        Ok(planes) => Pixels::Ycc(planes),
+        Err(frames) => Pixels::Rgb(to_rgb(
+            grid,
+            frames,
+            nclx,
+            &p.transforms,
+            parallel,
+            max_pixels,
+        )?),
     };
 
     let exif = match ctx.exif_item(id) {
@@ -413,14 +453,46 @@ fn decode_primary(
         None => None,
     };
     Ok(Primary {
-        image: RgbImage {
-            width: rgb.width,
-            height: rgb.height,
-            data: rgb.data,
-            icc: p.icc.map(<[u8]>::to_vec),
-        },
+        pixels,
+        icc: p.icc.map(<[u8]>::to_vec),
         exif,
         xmp,
+    })
+}
+
+/// Compose the tiles, convert to RGB and turn upright: every layout and colour description.
+fn to_rgb(
+    grid: Option<heic_rs::grid::Grid>,
+    frames: Vec<Frame>,
+    nclx: heic_rs::Nclx,
+    transforms: &[heic_rs::Transform],
+    parallel: bool,
+    max_pixels: u64,
+) -> Result<RgbImage, ConvertError> {
+    let frame = match grid {
+        Some(g) => {
+            let composed = grid::compose(&g, &frames, max_pixels)?;
+            drop(frames);
+            composed
+        }
+        None => frames
+            .into_iter()
+            .next()
+            .ok_or(heic_rs::Error::Malformed("no coded picture"))?,
+    };
+    let threads = if parallel { None } else { Some(1) };
+    let rgb = hcolor::convert(&frame, None, nclx, PixelLayout::Rgb8, max_pixels, threads)?;
+    drop(frame);
+    let rgb = match orient::apply(&rgb, transforms, parallel) {
+        orient::Oriented::Unchanged => rgb,
+        orient::Oriented::Done(turned) => turned,
+        orient::Oriented::Unsupported => transform::apply_all(rgb, transforms)?,
+    };
+    Ok(RgbImage {
+        width: rgb.width,
+        height: rgb.height,
+        data: rgb.data,
+        icc: None,
     })
 }
 

@@ -72,6 +72,20 @@ pub enum Oriented {
     Unsupported,
 }
 
+/// Whether the transforms move any pixel of a `w`×`h` image: a rotation or mirror that does not
+/// cancel out. A transform this pass does not do (`clap`) counts as moving.
+pub fn turns(transforms: &[Transform], w: u32, h: u32) -> bool {
+    let (mut map, mut ow, mut oh) = (Map::IDENTITY, i64::from(w), i64::from(h));
+    for t in transforms {
+        let Some((m, nw, nh)) = step(t, ow, oh) else {
+            return true;
+        };
+        map = map.then(m);
+        (ow, oh) = (nw, nh);
+    }
+    map != Map::IDENTITY
+}
+
 /// Apply the transforms to an image in one pass.
 pub fn apply(image: &Image, transforms: &[Transform], parallel: bool) -> Oriented {
     let (w, h) = (i64::from(image.width), i64::from(image.height));
