@@ -49,36 +49,165 @@ const fn bd_shift_of(bit_depth: u8) -> Option<u32> {
     }
 }
 
-/// One 1-D inverse transform: `out[i] = sum_j m[j][i] * src[j]`.
+/// One 1-D inverse transform by the full matrix: `out[i] = sum_j m[j][i] * src[j]`.
 ///
 /// The sum index is the *row* of `m`, i.e. this multiplies by the transpose,
 /// exactly as clause 8.6.4.2 writes it. Accumulating over `j` on the outside
 /// keeps the inner loop a contiguous multiply-accumulate over two slices.
-///
-/// `terms` is how many of `src`'s entries may be non-zero; the rest add
-/// nothing and are not read. Dropping them is exact, not an approximation.
-/// With `SKIP` set, a zero term inside that range is skipped too, which pays
-/// on the sparse large blocks and costs a mispredicted branch on dense 4x4s.
-///
-/// The largest attainable magnitude is `32 * 32768 * 90 = 94_371_840`, well
-/// inside `i32`, because both stages take 16-bit-clipped inputs.
-fn mul_1d<const N: usize, const SKIP: bool>(
-    m: &[[i32; N]; N],
-    src: &[i32; N],
-    terms: usize,
-) -> [i32; N] {
+/// Only the 4-point DST-VII, whose matrix has no even/odd symmetry, uses it.
+fn mul_1d<const N: usize>(m: &[[i32; N]; N], src: &[i32; N]) -> [i32; N] {
     let mut acc = [0i32; N];
-    for j in 0..core::cmp::min(terms, N) {
-        let c = src[j];
-        if SKIP && c == 0 {
-            continue;
-        }
-        let row = &m[j];
-        for i in 0..N {
-            acc[i] += row[i] * c;
+    for (row, &c) in m.iter().zip(src) {
+        for (a, &w) in acc.iter_mut().zip(row) {
+            *a += w * c;
         }
     }
     acc
+}
+
+// The partial butterfly (UNBACK-PATCHES.md, patch 1).
+//
+// Row `k` of the `N`-point DCT matrix is even about its middle when `k` is even
+// and odd when `k` is odd: `m[k][N-1-i] = (-1)^k m[k][i]` (the angle
+// `k(2(N-1-i)+1)` is `2kN - k(2i+1)`). So for `i < N/2` the transpose product
+// `out[i] = sum_k m[k][i] src[k]` splits into
+//
+//   E[i] = sum over even k of m[k][i] src[k],   O[i] = sum over odd k of m[k][i] src[k],
+//   out[i] = E[i] + O[i],   out[N-1-i] = E[i] - O[i],
+//
+// and since the `N`-point matrix is the row sub-sampling of the 32-point one,
+// `m_N[2k][i] = m_{N/2}[k][i]`: E is the `N/2`-point inverse transform of the
+// even-indexed inputs. Only integer additions are regrouped. Every partial sum
+// is a sum of a subset of the products the full matrix adds, so its magnitude
+// stays under the full product's bound (94_371_840) and nothing can overflow:
+// the result is the same integer, bit for bit.
+
+/// Rows `1, 3, 5, ...` of the `N`-point matrix, left half: `ODD[k][i] = m[2k+1][i]`.
+const fn odd_half<const N: usize, const H: usize>(m: &[[i32; N]; N]) -> [[i32; H]; H] {
+    let mut o = [[0i32; H]; H];
+    let mut k = 0;
+    while k < H {
+        let mut i = 0;
+        while i < H {
+            o[k][i] = m[2 * k + 1][i];
+            i += 1;
+        }
+        k += 1;
+    }
+    o
+}
+
+const ODD8: [[i32; 4]; 4] = odd_half::<8, 4>(&M8);
+const ODD16: [[i32; 8]; 8] = odd_half::<16, 8>(&M16);
+const ODD32: [[i32; 16]; 16] = odd_half::<32, 16>(&M32);
+
+/// The odd part `O[i] = sum_k ODD[k][i] * odd[k]` over the first `terms` odd
+/// inputs (the rest are zero and add nothing). A zero input is skipped, as the
+/// full product did, which pays on the sparse large blocks.
+fn odd_part<const H: usize>(o: &[[i32; H]; H], odd: &[i32; H], terms: usize) -> [i32; H] {
+    let mut acc = [0i32; H];
+    for (row, &c) in o.iter().zip(odd).take(terms) {
+        if c == 0 {
+            continue;
+        }
+        for (a, &w) in acc.iter_mut().zip(row) {
+            *a += w * c;
+        }
+    }
+    acc
+}
+
+/// Joins the even and odd halves: `out[i] = E[i] + O[i]`, `out[N-1-i] = E[i] - O[i]`.
+fn join<const H: usize, const N: usize>(e: &[i32; H], o: &[i32; H]) -> [i32; N] {
+    let mut out = [0i32; N];
+    for i in 0..H {
+        out[i] = e[i] + o[i];
+        out[N - 1 - i] = e[i] - o[i];
+    }
+    out
+}
+
+/// Splits the first `terms` inputs into the even- and odd-indexed halves and
+/// how many of each may be non-zero.
+fn split<const N: usize, const H: usize>(
+    src: &[i32; N],
+    terms: usize,
+) -> ([i32; H], [i32; H], usize, usize) {
+    let mut e = [0i32; H];
+    let mut o = [0i32; H];
+    for k in 0..H {
+        e[k] = src[2 * k];
+        o[k] = src[2 * k + 1];
+    }
+    let terms = core::cmp::min(terms, N);
+    (e, o, terms.div_ceil(2), terms / 2)
+}
+
+/// 4-point inverse DCT-II. The even part is `64 * (s0 +- s2)` and the odd part
+/// the 2x2 product of rows 1 and 3; the matrix entries are read from `M4`.
+fn idct4(s: &[i32; 4], _terms: usize) -> [i32; 4] {
+    let e0 = M4[0][0] * s[0] + M4[2][0] * s[2];
+    let e1 = M4[0][1] * s[0] + M4[2][1] * s[2];
+    let o0 = M4[1][0] * s[1] + M4[3][0] * s[3];
+    let o1 = M4[1][1] * s[1] + M4[3][1] * s[3];
+    [e0 + o0, e1 + o1, e1 - o1, e0 - o0]
+}
+
+fn idct8(s: &[i32; 8], terms: usize) -> [i32; 8] {
+    let (e, o, te, to) = split::<8, 4>(s, terms);
+    join(&idct4(&e, te), &odd_part(&ODD8, &o, to))
+}
+
+fn idct16(s: &[i32; 16], terms: usize) -> [i32; 16] {
+    let (e, o, te, to) = split::<16, 8>(s, terms);
+    join(&idct8(&e, te), &odd_part(&ODD16, &o, to))
+}
+
+fn idct32(s: &[i32; 32], terms: usize) -> [i32; 32] {
+    let (e, o, te, to) = split::<32, 16>(s, terms);
+    join(&idct16(&e, te), &odd_part(&ODD32, &o, to))
+}
+
+/// One `N`-point 1-D inverse transform, `out[i] = sum_j m[j][i] * src[j]`,
+/// where `src[terms..]` is known to be zero.
+trait Kernel<const N: usize> {
+    /// `m[0][0]`, the flat first basis row's value, for the collapsed paths.
+    const DC: i32;
+    fn apply(src: &[i32; N], terms: usize) -> [i32; N];
+}
+
+struct Dct;
+struct Dst;
+
+impl Kernel<4> for Dct {
+    const DC: i32 = M4[0][0];
+    fn apply(src: &[i32; 4], terms: usize) -> [i32; 4] {
+        idct4(src, terms)
+    }
+}
+impl Kernel<8> for Dct {
+    const DC: i32 = M8[0][0];
+    fn apply(src: &[i32; 8], terms: usize) -> [i32; 8] {
+        idct8(src, terms)
+    }
+}
+impl Kernel<16> for Dct {
+    const DC: i32 = M16[0][0];
+    fn apply(src: &[i32; 16], terms: usize) -> [i32; 16] {
+        idct16(src, terms)
+    }
+}
+impl Kernel<32> for Dct {
+    const DC: i32 = M32[0][0];
+    fn apply(src: &[i32; 32], terms: usize) -> [i32; 32] {
+        idct32(src, terms)
+    }
+}
+impl Kernel<4> for Dst {
+    const DC: i32 = MDST[0][0];
+    fn apply(src: &[i32; 4], _terms: usize) -> [i32; 4] {
+        mul_1d(&MDST, src)
+    }
 }
 
 /// The two-dimensional inverse transform for one `N`x`N` block.
@@ -88,13 +217,11 @@ fn mul_1d<const N: usize, const SKIP: bool>(
 ///
 /// With `BOUNDED` set, both stages sum only over the rectangle that holds the
 /// non-zero coefficients. A 4x4 block is too small for the scan to pay for
-/// itself, so it runs the full, branch-free matrix product instead; the two
-/// give identical results because the skipped terms are all zero.
-fn two_stage<const N: usize, const BOUNDED: bool>(
-    block: &mut [i32],
-    m: &[[i32; N]; N],
-    bd_shift: u32,
-) {
+/// itself, so it runs the full transform instead; the two give identical
+/// results because the skipped terms are all zero. The collapsed one-row and
+/// one-column paths rest on the DCT's flat first basis row and are only taken
+/// with `BOUNDED`, which the DST never is.
+fn two_stage<const N: usize, const BOUNDED: bool, K: Kernel<N>>(block: &mut [i32], bd_shift: u32) {
     let b = &mut block[..N * N];
     let (rows, cols) = if BOUNDED { extent(b, N) } else { (N, N) };
     let rnd = 1i32 << (bd_shift - 1);
@@ -105,9 +232,9 @@ fn two_stage<const N: usize, const BOUNDED: bool>(
         // produces one residual row, repeated down the block.
         let mut g0 = [0i32; N];
         for (g, &c) in g0.iter_mut().zip(b.iter()).take(cols) {
-            *g = clip_coeff((m[0][0] * c + (1 << (STAGE1_SHIFT - 1))) >> STAGE1_SHIFT);
+            *g = clip_coeff((K::DC * c + (1 << (STAGE1_SHIFT - 1))) >> STAGE1_SHIFT);
         }
-        let mut row = mul_1d::<N, true>(m, &g0, cols);
+        let mut row = K::apply(&g0, cols);
         for v in row.iter_mut() {
             *v = (*v + rnd) >> bd_shift;
         }
@@ -125,7 +252,7 @@ fn two_stage<const N: usize, const BOUNDED: bool>(
         for j in 0..rows {
             col[j] = b[j * N + x];
         }
-        let e = mul_1d::<N, BOUNDED>(m, &col, rows);
+        let e = K::apply(&col, rows);
         for y in 0..N {
             g[y][x] = clip_coeff((e[y] + (1 << (STAGE1_SHIFT - 1))) >> STAGE1_SHIFT);
         }
@@ -134,10 +261,10 @@ fn two_stage<const N: usize, const BOUNDED: bool>(
         if BOUNDED && cols == 1 {
             // One column of g means every sample of row y is m[0][i] * g[y][0]
             // with m[0][i] flat across the DCT's first basis row.
-            b[y * N..y * N + N].fill((m[0][0] * g[y][0] + rnd) >> bd_shift);
+            b[y * N..y * N + N].fill((K::DC * g[y][0] + rnd) >> bd_shift);
             continue;
         }
-        let r = mul_1d::<N, BOUNDED>(m, &g[y], cols);
+        let r = K::apply(&g[y], cols);
         for i in 0..N {
             b[y * N + i] = (r[i] + rnd) >> bd_shift;
         }
@@ -160,11 +287,11 @@ pub fn inverse_transform(block: &mut [i32], n: usize, tr_type: u8, bit_depth: u8
         None => return,
     };
     match (tr_type, n) {
-        (1, 4) if block.len() >= 16 => two_stage::<4, false>(block, &MDST, bd_shift),
-        (0, 4) if block.len() >= 16 => two_stage::<4, false>(block, &M4, bd_shift),
-        (0, 8) if block.len() >= 64 => two_stage::<8, true>(block, &M8, bd_shift),
-        (0, 16) if block.len() >= 256 => two_stage::<16, true>(block, &M16, bd_shift),
-        (0, 32) if block.len() >= 1024 => two_stage::<32, true>(block, &M32, bd_shift),
+        (1, 4) if block.len() >= 16 => two_stage::<4, false, Dst>(block, bd_shift),
+        (0, 4) if block.len() >= 16 => two_stage::<4, false, Dct>(block, bd_shift),
+        (0, 8) if block.len() >= 64 => two_stage::<8, true, Dct>(block, bd_shift),
+        (0, 16) if block.len() >= 256 => two_stage::<16, true, Dct>(block, bd_shift),
+        (0, 32) if block.len() >= 1024 => two_stage::<32, true, Dct>(block, bd_shift),
         _ => {}
     }
 }
@@ -207,6 +334,10 @@ pub fn transform_skip(block: &mut [i32], n: usize, bit_depth: u8, rotate: bool) 
 #[cfg(test)]
 #[path = "dct_ref.rs"]
 mod reference;
+
+#[cfg(test)]
+#[path = "dct_v014.rs"]
+mod v014;
 
 #[cfg(test)]
 #[path = "dct_tests.rs"]

@@ -172,3 +172,121 @@ fn invalid_arguments_leave_the_block_untouched() {
         assert_eq!(c, &original[..len], "skip n={n} bd={bd} len={len}");
     }
 }
+
+// Patch 1 (UNBACK-PATCHES.md): the partial-butterfly kernels against the full
+// matrix products of heic-rs 0.1.4, kept in `dct_v014.rs`.
+
+/// A coefficient for the comparisons: mostly uniform over coeffMin..=coeffMax,
+/// often an extreme (-32768, 32767, 0) so that worst-case sums are reached.
+fn mixed_coeff(rng: &mut Rng) -> i32 {
+    match rng.next_u32() % 8 {
+        0 => -32768,
+        1 => 32767,
+        2 => 0,
+        _ => rng.coeff(),
+    }
+}
+
+/// The full 1-D transpose product of 0.1.4, over the first `terms` inputs.
+fn full_1d<const N: usize>(m: &[[i32; N]; N], src: &[i32; N], terms: usize) -> [i32; N] {
+    let mut acc = [0i32; N];
+    for j in 0..terms.min(N) {
+        for i in 0..N {
+            acc[i] += m[j][i] * src[j];
+        }
+    }
+    acc
+}
+
+fn check_kernel<const N: usize>(
+    m: &[[i32; N]; N],
+    f: fn(&[i32; N], usize) -> [i32; N],
+    rng: &mut Rng,
+) {
+    for round in 0..20_000 {
+        let terms = if round % 4 == 0 {
+            N
+        } else {
+            1 + rng.next_u32() as usize % N
+        };
+        let mut s = [0i32; N];
+        for v in s.iter_mut().take(terms) {
+            *v = mixed_coeff(rng);
+        }
+        assert_eq!(
+            f(&s, terms),
+            full_1d(m, &s, terms),
+            "N={N} terms={terms} {s:?}"
+        );
+    }
+    // Every sign pattern of the extremes, the largest sums the kernels can see.
+    for &v in &[-32768i32, 32767] {
+        let s = [v; N];
+        assert_eq!(f(&s, N), full_1d(m, &s, N));
+        let alt: [i32; N] = core::array::from_fn(|j| if j % 2 == 0 { v } else { -v - 1 });
+        assert_eq!(f(&alt, N), full_1d(m, &alt, N));
+        for i in 0..N {
+            // The input pattern that maximises |out[i]|: the sign of each weight.
+            let worst: [i32; N] =
+                core::array::from_fn(|j| if m[j][i] < 0 { -32768 } else { 32767 });
+            assert_eq!(f(&worst, N), full_1d(m, &worst, N));
+        }
+    }
+}
+
+#[test]
+fn butterfly_kernels_match_the_full_matrix_product() {
+    let mut rng = Rng::new(0x5EED_0001);
+    check_kernel::<4>(&M4, idct4, &mut rng);
+    check_kernel::<8>(&M8, idct8, &mut rng);
+    check_kernel::<16>(&M16, idct16, &mut rng);
+    check_kernel::<32>(&M32, idct32, &mut rng);
+    check_kernel::<4>(&MDST, |s, _| mul_1d(&MDST, s), &mut rng);
+}
+
+/// A block whose non-zero coefficients sit in a random top-left rectangle,
+/// each present with probability `density / 8`.
+fn sparse_block(rng: &mut Rng, n: usize, density: u32) -> Vec<i32> {
+    let rows = 1 + rng.next_u32() as usize % n;
+    let cols = 1 + rng.next_u32() as usize % n;
+    let mut d = vec![0i32; n * n];
+    for y in 0..rows {
+        for x in 0..cols {
+            if rng.next_u32() % 8 < density {
+                d[y * n + x] = mixed_coeff(rng);
+            }
+        }
+    }
+    d
+}
+
+#[test]
+fn inverse_transform_matches_heic_rs_0_1_4() {
+    let mut rng = Rng::new(0x5EED_0002);
+    for &(n, tr_type) in &[(4usize, 1u8), (4, 0), (8, 0), (16, 0), (32, 0)] {
+        for &bit_depth in &[8u8, 10, 12, 16] {
+            let rounds = if n == 32 { 1500 } else { 4000 };
+            for round in 0..rounds {
+                let d = match round % 4 {
+                    0 => (0..n * n).map(|_| mixed_coeff(&mut rng)).collect(),
+                    1 => sparse_block(&mut rng, n, 8),
+                    2 => sparse_block(&mut rng, n, 2),
+                    _ => sparse_block(&mut rng, n, 1),
+                };
+                let mut want = d.clone();
+                super::v014::inverse_transform_v014(&mut want, n, tr_type, bit_depth);
+                let mut got = d.clone();
+                inverse_transform(&mut got, n, tr_type, bit_depth);
+                assert_eq!(got, want, "n={n} tr={tr_type} bd={bit_depth} d={d:?}");
+            }
+            for &v in &[-32768i32, 32767] {
+                let d = vec![v; n * n];
+                let mut want = d.clone();
+                super::v014::inverse_transform_v014(&mut want, n, tr_type, bit_depth);
+                let mut got = d;
+                inverse_transform(&mut got, n, tr_type, bit_depth);
+                assert_eq!(got, want, "n={n} flat {v}");
+            }
+        }
+    }
+}
