@@ -69,3 +69,9 @@ pub fn filter_and_predict(r: &Refs, mode: u8, bit_depth: u8, out: &mut [u16], st
 
 /// The CABAC context index of `split_cu_flag`, so benches can name one.
 pub const SPLIT_CU_CTX: usize = off::SPLIT_CU;
+
+/// The inverse transform of clause 8.6.4.2 alone, for timing it on blocks
+/// captured from real pictures (UNBACK-PATCHES.md).
+pub fn transform_only(block: &mut [i32], n: usize, tr_type: u8, bit_depth: u8) {
+    inverse_transform(block, n, tr_type, bit_depth);
+}

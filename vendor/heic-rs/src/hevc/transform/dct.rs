@@ -82,14 +82,15 @@ fn mul_1d<const N: usize>(m: &[[i32; N]; N], src: &[i32; N]) -> [i32; N] {
 // stays under the full product's bound (94_371_840) and nothing can overflow:
 // the result is the same integer, bit for bit.
 
-/// Rows `1, 3, 5, ...` of the `N`-point matrix, left half: `ODD[k][i] = m[2k+1][i]`.
-const fn odd_half<const N: usize, const H: usize>(m: &[[i32; N]; N]) -> [[i32; H]; H] {
-    let mut o = [[0i32; H]; H];
+/// Rows `1, 3, 5, ...` of the `N`-point matrix, left half: `ODD[k][i] = m[2k+1][i]`,
+/// narrowed to `i16` (every entry is at most 90 in magnitude).
+const fn odd_half<const N: usize, const H: usize>(m: &[[i32; N]; N]) -> [[i16; H]; H] {
+    let mut o = [[0i16; H]; H];
     let mut k = 0;
     while k < H {
         let mut i = 0;
         while i < H {
-            o[k][i] = m[2 * k + 1][i];
+            o[k][i] = m[2 * k + 1][i] as i16;
             i += 1;
         }
         k += 1;
@@ -97,21 +98,33 @@ const fn odd_half<const N: usize, const H: usize>(m: &[[i32; N]; N]) -> [[i32; H
     o
 }
 
-const ODD8: [[i32; 4]; 4] = odd_half::<8, 4>(&M8);
-const ODD16: [[i32; 8]; 8] = odd_half::<16, 8>(&M16);
-const ODD32: [[i32; 16]; 16] = odd_half::<32, 16>(&M32);
+const ODD8: [[i16; 4]; 4] = odd_half::<8, 4>(&M8);
+const ODD16: [[i16; 8]; 8] = odd_half::<16, 8>(&M16);
+const ODD32: [[i16; 16]; 16] = odd_half::<32, 16>(&M32);
+
+/// A transform input: `i16` when the block is known to hold only 16-bit
+/// values (always, for a conforming stream: clause 8.6.3 clips the scaled
+/// coefficients and clause 8.6.4.2 the first stage's output to 16 bits), so
+/// that the products are 16x16->32-bit multiplies, which SSE2 has
+/// (`pmullw`/`pmulhw`) where it has no 32-bit one; `i32` otherwise. The
+/// product is formed in `i32` either way, so both give the same integers.
+trait Coeff: Copy + Default + Into<i32> + PartialEq {}
+impl Coeff for i16 {}
+impl Coeff for i32 {}
 
 /// The odd part `O[i] = sum_k ODD[k][i] * odd[k]` over the first `terms` odd
 /// inputs (the rest are zero and add nothing). A zero input is skipped, as the
 /// full product did, which pays on the sparse large blocks.
-fn odd_part<const H: usize>(o: &[[i32; H]; H], odd: &[i32; H], terms: usize) -> [i32; H] {
+#[inline(never)]
+fn odd_part<const H: usize, T: Coeff>(o: &[[i16; H]; H], odd: &[T; H], terms: usize) -> [i32; H] {
     let mut acc = [0i32; H];
     for (row, &c) in o.iter().zip(odd).take(terms) {
-        if c == 0 {
+        if c == T::default() {
             continue;
         }
+        let c: i32 = c.into();
         for (a, &w) in acc.iter_mut().zip(row) {
-            *a += w * c;
+            *a += i32::from(w) * c;
         }
     }
     acc
@@ -129,12 +142,12 @@ fn join<const H: usize, const N: usize>(e: &[i32; H], o: &[i32; H]) -> [i32; N] 
 
 /// Splits the first `terms` inputs into the even- and odd-indexed halves and
 /// how many of each may be non-zero.
-fn split<const N: usize, const H: usize>(
-    src: &[i32; N],
+fn split<const N: usize, const H: usize, T: Coeff>(
+    src: &[T; N],
     terms: usize,
-) -> ([i32; H], [i32; H], usize, usize) {
-    let mut e = [0i32; H];
-    let mut o = [0i32; H];
+) -> ([T; H], [T; H], usize, usize) {
+    let mut e = [T::default(); H];
+    let mut o = [T::default(); H];
     for k in 0..H {
         e[k] = src[2 * k];
         o[k] = src[2 * k + 1];
@@ -145,26 +158,27 @@ fn split<const N: usize, const H: usize>(
 
 /// 4-point inverse DCT-II. The even part is `64 * (s0 +- s2)` and the odd part
 /// the 2x2 product of rows 1 and 3; the matrix entries are read from `M4`.
-fn idct4(s: &[i32; 4], _terms: usize) -> [i32; 4] {
-    let e0 = M4[0][0] * s[0] + M4[2][0] * s[2];
-    let e1 = M4[0][1] * s[0] + M4[2][1] * s[2];
-    let o0 = M4[1][0] * s[1] + M4[3][0] * s[3];
-    let o1 = M4[1][1] * s[1] + M4[3][1] * s[3];
+fn idct4<T: Coeff>(s: &[T; 4], _terms: usize) -> [i32; 4] {
+    let [s0, s1, s2, s3]: [i32; 4] = [s[0].into(), s[1].into(), s[2].into(), s[3].into()];
+    let e0 = M4[0][0] * s0 + M4[2][0] * s2;
+    let e1 = M4[0][1] * s0 + M4[2][1] * s2;
+    let o0 = M4[1][0] * s1 + M4[3][0] * s3;
+    let o1 = M4[1][1] * s1 + M4[3][1] * s3;
     [e0 + o0, e1 + o1, e1 - o1, e0 - o0]
 }
 
-fn idct8(s: &[i32; 8], terms: usize) -> [i32; 8] {
-    let (e, o, te, to) = split::<8, 4>(s, terms);
+fn idct8<T: Coeff>(s: &[T; 8], terms: usize) -> [i32; 8] {
+    let (e, o, te, to) = split::<8, 4, T>(s, terms);
     join(&idct4(&e, te), &odd_part(&ODD8, &o, to))
 }
 
-fn idct16(s: &[i32; 16], terms: usize) -> [i32; 16] {
-    let (e, o, te, to) = split::<16, 8>(s, terms);
+fn idct16<T: Coeff>(s: &[T; 16], terms: usize) -> [i32; 16] {
+    let (e, o, te, to) = split::<16, 8, T>(s, terms);
     join(&idct8(&e, te), &odd_part(&ODD16, &o, to))
 }
 
-fn idct32(s: &[i32; 32], terms: usize) -> [i32; 32] {
-    let (e, o, te, to) = split::<32, 16>(s, terms);
+fn idct32<T: Coeff>(s: &[T; 32], terms: usize) -> [i32; 32] {
+    let (e, o, te, to) = split::<32, 16, T>(s, terms);
     join(&idct16(&e, te), &odd_part(&ODD32, &o, to))
 }
 
@@ -173,7 +187,7 @@ fn idct32(s: &[i32; 32], terms: usize) -> [i32; 32] {
 trait Kernel<const N: usize> {
     /// `m[0][0]`, the flat first basis row's value, for the collapsed paths.
     const DC: i32;
-    fn apply(src: &[i32; N], terms: usize) -> [i32; N];
+    fn apply<T: Coeff>(src: &[T; N], terms: usize) -> [i32; N];
 }
 
 struct Dct;
@@ -181,33 +195,40 @@ struct Dst;
 
 impl Kernel<4> for Dct {
     const DC: i32 = M4[0][0];
-    fn apply(src: &[i32; 4], terms: usize) -> [i32; 4] {
+    fn apply<T: Coeff>(src: &[T; 4], terms: usize) -> [i32; 4] {
         idct4(src, terms)
     }
 }
 impl Kernel<8> for Dct {
     const DC: i32 = M8[0][0];
-    fn apply(src: &[i32; 8], terms: usize) -> [i32; 8] {
+    fn apply<T: Coeff>(src: &[T; 8], terms: usize) -> [i32; 8] {
         idct8(src, terms)
     }
 }
 impl Kernel<16> for Dct {
     const DC: i32 = M16[0][0];
-    fn apply(src: &[i32; 16], terms: usize) -> [i32; 16] {
+    fn apply<T: Coeff>(src: &[T; 16], terms: usize) -> [i32; 16] {
         idct16(src, terms)
     }
 }
 impl Kernel<32> for Dct {
     const DC: i32 = M32[0][0];
-    fn apply(src: &[i32; 32], terms: usize) -> [i32; 32] {
+    fn apply<T: Coeff>(src: &[T; 32], terms: usize) -> [i32; 32] {
         idct32(src, terms)
     }
 }
 impl Kernel<4> for Dst {
     const DC: i32 = MDST[0][0];
-    fn apply(src: &[i32; 4], _terms: usize) -> [i32; 4] {
-        mul_1d(&MDST, src)
+    fn apply<T: Coeff>(src: &[T; 4], _terms: usize) -> [i32; 4] {
+        mul_1d(&MDST, &src.map(Into::into))
     }
+}
+
+/// Whether every entry of `b` fits in 16 bits, so the first stage may take
+/// `i16` inputs. A branch-free sweep that vectorises.
+fn fits_i16(b: &[i32]) -> bool {
+    b.iter()
+        .fold(true, |ok, &v| ok & (v >= COEFF_MIN) & (v <= COEFF_MAX))
 }
 
 /// The two-dimensional inverse transform for one `N`x`N` block.
@@ -230,9 +251,9 @@ fn two_stage<const N: usize, const BOUNDED: bool, K: Kernel<N>>(block: &mut [i32
         // gives every row of g the same values, m[0][y] * d[x] with m[0][y]
         // equal to m[0][0] for every y of the DCT. The row stage therefore
         // produces one residual row, repeated down the block.
-        let mut g0 = [0i32; N];
+        let mut g0 = [0i16; N];
         for (g, &c) in g0.iter_mut().zip(b.iter()).take(cols) {
-            *g = clip_coeff((K::DC * c + (1 << (STAGE1_SHIFT - 1))) >> STAGE1_SHIFT);
+            *g = clip_coeff((K::DC * c + (1 << (STAGE1_SHIFT - 1))) >> STAGE1_SHIFT) as i16;
         }
         let mut row = K::apply(&g0, cols);
         for v in row.iter_mut() {
@@ -243,30 +264,47 @@ fn two_stage<const N: usize, const BOUNDED: bool, K: Kernel<N>>(block: &mut [i32
         }
         return;
     }
-    // g[y][x], the clipped output of the column stage. Columns at or past
-    // `cols` have an all-zero source, so they stay zero and are not computed;
-    // the second stage is then told to stop summing there.
-    let mut g = [[0i32; N]; N];
-    let mut col = [0i32; N];
-    for x in 0..cols {
-        for j in 0..rows {
-            col[j] = b[j * N + x];
-        }
-        let e = K::apply(&col, rows);
-        for y in 0..N {
-            g[y][x] = clip_coeff((e[y] + (1 << (STAGE1_SHIFT - 1))) >> STAGE1_SHIFT);
-        }
+    // g[y][x], the clipped output of the column stage, which fits `i16` by
+    // construction. Columns at or past `cols` have an all-zero source, so they
+    // stay zero and are not computed; the second stage is then told to stop
+    // summing there.
+    let mut g = [[0i16; N]; N];
+    if fits_i16(b) {
+        column_stage::<N, K, i16>(b, rows, cols, &mut g, |v| v as i16);
+    } else {
+        column_stage::<N, K, i32>(b, rows, cols, &mut g, |v| v);
     }
     for y in 0..N {
         if BOUNDED && cols == 1 {
             // One column of g means every sample of row y is m[0][i] * g[y][0]
             // with m[0][i] flat across the DCT's first basis row.
-            b[y * N..y * N + N].fill((K::DC * g[y][0] + rnd) >> bd_shift);
+            b[y * N..y * N + N].fill((K::DC * i32::from(g[y][0]) + rnd) >> bd_shift);
             continue;
         }
         let r = K::apply(&g[y], cols);
         for i in 0..N {
             b[y * N + i] = (r[i] + rnd) >> bd_shift;
+        }
+    }
+}
+
+/// The first (column) stage of [`two_stage`] over the `rows` x `cols`
+/// rectangle, each input narrowed by `narrow` (lossless: see [`Coeff`]).
+fn column_stage<const N: usize, K: Kernel<N>, T: Coeff>(
+    b: &[i32],
+    rows: usize,
+    cols: usize,
+    g: &mut [[i16; N]; N],
+    narrow: impl Fn(i32) -> T,
+) {
+    let mut col = [T::default(); N];
+    for x in 0..cols {
+        for j in 0..rows {
+            col[j] = narrow(b[j * N + x]);
+        }
+        let e = K::apply(&col, rows);
+        for y in 0..N {
+            g[y][x] = clip_coeff((e[y] + (1 << (STAGE1_SHIFT - 1))) >> STAGE1_SHIFT) as i16;
         }
     }
 }

@@ -237,11 +237,17 @@ fn check_kernel<const N: usize>(
 #[test]
 fn butterfly_kernels_match_the_full_matrix_product() {
     let mut rng = Rng::new(0x5EED_0001);
-    check_kernel::<4>(&M4, idct4, &mut rng);
-    check_kernel::<8>(&M8, idct8, &mut rng);
-    check_kernel::<16>(&M16, idct16, &mut rng);
-    check_kernel::<32>(&M32, idct32, &mut rng);
-    check_kernel::<4>(&MDST, |s, _| mul_1d(&MDST, s), &mut rng);
+    check_kernel::<4>(&M4, idct4::<i32>, &mut rng);
+    check_kernel::<8>(&M8, idct8::<i32>, &mut rng);
+    check_kernel::<16>(&M16, idct16::<i32>, &mut rng);
+    check_kernel::<32>(&M32, idct32::<i32>, &mut rng);
+    check_kernel::<4>(&MDST, Dst::apply::<i32>, &mut rng);
+    // The same kernels on `i16` inputs (every input above is in coeffMin..=coeffMax).
+    check_kernel::<4>(&M4, |s, t| idct4(&s.map(|v| v as i16), t), &mut rng);
+    check_kernel::<8>(&M8, |s, t| idct8(&s.map(|v| v as i16), t), &mut rng);
+    check_kernel::<16>(&M16, |s, t| idct16(&s.map(|v| v as i16), t), &mut rng);
+    check_kernel::<32>(&M32, |s, t| idct32(&s.map(|v| v as i16), t), &mut rng);
+    check_kernel::<4>(&MDST, |s, t| Dst::apply(&s.map(|v| v as i16), t), &mut rng);
 }
 
 /// A block whose non-zero coefficients sit in a random top-left rectangle,
@@ -287,6 +293,37 @@ fn inverse_transform_matches_heic_rs_0_1_4() {
                 inverse_transform(&mut got, n, tr_type, bit_depth);
                 assert_eq!(got, want, "n={n} flat {v}");
             }
+        }
+    }
+}
+
+#[test]
+fn blocks_beyond_16_bits_take_the_i32_path_and_still_match_heic_rs_0_1_4() {
+    // Not produced by a conforming stream (clause 8.6.3 clips to 16 bits), but
+    // `inverse_transform` is public: an entry outside coeffMin..=coeffMax must
+    // not be narrowed. +-100_000 keeps 0.1.4's own sums inside i32.
+    let mut rng = Rng::new(0x5EED_0003);
+    assert!(fits_i16(&[-32768, 32767, 0]));
+    assert!(!fits_i16(&[0, 32768]) && !fits_i16(&[-32769]));
+    for &(n, tr_type) in &[(4usize, 1u8), (4, 0), (8, 0), (16, 0), (32, 0)] {
+        for round in 0..500 {
+            let mut d = if round % 2 == 0 {
+                (0..n * n).map(|_| mixed_coeff(&mut rng)).collect()
+            } else {
+                sparse_block(&mut rng, n, 2)
+            };
+            let at = rng.next_u32() as usize % (n * n);
+            d[at] = (rng.next_u32() % 200_001) as i32 - 100_000;
+            d[at] = if d[at] >= 0 {
+                d[at].max(32768)
+            } else {
+                d[at].min(-32769)
+            };
+            let mut want = d.clone();
+            super::v014::inverse_transform_v014(&mut want, n, tr_type, 8);
+            let mut got = d.clone();
+            inverse_transform(&mut got, n, tr_type, 8);
+            assert_eq!(got, want, "n={n} tr={tr_type} d={d:?}");
         }
     }
 }
