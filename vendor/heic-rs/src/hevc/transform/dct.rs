@@ -309,6 +309,229 @@ fn column_stage<const N: usize, K: Kernel<N>, T: Coeff>(
     }
 }
 
+// Both stages on whole rows (UNBACK-PATCHES.md, patch 3).
+//
+// A 1-D stage computes `out[y][x] = sum_{j < rows} m[j][y] * src[j][x]` for
+// every lane `x` of a row at once, so its multiply-accumulates run along
+// contiguous memory and vectorise; the column stage reads the coefficient rows
+// as they are and the row stage reads the transposed first-stage output. The
+// sum over `j` is split by the same symmetries as the butterfly above, two
+// levels deep: odd `j` (O), `j = 2 mod 4` (EO) and `j = 0 mod 4` (EE), with
+//
+//   E[y] = EE[y] + EO[y],  E[H-1-y] = EE[y] - EO[y]   (y < Q = N/4)
+//   out[y] = E[y] + O[y],  out[N-1-y] = E[y] - O[y]   (y < H = N/2)
+//
+// Again only integer additions are regrouped, every partial sum is bounded by
+// the full product's bound, and so the integers are the same.
+
+/// Lanes processed together; the row widths used are rounded up to it.
+const LANES: usize = 8;
+
+/// `R` rows of `m` from `start` in steps of `step`, the first `C` entries of
+/// each, narrowed to `i16` (every entry is at most 90 in magnitude).
+const fn pick<const N: usize, const R: usize, const C: usize>(
+    m: &[[i32; N]; N],
+    start: usize,
+    step: usize,
+) -> [[i16; C]; R] {
+    let mut o = [[0i16; C]; R];
+    let mut k = 0;
+    while k < R {
+        let mut i = 0;
+        while i < C {
+            o[k][i] = m[start + step * k][i] as i16;
+            i += 1;
+        }
+        k += 1;
+    }
+    o
+}
+
+/// The O, EO and EE weight tables of the `N`-point DCT.
+struct Split<const N: usize, const H: usize, const Q: usize> {
+    odd: [[i16; H]; H],
+    eo: [[i16; Q]; Q],
+    ee: [[i16; Q]; Q],
+}
+
+impl<const N: usize, const H: usize, const Q: usize> Split<N, H, Q> {
+    const fn of(m: &[[i32; N]; N]) -> Self {
+        Split {
+            odd: pick::<N, H, H>(m, 1, 2),
+            eo: pick::<N, Q, Q>(m, 2, 4),
+            ee: pick::<N, Q, Q>(m, 0, 4),
+        }
+    }
+}
+
+const SPLIT8: Split<8, 4, 2> = Split::of(&M8);
+const SPLIT16: Split<16, 8, 4> = Split::of(&M16);
+const SPLIT32: Split<32, 16, 8> = Split::of(&M32);
+
+/// `acc[y][..W] = sum over k < terms of tab[k][y] * src[first + step * k][..W]`.
+/// With the width a constant, each output row's accumulator stays in registers.
+#[inline(always)]
+fn part<const N: usize, const R: usize, const W: usize, T: Coeff>(
+    tab: &[[i16; R]; R],
+    src: &[[T; N]; N],
+    first: usize,
+    step: usize,
+    terms: usize,
+    out: &mut [[i32; W]; R],
+) {
+    for (y, o) in out.iter_mut().enumerate() {
+        let mut acc = [0i32; W];
+        for (k, wt) in tab.iter().enumerate().take(terms) {
+            let wt = i32::from(wt[y]);
+            let s = &src[first + step * k];
+            for x in 0..W {
+                acc[x] += wt * s[x].into();
+            }
+        }
+        *o = acc;
+    }
+}
+
+/// One 1-D stage over whole rows: `out[y][x] = sum_{j < rows} m[j][y] * src[j][x]`
+/// for `x < W` (at most `N`), by the split above. `emit(y, &out[y])` receives
+/// each output row.
+#[inline(never)]
+fn rows_stage<const N: usize, const H: usize, const Q: usize, const W: usize, T: Coeff>(
+    t: &Split<N, H, Q>,
+    src: &[[T; N]; N],
+    rows: usize,
+    mut emit: impl FnMut(usize, &[i32; W]),
+) {
+    let mut o = [[0i32; W]; H];
+    let mut eo = [[0i32; W]; Q];
+    let mut ee = [[0i32; W]; Q];
+    // j = 1, 3, ... < rows; j = 2, 6, ... < rows; j = 0, 4, ... < rows.
+    part(&t.odd, src, 1, 2, rows / 2, &mut o);
+    part(&t.eo, src, 2, 4, (rows + 1) / 4, &mut eo);
+    part(&t.ee, src, 0, 4, (rows + 3) / 4, &mut ee);
+    let mut row = [0i32; W];
+    for y in 0..Q {
+        for (hi, lo) in [(false, y), (true, H - 1 - y)] {
+            // E for row `lo` of the H-point half.
+            let mut e = [0i32; W];
+            for x in 0..W {
+                e[x] = if hi {
+                    ee[y][x] - eo[y][x]
+                } else {
+                    ee[y][x] + eo[y][x]
+                };
+            }
+            for x in 0..W {
+                row[x] = e[x] + o[lo][x];
+            }
+            emit(lo, &row);
+            for x in 0..W {
+                row[x] = e[x] - o[lo][x];
+            }
+            emit(N - 1 - lo, &row);
+        }
+    }
+}
+
+/// The two-dimensional DCT of an `N`x`N` block (8, 16 or 32) by [`rows_stage`],
+/// for a block whose non-zero coefficients span `rows` x `cols` with both at
+/// least 2 (the one-row and one-column blocks take [`two_stage`]'s shortcuts).
+fn two_stage_rows<const N: usize, const H: usize, const Q: usize, T: Coeff>(
+    t: &Split<N, H, Q>,
+    b: &mut [i32],
+    rows: usize,
+    cols: usize,
+    bd_shift: u32,
+    narrow: impl Fn(i32) -> T,
+) {
+    let w1 = cols.div_ceil(LANES) * LANES;
+    let mut src = [[T::default(); N]; N];
+    for (s, r) in src.iter_mut().zip(b.chunks_exact(N)).take(rows) {
+        for (d, &v) in s.iter_mut().zip(r).take(w1) {
+            *d = narrow(v);
+        }
+    }
+    // gt[x][y] = g[y][x], the clipped first-stage output, transposed so that
+    // the row stage can read it by rows too. Rows x >= cols stay zero.
+    let mut gt = [[0i16; N]; N];
+    let clip = |v: i32| clip_coeff((v + (1 << (STAGE1_SHIFT - 1))) >> STAGE1_SHIFT) as i16;
+    // The first stage only needs the lanes up to `cols`, rounded up to LANES.
+    match w1 {
+        8 => rows_stage::<N, H, Q, 8, T>(t, &src, rows, |y, out| {
+            for (g, &v) in gt.iter_mut().zip(out).take(cols) {
+                g[y] = clip(v);
+            }
+        }),
+        16 if N >= 16 => rows_stage::<N, H, Q, 16, T>(t, &src, rows, |y, out| {
+            for (g, &v) in gt.iter_mut().zip(out).take(cols) {
+                g[y] = clip(v);
+            }
+        }),
+        _ => rows_stage::<N, H, Q, N, T>(t, &src, rows, |y, out| {
+            for (g, &v) in gt.iter_mut().zip(out).take(cols) {
+                g[y] = clip(v);
+            }
+        }),
+    }
+    let rnd = 1i32 << (bd_shift - 1);
+    rows_stage::<N, H, Q, N, i16>(t, &gt, cols, |i, out| {
+        for (y, &v) in out.iter().enumerate() {
+            b[y * N + i] = (v + rnd) >> bd_shift;
+        }
+    });
+}
+
+/// Picks the row-wise tables for `N`.
+trait RowsDct<const N: usize> {
+    fn run(b: &mut [i32], rows: usize, cols: usize, bd_shift: u32);
+}
+
+impl RowsDct<8> for Dct {
+    fn run(b: &mut [i32], rows: usize, cols: usize, bd_shift: u32) {
+        rows_any(&SPLIT8, b, rows, cols, bd_shift);
+    }
+}
+impl RowsDct<16> for Dct {
+    fn run(b: &mut [i32], rows: usize, cols: usize, bd_shift: u32) {
+        rows_any(&SPLIT16, b, rows, cols, bd_shift);
+    }
+}
+impl RowsDct<32> for Dct {
+    fn run(b: &mut [i32], rows: usize, cols: usize, bd_shift: u32) {
+        rows_any(&SPLIT32, b, rows, cols, bd_shift);
+    }
+}
+
+/// [`two_stage_rows`] on `i16` inputs when the block fits 16 bits, else `i32`.
+fn rows_any<const N: usize, const H: usize, const Q: usize>(
+    t: &Split<N, H, Q>,
+    b: &mut [i32],
+    rows: usize,
+    cols: usize,
+    bd_shift: u32,
+) {
+    if fits_i16(&b[..N * N]) {
+        two_stage_rows::<N, H, Q, i16>(t, b, rows, cols, bd_shift, |v| v as i16);
+    } else {
+        two_stage_rows::<N, H, Q, i32>(t, b, rows, cols, bd_shift, |v| v);
+    }
+}
+
+/// The bounded DCT of an `N`x`N` block: the one-row and one-column shortcuts
+/// of [`two_stage`], and [`two_stage_rows`] for everything else.
+fn two_stage_bounded<const N: usize>(block: &mut [i32], bd_shift: u32)
+where
+    Dct: Kernel<N> + RowsDct<N>,
+{
+    let b = &mut block[..N * N];
+    let (rows, cols) = extent(b, N);
+    if rows <= 1 || cols <= 1 {
+        two_stage::<N, true, Dct>(b, bd_shift);
+    } else {
+        <Dct as RowsDct<N>>::run(b, rows, cols, bd_shift);
+    }
+}
+
 /// Applies the two-dimensional inverse transform in place (clause 8.6.4.2)
 /// followed by the final `bdShift` of clause 8.6.2.
 ///
@@ -327,9 +550,9 @@ pub fn inverse_transform(block: &mut [i32], n: usize, tr_type: u8, bit_depth: u8
     match (tr_type, n) {
         (1, 4) if block.len() >= 16 => two_stage::<4, false, Dst>(block, bd_shift),
         (0, 4) if block.len() >= 16 => two_stage::<4, false, Dct>(block, bd_shift),
-        (0, 8) if block.len() >= 64 => two_stage::<8, true, Dct>(block, bd_shift),
-        (0, 16) if block.len() >= 256 => two_stage::<16, true, Dct>(block, bd_shift),
-        (0, 32) if block.len() >= 1024 => two_stage::<32, true, Dct>(block, bd_shift),
+        (0, 8) if block.len() >= 64 => two_stage_bounded::<8>(block, bd_shift),
+        (0, 16) if block.len() >= 256 => two_stage_bounded::<16>(block, bd_shift),
+        (0, 32) if block.len() >= 1024 => two_stage_bounded::<32>(block, bd_shift),
         _ => {}
     }
 }
