@@ -347,7 +347,11 @@ pub struct Plan {
 }
 
 /// Names the export writes at the top of the output folder; no asset may take them.
-pub const RESERVED: &[&str] = &["unback-export.json", "unback-export.csv"];
+pub const RESERVED: &[&str] = &[
+    "unback-export.json",
+    "unback-export.csv",
+    "unback-export.idx",
+];
 
 fn album_matches(lib: &PhotoLibrary, a: &Asset, wanted: &[String]) -> bool {
     a.albums.iter().any(|&i| {
