@@ -87,6 +87,9 @@ pub struct Journal {
     /// were then read from the index).
     #[serde(skip)]
     indexed: Option<FilesDigest>,
+    /// The records' files as found in the folder (`look_in`), in record order.
+    #[serde(skip)]
+    found: Option<Vec<crate::export::update::Found>>,
 }
 
 #[derive(Clone)]
@@ -122,7 +125,21 @@ impl Journal {
             read_as: None,
             light: false,
             indexed: None,
+            found: None,
         }
+    }
+
+    /// Looks at every record's file in `out` now (`update::find_all`), for `--update` to
+    /// decide by.
+    pub fn look_in(&mut self, out: &Path) {
+        self.found = Some(crate::export::update::find_all(out, &self.files));
+    }
+
+    /// What `look_in` found, while the records are still those it looked at.
+    pub fn found(&self) -> Option<&[crate::export::update::Found]> {
+        self.found
+            .as_deref()
+            .filter(|f| f.len() == self.files.len())
     }
 
     /// Parses a journal. One in the form `to_json` writes is read in its two parts, and its
@@ -151,6 +168,7 @@ impl Journal {
                 }),
                 light,
                 indexed: None,
+                found: None,
             });
         }
         serde_json::from_slice((*bytes).as_ref())
@@ -205,6 +223,7 @@ impl Journal {
             files: records,
             light: true,
             indexed: Some(digest),
+            found: None,
         })
     }
 
@@ -268,6 +287,7 @@ impl Journal {
                 .retain(|r| !rewritten.contains(r.output.as_str()));
             self.read_as = None;
         }
+        self.found = None;
         self.files.extend(records);
         Ok(())
     }

@@ -338,6 +338,7 @@ pub fn export_after(
             lib,
             plan,
             &journal.files,
+            journal.found(),
             out,
             update::Checks {
                 overwrite: opts.existing == Existing::Overwrite,
