@@ -196,9 +196,10 @@ impl Journal {
         let (same, records) = rayon::join(
             || crate::hashing::sha256(&b[files.clone()]) == digest.sha256,
             || {
-                // Each record is at least 12 length fields and 2 numbers long: a count the
-                // bytes cannot hold is refused before anything is reserved for it.
-                if count > rest.len() / 64 + 1 {
+                // Each record is at least its 10 length fields (4 bytes each) and 2 numbers
+                // (8 bytes each) long: a count the bytes cannot hold is refused before anything
+                // is reserved for it.
+                if count > rest.len() / 56 {
                     return None;
                 }
                 let mut v = Vec::with_capacity(count);
@@ -937,6 +938,33 @@ mod tests {
             value(&read_journal_light(d).unwrap().unwrap()),
             value(&light_from_json(d))
         );
+    }
+
+    /// The smallest records (every text empty, nothing optional) are read from an index too.
+    #[test]
+    fn an_index_of_empty_records_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let empty = |n: usize| JournalRecord {
+            output: String::new(),
+            asset_uuid: String::new(),
+            role: String::new(),
+            relative_path: String::new(),
+            file_id: String::new(),
+            sha256: String::new(),
+            size: 0,
+            source_sha256: None,
+            mtime: None,
+            source_mtime: None,
+            linked_to: None,
+            run: 0,
+            ..rec(n)
+        };
+        let j = Journal::new(vec![], (0..3).map(empty).collect());
+        assert!(matches!(write_indexed(&j, d, 1), IndexNeed::Write(_)));
+        let got = read_journal_light(d).unwrap().unwrap();
+        assert!(got.indexed.is_some());
+        assert_eq!(value(&got), value(&light_from_json(d)));
     }
 
     /// An index that is not that of the journal beside it (the journal edited, the index
