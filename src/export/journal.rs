@@ -9,6 +9,19 @@
 //! list of runs, then the earlier `files` array as it was, with the new records appended. The
 //! CSV likewise gains only the new rows. Anything else (a journal from another writer, records
 //! replaced or dropped) is written again in full.
+//!
+//! Beside a large journal (`INDEX_MIN_RECORDS`) the export keeps `unback-export.idx`, the
+//! records' provenance (all that `--update` and `--skip-existing` compare) in a binary form that
+//! costs a copy to read, where the JSON costs a parse: at 50,000 records the parse was the
+//! largest thing `--update` did that `photos ls` does not (BENCHMARKS.md 10). The index is a
+//! cache, never the record: it names the length and SHA-256 of the `files` text it was made
+//! from, and is used only when the journal's `files` text has exactly those (so a journal edited
+//! by hand, copied from elsewhere or written by another version is read from its JSON, and an
+//! index left from an interrupted run is ignored). It is replaced atomically like the journal.
+//! Its layout: `INDEX_MAGIC`, the `files` text's length (u64, little-endian) and SHA-256 (32
+//! bytes), the number of records (u64), then each record (`JournalRecord::write_provenance`),
+//! and nothing after them. An update that adds no record copies the `files` text as it was, so
+//! the index stays as it is.
 
 use std::io::Write;
 use std::ops::Range;
@@ -17,6 +30,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::records::journal::Provenance;
@@ -24,6 +38,33 @@ pub use crate::records::journal::{JournalRecord, RunRecord};
 
 pub const JOURNAL_JSON: &str = "unback-export.json";
 pub const JOURNAL_CSV: &str = "unback-export.csv";
+pub const JOURNAL_INDEX: &str = "unback-export.idx";
+
+/// The fewest records a journal has for an index to be kept beside it. Below this the JSON
+/// parses in a few milliseconds and a second file would only be one more thing in the folder.
+pub const INDEX_MIN_RECORDS: usize = 2048;
+
+/// The first bytes of an index; a new layout gets a new number (and an older index is then
+/// ignored: the JSON is read and the index made again).
+const INDEX_MAGIC: &[u8] = b"unback-export index 1\n";
+
+/// The `files` text of a journal, as an index names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilesDigest {
+    pub len: u64,
+    pub sha256: [u8; 32],
+}
+
+/// What the index beside a journal needs once the journal is written (`write_json_indexed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexNeed {
+    /// The one there is that of the `files` text written (it was read with it, unchanged).
+    Keep,
+    /// A new one, for the `files` text written.
+    Write(FilesDigest),
+    /// None: too few records (one there, from a larger journal, is removed).
+    Remove,
+}
 
 /// The journal: every run into the folder, and every file written and still recorded.
 ///
@@ -42,6 +83,13 @@ pub struct Journal {
     /// from `read_as` when a record must be written in full.
     #[serde(skip)]
     light: bool,
+    /// The `files` text read, when the index beside the journal was that of it (the records
+    /// were then read from the index).
+    #[serde(skip)]
+    indexed: Option<FilesDigest>,
+    /// The records' files as found in the folder (`look_in`), in record order.
+    #[serde(skip)]
+    found: Option<Vec<crate::export::update::Found>>,
 }
 
 #[derive(Clone)]
@@ -76,7 +124,22 @@ impl Journal {
             files,
             read_as: None,
             light: false,
+            indexed: None,
+            found: None,
         }
+    }
+
+    /// Looks at every record's file in `out` now (`update::find_all`), for `--update` to
+    /// decide by.
+    pub fn look_in(&mut self, out: &Path) {
+        self.found = Some(crate::export::update::find_all(out, &self.files));
+    }
+
+    /// What `look_in` found, while the records are still those it looked at.
+    pub fn found(&self) -> Option<&[crate::export::update::Found]> {
+        self.found
+            .as_deref()
+            .filter(|f| f.len() == self.files.len())
     }
 
     /// Parses a journal. One in the form `to_json` writes is read in its two parts, and its
@@ -104,9 +167,66 @@ impl Journal {
                     count,
                 }),
                 light,
+                indexed: None,
+                found: None,
             });
         }
         serde_json::from_slice((*bytes).as_ref())
+    }
+
+    /// A journal in this module's form whose records are read from the index beside it, if
+    /// that index was made from exactly its `files` text; `None` otherwise (the JSON is then
+    /// read). The runs are parsed from the JSON as always.
+    fn from_index(bytes: Arc<dyn AsRef<[u8]> + Send + Sync>, index: &[u8]) -> Option<Journal> {
+        let b = (*bytes).as_ref();
+        let (runs, files) = split(b)?;
+        let rest = index.strip_prefix(INDEX_MAGIC)?;
+        let (len, rest) = rest.split_at_checked(8)?;
+        let (sha, rest) = rest.split_at_checked(32)?;
+        let (count, mut rest) = rest.split_at_checked(8)?;
+        let digest = FilesDigest {
+            len: u64::from_le_bytes(len.try_into().ok()?),
+            sha256: sha.try_into().ok()?,
+        };
+        let count = usize::try_from(u64::from_le_bytes(count.try_into().ok()?)).ok()?;
+        if digest.len != files.len() as u64 {
+            return None;
+        }
+        // The hash of 50 MB (about 40 ms of CPU with the SHA instructions, BENCHMARKS.md 10),
+        // made beside the decoding.
+        let (same, records) = rayon::join(
+            || crate::hashing::sha256(&b[files.clone()]) == digest.sha256,
+            || {
+                // Each record is at least its 10 length fields (4 bytes each) and 2 numbers
+                // (8 bytes each) long: a count the bytes cannot hold is refused before anything
+                // is reserved for it.
+                if count > rest.len() / 56 {
+                    return None;
+                }
+                let mut v = Vec::with_capacity(count);
+                for _ in 0..count {
+                    v.push(JournalRecord::read_provenance(&mut rest)?);
+                }
+                rest.is_empty().then_some(v)
+            },
+        );
+        if !same {
+            return None;
+        }
+        let records = records?;
+        let runs = serde_json::from_slice(&b[runs]).ok()?;
+        Some(Journal {
+            runs,
+            read_as: Some(ReadAs {
+                bytes,
+                files,
+                count: records.len(),
+            }),
+            files: records,
+            light: true,
+            indexed: Some(digest),
+            found: None,
+        })
     }
 
     /// `HEAD runs SEP files TAIL`, each part parsed on its own. When both parse, the document
@@ -115,13 +235,10 @@ impl Journal {
     fn parse_parts<T: DeserializeOwned + Into<JournalRecord> + Send>(
         bytes: &[u8],
     ) -> Option<(Vec<RunRecord>, Vec<JournalRecord>, Range<usize>)> {
-        let body = bytes.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
-        let at = memchr::memmem::find(body, SEP)?;
-        let runs = serde_json::from_slice(&body[..at]).ok()?;
-        let start = HEAD.len() + at + SEP.len();
-        let end = bytes.len() - TAIL.len();
-        let files = parse_records::<T>(&bytes[start..end])?;
-        Some((runs, files, start..end))
+        let (runs, files) = split(bytes)?;
+        let runs = serde_json::from_slice(&bytes[runs]).ok()?;
+        let records = parse_records::<T>(&bytes[files.clone()])?;
+        Some((runs, records, files))
     }
 
     /// The records read, in full: those of a light journal read again from its bytes.
@@ -172,6 +289,7 @@ impl Journal {
                 .retain(|r| !rewritten.contains(r.output.as_str()));
             self.read_as = None;
         }
+        self.found = None;
         self.files.extend(records);
         Ok(())
     }
@@ -196,42 +314,113 @@ impl Journal {
     /// serialised in parallel. Nothing as large as the journal is built in memory when its
     /// records were read: at 50,000 records, memory first touched cost more than parsing.
     pub fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        self.write_json_indexed_at(w, usize::MAX).map(|_| ())
+    }
+
+    /// `write_json`, and what the index beside the journal then needs: the `files` text is
+    /// hashed as it is written, unless the index read with it still holds (nothing added) or
+    /// the journal is too small to have one.
+    pub fn write_json_indexed(&self, w: &mut dyn Write) -> std::io::Result<IndexNeed> {
+        self.write_json_indexed_at(w, INDEX_MIN_RECORDS)
+    }
+
+    fn write_json_indexed_at(
+        &self,
+        w: &mut dyn Write,
+        min_records: usize,
+    ) -> std::io::Result<IndexNeed> {
         let runs = indented(serde_json::to_vec_pretty(&self.runs)?, 2);
-        let head = [HEAD, &runs, SEP].concat();
+        w.write_all(&[HEAD, &runs, SEP].concat())?;
+        // The index read with the journal still holds when the `files` text is copied as it
+        // was; otherwise a new one is made from the text as it is written (hashing it while it
+        // is in the cache costs less than reading it back).
+        let keep = self.indexed.is_some() && self.kept().is_some_and(|(_, new)| new.is_empty());
+        let hash = !keep && self.files.len() >= min_records;
+        let mut f = FilesWriter {
+            w,
+            sha: hash.then(Sha256::new),
+            len: 0,
+            unhashed: if keep {
+                IndexNeed::Keep
+            } else {
+                IndexNeed::Remove
+            },
+        };
         match self.kept() {
             Some((r, new)) => {
                 let old = &(*r.bytes).as_ref()[r.files.clone()];
                 if new.is_empty() {
-                    w.write_all(&head)?;
-                    w.write_all(old)?;
+                    f.put(old)?;
                 } else if r.count == 0 {
                     let text = records_json(new)?;
-                    for part in [&head[..], b"[\n", &text, LIST_END] {
-                        w.write_all(part)?;
+                    for part in [b"[\n", &text[..], LIST_END] {
+                        f.put(part)?;
                     }
                 } else if let Some(open) = old.strip_suffix(LIST_END) {
                     let text = records_json(new)?;
-                    for part in [&head[..], open, b",\n", &text, LIST_END] {
-                        w.write_all(part)?;
+                    for part in [open, b",\n", &text, LIST_END] {
+                        f.put(part)?;
                     }
                 } else {
-                    // A journal this module did not write: its array ends otherwise.
+                    // A journal this module did not write: its array ends otherwise. (Nothing
+                    // of it is written yet but the head, which is the same.)
                     let files = self.full_files().map_err(std::io::Error::other)?;
-                    return Journal::new(self.runs.clone(), files.into_owned()).write_json(w);
+                    let whole = Journal::new(self.runs.clone(), files.into_owned());
+                    return whole.write_files(f);
                 }
             }
-            None if self.files.is_empty() => {
-                w.write_all(&head)?;
-                w.write_all(b"[]")?;
-            }
-            None => {
-                let text = records_json(&self.files)?;
-                for part in [&head[..], b"[\n", &text, LIST_END] {
-                    w.write_all(part)?;
-                }
+            None => return self.write_files(f),
+        }
+        f.finish()
+    }
+
+    /// The `files` array and the end of a journal not written from the bytes it was read from.
+    fn write_files(&self, mut f: FilesWriter<'_>) -> std::io::Result<IndexNeed> {
+        if self.files.is_empty() {
+            f.put(b"[]")?;
+        } else {
+            let text = records_json(&self.files)?;
+            for part in [b"[\n", &text[..], LIST_END] {
+                f.put(part)?;
             }
         }
-        w.write_all(TAIL)
+        f.finish()
+    }
+
+    /// Writes the index `need` asks for with `write` (given a function that fills the file);
+    /// removes one left beside a journal too small to need it.
+    pub fn write_index(
+        &self,
+        out: &Path,
+        need: IndexNeed,
+        write: impl FnOnce(&mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>) -> Result<()>,
+    ) -> Result<()> {
+        match need {
+            IndexNeed::Keep => Ok(()),
+            IndexNeed::Remove => match std::fs::remove_file(out.join(JOURNAL_INDEX)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(Error::io(out.join(JOURNAL_INDEX), e))
+                }
+                _ => Ok(()),
+            },
+            IndexNeed::Write(d) => {
+                let bytes = self.index_bytes(d);
+                write(&mut |f| f.write_all(&bytes))
+            }
+        }
+    }
+
+    /// The index of these records, made from `files` text `d`.
+    fn index_bytes(&self, d: FilesDigest) -> Vec<u8> {
+        let mut o = Vec::with_capacity(INDEX_MAGIC.len() + 48 + self.files.len() * 280);
+        o.extend_from_slice(INDEX_MAGIC);
+        o.extend_from_slice(&d.len.to_le_bytes());
+        o.extend_from_slice(&d.sha256);
+        o.extend_from_slice(&(self.files.len() as u64).to_le_bytes());
+        for r in &self.files {
+            r.write_provenance(&mut o);
+        }
+        o
     }
 
     /// Writes the CSV journal into `out` with `write` (given the file's name and a function
@@ -278,6 +467,46 @@ impl Journal {
         .unwrap();
         bytes
     }
+}
+
+/// Writes a journal's `files` text (and then its end), hashing it when an index is to be made.
+struct FilesWriter<'a> {
+    w: &'a mut dyn Write,
+    sha: Option<Sha256>,
+    len: u64,
+    /// What the index needs when the text is not hashed.
+    unhashed: IndexNeed,
+}
+
+impl FilesWriter<'_> {
+    fn put(&mut self, b: &[u8]) -> std::io::Result<()> {
+        if let Some(sha) = &mut self.sha {
+            sha.update(b);
+        }
+        self.len += b.len() as u64;
+        self.w.write_all(b)
+    }
+
+    fn finish(self) -> std::io::Result<IndexNeed> {
+        self.w.write_all(TAIL)?;
+        Ok(match self.sha {
+            Some(sha) => IndexNeed::Write(FilesDigest {
+                len: self.len,
+                sha256: sha.finalize().into(),
+            }),
+            None => self.unhashed,
+        })
+    }
+}
+
+/// `HEAD runs SEP files TAIL`: where the runs' and the files' text are in a journal in this
+/// module's form. A JSON string holds no raw line break, so `SEP` (a line break, then the
+/// indentation of a top-level key) cannot be inside the runs.
+fn split(bytes: &[u8]) -> Option<(Range<usize>, Range<usize>)> {
+    let body = bytes.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
+    let at = memchr::memmem::find(body, SEP)?;
+    let start = HEAD.len() + at + SEP.len();
+    Some((HEAD.len()..HEAD.len() + at, start..bytes.len() - TAIL.len()))
 }
 
 /// The bytes of one of the export folder's files, or `None` when it cannot be opened or is
@@ -331,6 +560,14 @@ fn read(out: &Path, light: bool) -> Result<Option<Journal>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(&path, e)),
     };
+    // Only a run that reads the provenance alone can take it from the index.
+    if light {
+        if let Some(index) = map(&out.join(JOURNAL_INDEX)) {
+            if let Some(j) = Journal::from_index(bytes.clone(), (*index).as_ref()) {
+                return Ok(Some(j));
+            }
+        }
+    }
     Journal::parse_from(bytes, light).map(Some).map_err(|e| {
         Error::Other(format!(
             "{}: not a journal unback can read ({e}); move it aside to export afresh",
@@ -615,6 +852,159 @@ mod tests {
         assert!(j.read_as.is_none());
         j.replace_files(vec![rec(3)]).unwrap();
         assert_eq!(String::from_utf8(j.to_json().unwrap()).unwrap(), pretty(&j));
+    }
+
+    /// Writes `j` into `dir` as an export does: the JSON, then the index it needs (one is
+    /// kept beside journals of `min` records or more).
+    fn write_indexed(j: &Journal, dir: &Path, min: usize) -> IndexNeed {
+        let mut json = Vec::new();
+        let need = j.write_json_indexed_at(&mut json, min).unwrap();
+        std::fs::write(dir.join(JOURNAL_JSON), &json).unwrap();
+        j.write_index(dir, need, |fill| {
+            let mut v = Vec::new();
+            fill(&mut v).unwrap();
+            std::fs::write(dir.join(JOURNAL_INDEX), v).unwrap();
+            Ok(())
+        })
+        .unwrap();
+        need
+    }
+
+    /// The journal in `dir` with its provenance read from the JSON, the index ignored.
+    fn light_from_json(dir: &Path) -> Journal {
+        let bytes = std::fs::read(dir.join(JOURNAL_JSON)).unwrap();
+        let j = Journal::parse_from(Arc::new(bytes), true).unwrap();
+        assert!(j.indexed.is_none() && j.read_as.is_some());
+        j
+    }
+
+    fn value(j: &Journal) -> serde_json::Value {
+        serde_json::to_value(j).unwrap()
+    }
+
+    /// Read from its index, a journal is what reading its JSON gives; a run that adds nothing
+    /// keeps the index, one that adds records makes it again, and each time the JSON written
+    /// is the journal written whole.
+    #[test]
+    fn the_index_gives_what_the_json_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let first = Journal::new(vec![run(0)], (0..5).map(rec).collect());
+        assert!(matches!(write_indexed(&first, d, 1), IndexNeed::Write(_)));
+        let j = read_journal_light(d).unwrap().unwrap();
+        assert!(j.indexed.is_some() && j.light);
+        assert_eq!(value(&j), value(&light_from_json(d)));
+
+        let mut again = j;
+        again.runs.push(run(1));
+        again.replace_files(Vec::new()).unwrap();
+        assert_eq!(write_indexed(&again, d, 1), IndexNeed::Keep);
+        let j = read_journal_light(d).unwrap().unwrap();
+        assert!(j.indexed.is_some());
+        assert_eq!(j.runs.len(), 2);
+        assert_eq!(value(&j), value(&light_from_json(d)));
+
+        let mut more = j;
+        more.replace_files(vec![rec(5)]).unwrap();
+        assert!(matches!(write_indexed(&more, d, 1), IndexNeed::Write(_)));
+        let whole = Journal::new(more.runs.clone(), (0..6).map(rec).collect());
+        assert_eq!(
+            std::fs::read(d.join(JOURNAL_JSON)).unwrap(),
+            whole.to_json().unwrap()
+        );
+        let j = read_journal_light(d).unwrap().unwrap();
+        assert!(j.indexed.is_some());
+        assert_eq!(j.files.len(), 6);
+        assert_eq!(value(&j), value(&light_from_json(d)));
+        // Written in full (a record replaced), the earlier records lose nothing.
+        let mut replaced = j;
+        let mut changed = rec(2);
+        changed.size = 99;
+        replaced.replace_files(vec![changed.clone()]).unwrap();
+        assert!(matches!(
+            write_indexed(&replaced, d, 1),
+            IndexNeed::Write(_)
+        ));
+        let want: Vec<_> = [0, 1, 3, 4, 5]
+            .map(rec)
+            .into_iter()
+            .chain([changed])
+            .collect();
+        let want = Journal::new(replaced.runs.clone(), want);
+        assert_eq!(
+            std::fs::read(d.join(JOURNAL_JSON)).unwrap(),
+            want.to_json().unwrap()
+        );
+        assert_eq!(
+            value(&read_journal_light(d).unwrap().unwrap()),
+            value(&light_from_json(d))
+        );
+    }
+
+    /// The smallest records (every text empty, nothing optional) are read from an index too.
+    #[test]
+    fn an_index_of_empty_records_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let empty = |n: usize| JournalRecord {
+            output: String::new(),
+            asset_uuid: String::new(),
+            role: String::new(),
+            relative_path: String::new(),
+            file_id: String::new(),
+            sha256: String::new(),
+            size: 0,
+            source_sha256: None,
+            mtime: None,
+            source_mtime: None,
+            linked_to: None,
+            run: 0,
+            ..rec(n)
+        };
+        let j = Journal::new(vec![], (0..3).map(empty).collect());
+        assert!(matches!(write_indexed(&j, d, 1), IndexNeed::Write(_)));
+        let got = read_journal_light(d).unwrap().unwrap();
+        assert!(got.indexed.is_some());
+        assert_eq!(value(&got), value(&light_from_json(d)));
+    }
+
+    /// An index that is not that of the journal beside it (the journal edited, the index
+    /// damaged) is ignored, and one beside a journal too small to need it is removed.
+    #[test]
+    fn an_index_not_made_from_the_journal_there_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let first = Journal::new(vec![run(0)], (0..5).map(rec).collect());
+        write_indexed(&first, d, 1);
+        let json = std::fs::read_to_string(d.join(JOURNAL_JSON)).unwrap();
+        // The same length, one size changed by hand.
+        let edited = json.replacen("\"size\": 3,", "\"size\": 4,", 1);
+        assert_eq!(edited.len(), json.len());
+        std::fs::write(d.join(JOURNAL_JSON), &edited).unwrap();
+        let j = read_journal_light(d).unwrap().unwrap();
+        assert!(j.indexed.is_none());
+        assert_eq!(j.files[3].size, 4);
+
+        std::fs::write(d.join(JOURNAL_JSON), &json).unwrap();
+        assert!(read_journal_light(d).unwrap().unwrap().indexed.is_some());
+        let index = std::fs::read(d.join(JOURNAL_INDEX)).unwrap();
+        for bad in [&index[..index.len() - 1], &index[..40], &[]] {
+            std::fs::write(d.join(JOURNAL_INDEX), bad).unwrap();
+            let j = read_journal_light(d).unwrap().unwrap();
+            assert!(j.indexed.is_none());
+            assert_eq!(value(&j), value(&light_from_json(d)));
+        }
+        let mut extra = index.clone();
+        extra.push(0);
+        std::fs::write(d.join(JOURNAL_INDEX), extra).unwrap();
+        assert!(read_journal_light(d).unwrap().unwrap().indexed.is_none());
+        // A full read never looks at the index.
+        std::fs::write(d.join(JOURNAL_INDEX), &index).unwrap();
+        assert!(read_journal(d).unwrap().unwrap().indexed.is_none());
+
+        assert_eq!(write_indexed(&first, d, 6), IndexNeed::Remove);
+        assert!(!d.join(JOURNAL_INDEX).exists());
+        assert_eq!(write_indexed(&first, d, 6), IndexNeed::Remove);
     }
 
     #[test]

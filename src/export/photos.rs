@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use super::journal::{
-    read_journal, read_journal_light, Journal, JournalRecord, RunRecord, JOURNAL_CSV, JOURNAL_JSON,
+    read_journal, read_journal_light, Journal, JournalRecord, RunRecord, JOURNAL_CSV,
+    JOURNAL_INDEX, JOURNAL_JSON,
 };
 use super::{Existing, Options, Outcome, Problem, ProblemKind, Progress, Writer};
 use crate::backup::Backup;
@@ -337,6 +338,7 @@ pub fn export_after(
             lib,
             plan,
             &journal.files,
+            journal.found(),
             out,
             update::Checks {
                 overwrite: opts.existing == Existing::Overwrite,
@@ -463,7 +465,7 @@ pub fn export_after(
             existing: opts.existing,
             jobs: opts.jobs,
             hash: true,
-            reserved: &[JOURNAL_JSON, JOURNAL_CSV],
+            reserved: &[JOURNAL_JSON, JOURNAL_CSV, JOURNAL_INDEX],
         },
     )?;
     let (outcomes, run) = w.run(&mut jobs, progress);
@@ -609,8 +611,14 @@ pub fn export_after(
     });
     // A journal of 50,000 files is tens of megabytes in each form, written by every run:
     // the two are made side by side.
+    let mut index = super::journal::IndexNeed::Remove;
     let (json, csv) = rayon::join(
-        || w.write_own_with(Path::new(JOURNAL_JSON), |f| journal.write_json(f)),
+        || {
+            w.write_own_with(Path::new(JOURNAL_JSON), |f| {
+                index = journal.write_json_indexed(f)?;
+                Ok(())
+            })
+        },
         || {
             journal.write_csv(out, |fill| {
                 w.write_own_with(Path::new(JOURNAL_CSV), |f| fill(f))
@@ -619,5 +627,14 @@ pub fn export_after(
     );
     json?;
     csv?;
+    // The index is a cache of the journal, checked against it when read: one not written
+    // costs the next run a parse of the JSON, not a record.
+    if let Err(e) = journal.write_index(out, index, |fill| {
+        w.write_own_with(Path::new(JOURNAL_INDEX), |f| fill(f))
+    }) {
+        s.warnings.push(format!(
+            "{JOURNAL_INDEX} (the journal's index) not written: {e}"
+        ));
+    }
     Ok(s)
 }

@@ -80,19 +80,52 @@ enum OnDisk {
     Gone,
 }
 
-fn on_disk(out: &Path, r: &JournalRecord, verify: bool) -> OnDisk {
+/// An earlier run's file as found in OUT: what `decide` compares with its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    Gone,
+    /// Something other than a file (a folder, a link).
+    NotFile,
+    File {
+        len: u64,
+        /// Unix seconds.
+        mtime: Option<i64>,
+    },
+}
+
+/// Looks at an earlier run's file (one `statx`, nothing read).
+pub fn find(out: &Path, r: &JournalRecord) -> Found {
+    match std::fs::symlink_metadata(out.join(&r.output)) {
+        Err(_) => Found::Gone,
+        Ok(m) if !m.is_file() => Found::NotFile,
+        Ok(m) => Found::File {
+            len: m.len(),
+            mtime: m
+                .modified()
+                .ok()
+                .map(|t| Timestamp::from_system_time(t).secs),
+        },
+    }
+}
+
+/// Every earlier run's file, looked at in journal order (`decide`'s `found`). At 50,000 files
+/// this is 50,000 `statx`: `photos export --update` does it on the thread that read the
+/// journal, while the backup's databases are still being read, rather than after planning.
+pub fn find_all(out: &Path, earlier: &[JournalRecord]) -> Vec<Found> {
+    earlier.iter().map(|r| find(out, r)).collect()
+}
+
+fn on_disk(out: &Path, r: &JournalRecord, found: Found, verify: bool) -> OnDisk {
     let path = out.join(&r.output);
-    let Ok(m) = std::fs::symlink_metadata(&path) else {
-        return OnDisk::Gone;
+    let (len, now) = match found {
+        Found::Gone => return OnDisk::Gone,
+        Found::NotFile => return OnDisk::Changed,
+        Found::File { len, mtime } => (len, mtime),
     };
-    if !m.is_file() || m.len() != r.size {
+    if len != r.size {
         return OnDisk::Changed;
     }
     let written = r.mtime.as_deref().and_then(parse_rfc3339_utc);
-    let now = m
-        .modified()
-        .ok()
-        .map(|t| Timestamp::from_system_time(t).secs);
     let as_written = match (written, now) {
         (Some(w), Some(n)) => (w - n).abs() <= MTIME_SLACK_SECS,
         // A journal from before times were recorded: the size is all there is to go by.
@@ -131,16 +164,21 @@ fn source_changed(r: &JournalRecord, e: &Entry) -> bool {
         || (r.role != "converted" && r.size != e.size())
 }
 
+/// `found`: the earlier files as `find_all` saw them, if it was run (each is otherwise looked at
+/// here).
+#[allow(clippy::too_many_arguments)]
 pub fn decide(
     backup: &Backup,
     entries: &[Entry],
     lib: &PhotoLibrary,
     plan: &Plan,
     earlier: &[JournalRecord],
+    found: Option<&[Found]>,
     out: &Path,
     checks: Checks,
 ) -> Decisions {
     let Checks { overwrite, verify } = checks;
+    let found = found.filter(|f| f.len() == earlier.len());
     let by_output: HashMap<&str, usize> = earlier
         .iter()
         .enumerate()
@@ -170,7 +208,12 @@ pub fn decide(
                     Some(i) => Look::Known {
                         i,
                         changed: source_changed(&earlier[i], e),
-                        state: on_disk(out, &earlier[i], verify),
+                        state: on_disk(
+                            out,
+                            &earlier[i],
+                            found.map_or_else(|| find(out, &earlier[i]), |f| f[i]),
+                            verify,
+                        ),
                     },
                     None if pj.convert.is_none() => {
                         let same = by_size.get(&e.size()).and_then(|candidates| {

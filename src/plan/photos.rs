@@ -347,7 +347,11 @@ pub struct Plan {
 }
 
 /// Names the export writes at the top of the output folder; no asset may take them.
-pub const RESERVED: &[&str] = &["unback-export.json", "unback-export.csv"];
+pub const RESERVED: &[&str] = &[
+    "unback-export.json",
+    "unback-export.csv",
+    "unback-export.idx",
+];
 
 fn album_matches(lib: &PhotoLibrary, a: &Asset, wanted: &[String]) -> bool {
     a.albums.iter().any(|&i| {
@@ -674,16 +678,11 @@ pub fn plan_selected(
     used.entry(PathBuf::new())
         .or_default()
         .extend(RESERVED.iter().map(|s| s.to_string()));
+    // The names an earlier export used are looked up in it (`Earlier::is_taken`) rather than
+    // copied into `used`: at 50,000 files the copy was 50,000 strings hashed twice.
     let earlier = opts.earlier.as_deref();
     // The layouts' templates are valid by construction.
     let layout = Template::parse(opts.layout.template()).unwrap_or_else(|_| Template::flat());
-    if let Some(er) = earlier {
-        for folder in er.folders() {
-            used.entry(folder.clone())
-                .or_default()
-                .extend(er.taken_in(folder).cloned());
-        }
-    }
     let mut next: foldhash::HashMap<String, u64> = Default::default();
     let mut jobs = Vec::new();
     let mut missing = Vec::new();
@@ -756,7 +755,10 @@ pub fn plan_selected(
                 .collect()
         };
         for folder in folder_for(lib, i, opts, &layout) {
-            let taken = used.entry(folder.clone()).or_default();
+            let taken = match used.get_mut(&folder) {
+                Some(t) => t,
+                None => used.entry(folder.clone()).or_default(),
+            };
             // Two versions of one asset may want one name (a "Live Photo" whose own file is
             // the video would pair with itself): keep the first, so numbering can end.
             let distinct = |mut cand: Vec<(Role, usize, String, Use)>| {
@@ -765,12 +767,14 @@ pub fn plan_selected(
                 cand
             };
             let clash = |cand: &[(Role, usize, String, Use)]| {
-                cand.iter()
-                    .any(|(_, _, nm, _)| taken.contains(&nm.to_lowercase()))
+                cand.iter().any(|(_, _, nm, _)| {
+                    let lower = nm.to_lowercase();
+                    taken.contains(&lower) || earlier.is_some_and(|er| er.is_taken(&folder, &lower))
+                })
             };
             // A version an earlier run exported into this folder keeps its name; the others
             // are named as if new, around every name the earlier runs used.
-            let known = |c: &(Role, usize, String, Use)| -> Option<String> {
+            let known = |c: &(Role, usize, String, Use)| -> Option<&str> {
                 earlier.and_then(|er| {
                     er.name(
                         &a.uuid,
@@ -778,7 +782,6 @@ pub fn plan_selected(
                         &folder,
                         matches!(c.3, Use::Jpeg(_)),
                     )
-                    .map(str::to_string)
                 })
             };
             let fresh = |cand: Vec<(Role, usize, String, Use)>| -> Vec<_> {
@@ -787,8 +790,9 @@ pub fn plan_selected(
             let all = distinct(names(&st));
             let kept: Vec<(Role, usize, String, Use)> = all
                 .iter()
-                .filter_map(|c| known(c).map(|n| (c.0, c.1, n, c.3.clone())))
+                .filter_map(|c| known(c).map(|n| (c.0, c.1, n.to_string(), c.3.clone())))
                 .collect();
+            let kept_count = kept.len();
             let first = fresh(all);
             let chosen = if first.is_empty() || !clash(&first) {
                 first
@@ -809,8 +813,11 @@ pub fn plan_selected(
                     }
                 }
             };
-            for (role, e, name, usage) in kept.into_iter().chain(chosen) {
-                taken.insert(name.to_lowercase());
+            for (n, (role, e, name, usage)) in kept.into_iter().chain(chosen).enumerate() {
+                // A kept name is an earlier run's in this folder, so `is_taken` has it already.
+                if n >= kept_count {
+                    taken.insert(name.to_lowercase());
+                }
                 let convert = match usage {
                     Use::Reserved => continue,
                     Use::Copy => None,

@@ -58,12 +58,8 @@ impl Earlier {
         })
     }
 
-    /// The names earlier runs used in `folder`.
-    pub fn taken_in(&self, folder: &Path) -> impl Iterator<Item = &String> {
-        self.taken.get(folder).into_iter().flatten()
-    }
-
-    pub fn folders(&self) -> impl Iterator<Item = &PathBuf> {
-        self.taken.keys()
+    /// Did an earlier run use this name (lower-cased) in `folder`?
+    pub fn is_taken(&self, folder: &Path, lower: &str) -> bool {
+        self.taken.get(folder).is_some_and(|t| t.contains(lower))
     }
 }
