@@ -12,3 +12,8 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
 export UNBACK_PYTHON="$PWD/$venv/bin/python"
 cargo test --locked "$@"
+# The vendored heic-rs's own tests hold its patches against the code they replaced
+# (vendor/heic-rs/UNBACK-PATCHES.md); the root's `cargo test` does not run another package's.
+if [ "$#" -eq 0 ]; then
+    cargo test --locked -p heic-rs --lib
+fi
