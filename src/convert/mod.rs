@@ -353,9 +353,10 @@ fn decode_primary(
         )));
     }
 
-    let coded: Vec<u32> = match ctx.grid(id)? {
-        Some((_, tiles)) => tiles,
-        None => vec![id],
+    // The grid item is parsed once: its tiles now, its layout when they are put together.
+    let (grid, coded) = match ctx.grid(id)? {
+        Some((g, tiles)) => (Some(g), tiles),
+        None => (None, vec![id]),
     };
     // Every coded picture's own size (its SPS) is bounded too, and their sum: the tiles are all
     // held at once before they are composed.
@@ -408,7 +409,6 @@ fn decode_primary(
     } else {
         inputs.iter().map(decode_one).collect::<Result<_, _>>()?
     };
-    let grid = ctx.grid(id)?.map(|(g, _)| g);
     let frames = if ycc {
         match ycc::planes(grid.as_ref(), frames, nclx, &p.transforms, parallel) {
             Ok(Some(planes)) => Ok(planes),
