@@ -23,6 +23,7 @@
 mod colour;
 mod container;
 mod exif;
+mod jpeg;
 mod orient;
 mod ycc;
 
@@ -193,12 +194,8 @@ pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, Conver
             "{w}x{h} pixels: a JPEG side is at most {MAX_JPEG_SIDE}"
         )));
     };
-    let mut jpeg = Vec::with_capacity(heic.len() * 2);
-    let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, opts.quality.clamp(1, 100));
-    // 4:2:0 like the HEVC source (and Pillow's default): 4:4:4 would store chroma detail the
-    // HEIC never had, in files a third larger.
-    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
-    let enc_err = |e: jpeg_encoder::EncodingError| ConvertError::Encode(e.to_string());
+    // APPn segments in the order they are written: EXIF, XMP, then the ICC profile.
+    let mut segments: Vec<(u8, Vec<u8>)> = Vec::new();
     let has_exif = d.exif.is_some();
     if let Some(tiff) = d.exif {
         let mut app1 = Vec::with_capacity(tiff.len() + 6);
@@ -211,7 +208,7 @@ pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, Conver
                 tiff.len()
             )));
         }
-        enc.add_app_segment(1, &app1).map_err(enc_err)?;
+        segments.push((1, app1));
     }
     let has_xmp = match &d.xmp {
         Some(xmp) => {
@@ -221,7 +218,7 @@ pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, Conver
             // Extended XMP (split over several segments) is not written; an oversized packet
             // is left out rather than failing the photo (the EXIF holds the capture facts).
             if app1.len() <= 65_533 {
-                enc.add_app_segment(1, &app1).map_err(enc_err)?;
+                segments.push((1, app1));
                 true
             } else {
                 false
@@ -231,17 +228,33 @@ pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, Conver
     };
     let has_icc = match &d.icc {
         Some(icc) => {
-            // Split into ≤64 KB APP2 `ICC_PROFILE` chunks by the encoder.
-            enc.add_icc_profile(icc).map_err(enc_err)?;
+            segments.extend(icc_segments(icc)?);
             true
         }
         None => false,
     };
-    match &d.pixels {
-        Pixels::Rgb(i) => enc.encode(&i.data, w16, h16, jpeg_encoder::ColorType::Rgb),
-        Pixels::Ycc(p) => enc.encode_image(p),
-    }
-    .map_err(enc_err)?;
+    let jpeg = match &d.pixels {
+        Pixels::Rgb(i) => {
+            let mut jpeg = Vec::with_capacity(heic.len() * 2);
+            let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, opts.quality.clamp(1, 100));
+            // 4:2:0 like the HEVC source (and Pillow's default): 4:4:4 would store chroma
+            // detail the HEIC never had, in files a third larger.
+            enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+            let enc_err = |e: jpeg_encoder::EncodingError| ConvertError::Encode(e.to_string());
+            for (n, payload) in &segments {
+                enc.add_app_segment(*n, payload).map_err(enc_err)?;
+            }
+            enc.encode(&i.data, w16, h16, jpeg_encoder::ColorType::Rgb)
+                .map_err(enc_err)?;
+            jpeg
+        }
+        Pixels::Ycc(p) => {
+            let refs: Vec<(u8, &[u8])> = segments.iter().map(|(n, s)| (*n, &s[..])).collect();
+            let [y, cb, cr] = p.views();
+            jpeg::encode_420(y, cb, cr, opts.quality, &refs, heic.len() * 2)
+                .map_err(|e| ConvertError::Encode(format!("{e:?}")))?
+        }
+    };
     Ok(Converted {
         jpeg,
         width: w,
@@ -250,6 +263,30 @@ pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, Conver
         icc: has_icc,
         xmp: has_xmp,
     })
+}
+
+/// An ICC profile as APP2 `ICC_PROFILE` chunks (ICC.1 annex B.4): at most 255 chunks of
+/// 65,519 bytes, each numbered from 1 with the count.
+fn icc_segments(icc: &[u8]) -> Result<Vec<(u8, Vec<u8>)>, ConvertError> {
+    const CHUNK: usize = 65_533 - 14;
+    let chunks = icc.len().div_ceil(CHUNK).max(1);
+    let Ok(count) = u8::try_from(chunks) else {
+        return Err(ConvertError::Metadata(format!(
+            "the ICC profile is {} bytes, more than 255 APP2 segments hold",
+            icc.len()
+        )));
+    };
+    Ok(icc
+        .chunks(CHUNK)
+        .enumerate()
+        .map(|(i, part)| {
+            let mut app2 = Vec::with_capacity(part.len() + 14);
+            app2.extend_from_slice(b"ICC_PROFILE\0");
+            app2.extend_from_slice(&[i as u8 + 1, count]);
+            app2.extend_from_slice(part);
+            (2, app2)
+        })
+        .collect())
 }
 
 /// At most `n` conversions in flight: each holds ~9 bytes per pixel at its peak (see the module

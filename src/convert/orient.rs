@@ -86,6 +86,41 @@ pub fn turns(transforms: &[Transform], w: u32, h: u32) -> bool {
     map != Map::IDENTITY
 }
 
+/// Where output sample `(x, y)` of a turned plane lies in the stored plane, row-major with
+/// `width` of the stored plane per row: at `base + x·sx + y·sy`. A signed permutation of the
+/// axes is affine, so one map reads the whole plane (what the JPEG encoder does instead of
+/// turning the planes first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Strides {
+    /// Size of the turned plane.
+    pub width: usize,
+    pub height: usize,
+    pub base: isize,
+    pub sx: isize,
+    pub sy: isize,
+}
+
+/// The [`Strides`] of a `w`×`h` plane under the transforms, `None` for one this module does not
+/// do (`clap`).
+pub fn strides(transforms: &[Transform], w: u32, h: u32) -> Option<Strides> {
+    let (mut map, mut ow, mut oh) = (Map::IDENTITY, i64::from(w), i64::from(h));
+    for t in transforms {
+        let (m, nw, nh) = step(t, ow, oh)?;
+        map = map.then(m);
+        (ow, oh) = (nw, nh);
+    }
+    let inv = map.inverse();
+    let w = i64::from(w);
+    let i = |v: i64| isize::try_from(v).ok();
+    Some(Strides {
+        width: usize::try_from(ow).ok()?,
+        height: usize::try_from(oh).ok()?,
+        base: i(inv.t[1] * w + inv.t[0])?,
+        sx: i(inv.m[1][0] * w + inv.m[0][0])?,
+        sy: i(inv.m[1][1] * w + inv.m[0][1])?,
+    })
+}
+
 /// Apply the transforms to an image in one pass.
 pub fn apply(image: &Image, transforms: &[Transform], parallel: bool) -> Oriented {
     let (w, h) = (i64::from(image.width), i64::from(image.height));
@@ -222,6 +257,49 @@ mod tests {
                     Oriented::Unchanged => assert_eq!(img(), want, "{seq:?}"),
                     Oriented::Unsupported => panic!("{seq:?}"),
                 }
+            }
+        }
+    }
+
+    /// Reading a plane through [`strides`] gives what turning it gives, for every sequence and
+    /// for sides odd and even.
+    #[test]
+    fn strides_read_what_the_turned_plane_holds() {
+        let ops = [
+            Transform::Rotate(Rotation::Ccw90),
+            Transform::Rotate(Rotation::Ccw180),
+            Transform::Rotate(Rotation::Ccw270),
+            Transform::Mirror(Mirror::LeftRight),
+            Transform::Mirror(Mirror::TopBottom),
+        ];
+        let mut seqs: Vec<Vec<Transform>> = vec![vec![]];
+        for a in ops {
+            seqs.push(vec![a]);
+            for b in ops {
+                seqs.push(vec![a, b]);
+            }
+        }
+        for (w, h) in [(5u32, 3u32), (4, 6)] {
+            let plane = Image {
+                data: (0..(w * h) as u8).collect(),
+                width: w,
+                height: h,
+                layout: PixelLayout::Gray8,
+            };
+            for seq in &seqs {
+                let want = heic_rs::transform::apply_all(plane.clone(), seq).unwrap();
+                let s = strides(seq, w, h).unwrap();
+                assert_eq!(
+                    (s.width, s.height),
+                    (want.width as usize, want.height as usize)
+                );
+                let got: Vec<u8> = (0..s.height)
+                    .flat_map(|y| (0..s.width).map(move |x| (x, y)))
+                    .map(|(x, y)| {
+                        plane.data[(s.base + x as isize * s.sx + y as isize * s.sy) as usize]
+                    })
+                    .collect();
+                assert_eq!(got, want.data, "{w}x{h} {seq:?}");
             }
         }
     }

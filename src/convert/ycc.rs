@@ -4,9 +4,10 @@
 //! BT.601 YCbCr 4:2:0 (see [`super::colour`]): the samples the HEVC decoder produces are already
 //! what the JPEG encoder wants. Going through RGB converts every pixel to RGB and straight back,
 //! upsamples the chroma only for the encoder to subsample it again, and rotates three bytes per
-//! pixel instead of one and a half. Here the tiles are narrowed to 8-bit planes, the planes are
-//! turned upright, and the encoder reads them as they are: on the eight real iPhone samples that
-//! removes about a fifth of the conversion's CPU time (BENCHMARKS.md, section 7).
+//! pixel instead of one and a half. Here the tiles are narrowed to 8-bit planes and the encoder
+//! ([`super::jpeg`]) reads them as they are, a mirrored or half-turned picture through signed
+//! strides, a quarter-turned one after the planes are turned: on the eight real iPhone samples
+//! the planes removed about a fifth of the conversion's CPU time (BENCHMARKS.md, section 7).
 //!
 //! Anything else (10-bit, 4:2:2/4:4:4, another matrix, a clean aperture, a turned or mirrored
 //! image with an odd side, whose chroma samples would land between the output's) goes the RGB
@@ -16,33 +17,53 @@ use heic_rs::grid::{Grid, Mosaic};
 use heic_rs::hevc::{ChromaFormat, Frame};
 use heic_rs::{Image, MatrixCoefficients, Nclx, PixelLayout, Range, Transform};
 
-use super::orient;
+use super::jpeg::View;
+use super::orient::{self, Strides};
 
-/// An upright picture as 8-bit full-range BT.601 planes, chroma halved both ways (4:2:0).
+/// A picture as 8-bit full-range BT.601 planes, chroma halved both ways (4:2:0), stored as
+/// decoded; the JPEG encoder reads them upright through [`Ycc420::views`].
 #[derive(Debug)]
 pub struct Ycc420 {
+    /// Size of the upright picture.
     pub width: u32,
     pub height: u32,
-    /// `width * height` samples.
+    /// The luma plane as stored, and where each upright sample lies in it.
     pub y: Vec<u8>,
-    /// `chroma_width() * chroma_height()` samples each.
+    pub luma: Strides,
+    /// The chroma planes as stored (half the stored luma's size, rounded up).
     pub cb: Vec<u8>,
     pub cr: Vec<u8>,
+    pub chroma: Strides,
 }
 
 impl Ycc420 {
-    fn chroma_width(&self) -> usize {
-        (self.width as usize).div_ceil(2)
+    /// The three planes as the encoder reads them: upright.
+    pub fn views(&self) -> [View<'_>; 3] {
+        let view = |data, s: Strides| View {
+            data,
+            width: s.width,
+            height: s.height,
+            base: s.base,
+            sx: s.sx,
+            sy: s.sy,
+        };
+        [
+            view(&self.y, self.luma),
+            view(&self.cb, self.chroma),
+            view(&self.cr, self.chroma),
+        ]
     }
 }
 
-/// The decoded tiles (or the one picture) as upright JPEG-ready planes, or the tiles back when
-/// this path does not apply and the caller must go through RGB. The tiles are dropped as soon
-/// as the planes hold their samples, before the planes are turned: at the peak a 4:2:0 photo
-/// holds 3 bytes per pixel of tiles and 1.5 of planes, where the RGB path holds 9.
+/// The decoded tiles (or the one picture) as JPEG-ready planes, or the tiles back when this path
+/// does not apply and the caller must go through RGB. The tiles are dropped as soon as the planes
+/// hold their samples: at the peak a 4:2:0 photo holds 3 bytes per pixel of tiles and 1.5 of
+/// planes, where the RGB path holds 9. The planes are not turned: the encoder reads a turned
+/// picture through strides, in the same pass that reads an upright one.
 ///
-/// `Ok(None)`: the planes were made but could not be turned, which [`orient::turns`] rules out
-/// before the tiles are dropped; the caller reports it rather than trusting that.
+/// `Ok(None)`: the planes were made but their strides could not be derived, which
+/// [`orient::turns`] rules out before the tiles are dropped; the caller reports it rather than
+/// trusting that.
 pub fn planes(
     grid: Option<&Grid>,
     frames: Vec<Frame>,
@@ -50,34 +71,50 @@ pub fn planes(
     transforms: &[Transform],
     parallel: bool,
 ) -> Result<Option<Ycc420>, Vec<Frame>> {
-    let Some((y, cb, cr, (w, h), turned)) = stitch_all(grid, &frames, nclx, transforms) else {
+    let Some((mut y, mut cb, mut cr, (mut w, mut h), _)) =
+        stitch_all(grid, &frames, nclx, transforms)
+    else {
         return Err(frames);
     };
     drop(frames);
-    if !turned {
-        return Ok(Some(Ycc420 {
-            width: w,
-            height: h,
-            y,
-            cb,
-            cr,
-        }));
+    // Both sides are even when the picture turns (`stitch_all`), so every 2×2 luma block lands
+    // on a 2×2 block of the output and the chroma planes turn with the same transforms, at
+    // their own size.
+    let (mut cw, mut ch) = (w.div_ceil(2), h.div_ceil(2));
+    let (Some(mut luma), Some(mut chroma)) = (
+        orient::strides(transforms, w, h),
+        orient::strides(transforms, cw, ch),
+    ) else {
+        return Ok(None);
+    };
+    if luma.sx != 1 && luma.sx != -1 {
+        // A quarter turn. Read through strides, each block row would come from eight stored
+        // rows a page apart, and the encoder stalls on them (measured on the real samples: the
+        // encode took a third longer than turning the planes first, blockwise, then encoding
+        // them upright). A mirror or a half turn reads stored rows, forwards or backwards.
+        let turn = |p, w, h| upright(p, w, h, transforms, parallel);
+        let (Some((ty, tw, th)), Some((tcb, tcw, tch)), Some((tcr, ..))) =
+            (turn(y, w, h), turn(cb, cw, ch), turn(cr, cw, ch))
+        else {
+            return Ok(None);
+        };
+        (y, cb, cr, w, h, cw, ch) = (ty, tcb, tcr, tw, th, tcw, tch);
+        let (Some(l), Some(c)) = (orient::strides(&[], w, h), orient::strides(&[], cw, ch)) else {
+            return Ok(None);
+        };
+        (luma, chroma) = (l, c);
     }
-    // Both sides are even here, so every 2×2 luma block lands on a 2×2 block of the output and
-    // the chroma plane turns with the same transforms, at its own size.
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let turn = |p, w, h| upright(p, w, h, transforms, parallel);
-    let (Some((y, ow, oh)), Some((cb, ..)), Some((cr, ..))) =
-        (turn(y, w, h), turn(cb, cw, ch), turn(cr, cw, ch))
-    else {
+    let (Ok(width), Ok(height)) = (u32::try_from(luma.width), u32::try_from(luma.height)) else {
         return Ok(None);
     };
     Ok(Some(Ycc420 {
-        width: ow,
-        height: oh,
+        width,
+        height,
         y,
+        luma,
         cb,
         cr,
+        chroma,
     }))
 }
 
@@ -213,46 +250,5 @@ fn upright(
         orient::Oriented::Unchanged => Some((image.data, w, h)),
         orient::Oriented::Done(i) => Some((i.data, i.width, i.height)),
         orient::Oriented::Unsupported => None,
-    }
-}
-
-/// The planes as the encoder reads them: a row at a time, every component at full width. The
-/// encoder (4:2:0, `SamplingFactor::F_2_2`) keeps the chroma sample at each even column of each
-/// even row, so each chroma sample is written twice across and the odd rows repeat the even
-/// ones: what it keeps is exactly the HEVC chroma.
-impl jpeg_encoder::ImageBuffer for &Ycc420 {
-    fn get_jpeg_color_type(&self) -> jpeg_encoder::JpegColorType {
-        jpeg_encoder::JpegColorType::Ycbcr
-    }
-
-    fn width(&self) -> u16 {
-        // The caller checked both sides against the JPEG limit before building the planes.
-        u16::try_from(self.width).unwrap_or(u16::MAX)
-    }
-
-    fn height(&self) -> u16 {
-        u16::try_from(self.height).unwrap_or(u16::MAX)
-    }
-
-    fn fill_buffers(&self, y: u16, buffers: &mut [Vec<u8>; 4]) {
-        let (w, cw) = (self.width as usize, self.chroma_width());
-        let (row, crow) = (usize::from(y), usize::from(y) / 2);
-        let luma = self.y.get(row * w..(row + 1) * w).unwrap_or_default();
-        buffers[0].extend_from_slice(luma);
-        for (plane, buf) in [(&self.cb, 1), (&self.cr, 2)] {
-            let src = plane.get(crow * cw..(crow + 1) * cw).unwrap_or_default();
-            let out = &mut buffers[buf];
-            let start = out.len();
-            out.resize(start + w, 128);
-            // Element by element: `fill` on a two-byte chunk becomes a `memset` call per pair.
-            let mut pairs = out[start..].chunks_exact_mut(2);
-            for (pair, &v) in (&mut pairs).zip(src) {
-                pair[0] = v;
-                pair[1] = v;
-            }
-            if let (Some(last), Some(&v)) = (pairs.into_remainder().first_mut(), src.last()) {
-                *last = v;
-            }
-        }
     }
 }
