@@ -1,7 +1,7 @@
 //! Context index derivations for residual coding (clauses 9.3.4.2.3 to .2.7).
 
 use super::state::Dec;
-use crate::hevc::cabac::off;
+use crate::hevc::cabac::{Engine, off};
 use crate::hevc::error::{Error, Result};
 
 /// `ctxIdxMap` for `sig_coeff_flag` in a 4x4 transform block (Table 9-39),
@@ -87,7 +87,7 @@ pub struct SigCtx {
 impl SigCtx {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        d: &Dec<'_>,
+        csbf: &[u8; 64],
         log2_size: usize,
         c_idx: usize,
         xs: usize,
@@ -114,10 +114,10 @@ impl SigCtx {
         }
         let mut prev = 0usize;
         if xs + 1 < sb_n {
-            prev += d.csbf[ys * sb_n + xs + 1] as usize;
+            prev += csbf[ys * sb_n + xs + 1] as usize;
         }
         if ys + 1 < sb_n {
-            prev += (d.csbf[(ys + 1) * sb_n + xs] as usize) << 1;
+            prev += (csbf[(ys + 1) * sb_n + xs] as usize) << 1;
         }
         let add = if c_idx == 0 {
             let size = if log2_size == 3 {
@@ -136,20 +136,28 @@ impl SigCtx {
         }
     }
 
-    /// `ctxInc` of scan position `m`, whose raster index in the sub-block is `raster`.
-    #[inline]
-    pub fn at(&self, m: usize, raster: usize) -> usize {
+    /// `ctxInc` of a scan position other than 0, whose raster index in the
+    /// sub-block is `raster`.
+    #[inline(always)]
+    pub fn at(&self, raster: usize) -> usize {
+        self.table[raster & 15] as usize + self.add
+    }
+
+    /// `ctxInc` of scan position 0, whose raster index is `raster`.
+    #[inline(always)]
+    pub fn at_dc(&self, raster: usize) -> usize {
         match self.dc {
-            Some(dc) if m == 0 => dc,
-            _ => self.table[raster & 15] as usize + self.add,
+            Some(dc) => dc,
+            None => self.at(raster),
         }
     }
 }
 
 /// Decodes `coeff_abs_level_remaining` (clause 9.3.3.11).
-pub fn read_remaining(d: &mut Dec<'_>, rice: u32) -> Result<u32> {
+#[inline(always)]
+pub fn read_remaining(e: &mut Engine<'_>, rice: u32) -> Result<u32> {
     let mut prefix = 0u32;
-    while d.cab.bypass() == 1 {
+    while e.bypass() == 1 {
         prefix += 1;
         if prefix > 24 {
             return Err(Error::InvalidData(
@@ -158,11 +166,11 @@ pub fn read_remaining(d: &mut Dec<'_>, rice: u32) -> Result<u32> {
         }
     }
     if prefix < 3 {
-        let suffix = d.cab.bypass_bits(rice);
+        let suffix = e.bypass_bits(rice);
         Ok((prefix << rice) + suffix)
     } else {
         let extra = prefix - 3;
-        let suffix = d.cab.bypass_bits(extra + rice);
+        let suffix = e.bypass_bits(extra + rice);
         Ok(suffix + (((1u32 << extra) + 3 - 1) << rice))
     }
 }
