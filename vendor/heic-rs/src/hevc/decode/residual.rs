@@ -16,17 +16,21 @@ pub fn residual_coding(
 ) -> Result<bool> {
     let n = 1usize << log2_size;
     d.coeffs[..n * n].fill(0);
+    // The engine is held in a local for the whole block, so that its state
+    // stays in registers across the bins instead of going through `d`.
+    let mut e = d.cab.eng;
+    let ctx = &mut d.cab.ctx;
     let mut ts = false;
     if d.pps.transform_skip && !d.tq_bypass && log2_size <= d.pps.log2_max_transform_skip {
-        let ctx = if c_idx == 0 {
+        let idx = if c_idx == 0 {
             off::TS_LUMA
         } else {
             off::TS_CHROMA
         };
-        ts = d.cab.decision(ctx) != 0;
+        ts = e.decision(&mut ctx[idx]) != 0;
     }
-    let scan_idx = scan_index(d, log2_size, c_idx, pred_mode);
-    let (mut last_x, mut last_y) = last_position(d, log2_size, c_idx);
+    let scan_idx = scan_index(d.cat, log2_size, c_idx, pred_mode);
+    let (mut last_x, mut last_y) = last_position(&mut e, ctx, log2_size, c_idx);
     if scan_idx == 2 {
         core::mem::swap(&mut last_x, &mut last_y);
     }
@@ -48,10 +52,6 @@ pub fn residual_coding(
         sign_hiding: d.pps.sign_data_hiding && !d.tq_bypass,
         persistent_rice: d.sps.persistent_rice,
     };
-    // The engine is held in a local for the whole block, so that its state
-    // stays in registers across the bins instead of going through `d`.
-    let mut e = d.cab.eng;
-    let ctx = &mut d.cab.ctx;
     let mut c1 = 1i32;
     for i in (0..=last_sb).rev() {
         let xs = sb_scan[i][0] as usize;
