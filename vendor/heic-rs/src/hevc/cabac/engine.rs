@@ -1,14 +1,19 @@
 //! The CABAC arithmetic decoding engine (clause 9.3.4.3).
 //!
-//! `ivlOffset` is kept scaled by `1 << 7` in `value`, with up to seven not yet
-//! consumed stream bits buffered beneath it, so that the engine fetches a
-//! byte at a time and renormalises with a single shift instead of a bit loop.
-//! Every comparison the specification makes on `ivlOffset` is made here on
-//! `value` against `ivlCurrRange << 7`, which is the same comparison because
-//! the buffered bits are always below the scaled range's resolution.
+//! `ivlOffset` is kept scaled by `1 << SCALE` in a 64-bit `value`, with the
+//! next not yet consumed stream bits buffered beneath it, followed by a single
+//! marker bit (the lowest set bit of `value`) and zeros. Every comparison the
+//! specification makes on `ivlOffset` is made on `value` against
+//! `ivlCurrRange << SCALE`, which is the same comparison because everything
+//! below bit `SCALE` is below the scaled range's resolution; renormalising is
+//! one shift of both. Shifting moves the marker up; once it has climbed past
+//! bit `REFILL_BITS`, at most every few bins, four stream bytes are inserted
+//! beneath the buffered bits and the marker moved below them, so the count of
+//! buffered bits needs no variable of its own (it is how far below `SCALE`
+//! the marker sits), as in FFmpeg's CABAC reader.
 
 use super::ctx::{INIT_VALUES, NUM_CTX};
-use super::tables::{RANGE_TAB_LPS, TRANS_IDX_LPS, TRANS_IDX_MPS};
+use super::tables::{NEXT_STATE, RANGE_LPS};
 use crate::hevc::error::{Error, Result};
 
 /// Number of zero bytes the engine may synthesise past the end of a substream.
@@ -17,23 +22,70 @@ use crate::hevc::error::{Error, Result};
 /// reads a little past the last meaningful byte of a slice segment.
 const OVERREAD_SLACK: usize = 16;
 
+/// Position of `ivlOffset`'s least significant bit in `Engine::value`.
+const SCALE: u32 = 47;
+
+/// A refill is due once the marker bit is at or above this position, i.e.
+/// when the low `REFILL_BITS` bits of `value` are all zero. A refill then
+/// has room for 32 bits from the marker's position down, and leaves the
+/// marker at most at bit 7, so at least `SCALE - REFILL_BITS = 15` bits are
+/// buffered whenever no refill is due: enough for any one decision (7 bits
+/// at most) and for `BYPASS_RUN` bypass bins in a row.
+const REFILL_BITS: u32 = 32;
+const REFILL_MASK: u64 = (1 << REFILL_BITS) - 1;
+
+/// Bypass bins decoded back to back before the buffer is looked at again.
+const BYPASS_RUN: u32 = 15;
+
+/// The arithmetic decoder proper: `ivlCurrRange`, `ivlOffset` and its input.
+///
+/// It is `Copy` so that a hot parser can hold it in a local (in registers)
+/// across many bins and store it back once.
+#[derive(Clone, Copy)]
+pub struct Engine<'a> {
+    data: &'a [u8],
+    /// Index of the next byte the refill will fetch.
+    next: usize,
+    /// `ivlCurrRange`, 256..=510 between bins.
+    range: u32,
+    /// `ivlOffset << SCALE`, the buffered bits beneath it, then the marker.
+    value: u64,
+}
+
 /// Arithmetic decoder plus the flat array of context variables.
 ///
 /// Context variables are packed as `pStateIdx << 1 | valMps`.
 #[derive(Clone)]
 pub struct Cabac<'a> {
-    data: &'a [u8],
-    /// Index of the next byte the arithmetic decoder will fetch.
-    next: usize,
+    /// The arithmetic decoder.
+    pub eng: Engine<'a>,
     /// Bit cursor for raw (PCM) reads, counted from the first bit of `data`.
     pos: usize,
-    range: u32,
-    /// `ivlOffset << 7`, plus the buffered bits below bit 7.
-    value: u32,
-    /// Minus one minus the number of buffered bits; a refill is due at zero.
-    bits_needed: i32,
     /// `pStateIdx << 1 | valMps` for every context variable.
     pub ctx: [u8; NUM_CTX],
+}
+
+/// Inserts four more stream bytes beneath the buffered bits of `value`.
+///
+/// Out of line and by value: it runs once per few bins, and an engine held in
+/// a caller's locals must not have its address taken for it.
+#[cold]
+#[inline(never)]
+fn refill(value: u64, data: &[u8], next: usize) -> (u64, usize) {
+    let w = match data.get(next..next + 4) {
+        Some(b) => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        None => {
+            // Past the end the engine reads zeros; `check_overread` bounds that.
+            let b = |i: usize| data.get(next + i).copied().unwrap_or(0);
+            u32::from_be_bytes([b(0), b(1), b(2), b(3)])
+        }
+    };
+    let t = value.trailing_zeros();
+    debug_assert!(t >= REFILL_BITS && t <= SCALE + 8);
+    // The marker sits where the next stream bit belongs: the 32 bits land at
+    // `t ..= t - 31` and the new marker at `t - 32`.
+    let chunk = (u64::from(w) << 1) | 1;
+    (value - (1u64 << t) + (chunk << (t - REFILL_BITS)), next + 4)
 }
 
 /// Derives every context variable from `SliceQpY` (clause 9.3.2.2).
@@ -53,18 +105,106 @@ pub fn initial_contexts(qp: i32) -> [u8; NUM_CTX] {
     out
 }
 
+impl<'a> Engine<'a> {
+    /// `DecodeDecision`: decodes one bin with the context variable `s`.
+    ///
+    /// Branchless, as FFmpeg's: `sig_coeff_flag` and friends are too close to
+    /// equiprobable for an MPS/LPS branch to predict well.
+    #[inline(always)]
+    pub fn decision(&mut self, s: &mut u8) -> u32 {
+        let st = usize::from(*s);
+        // The index stays below 512 by construction (bits 7..8 from the
+        // range, 0..7 from the state), so it needs no bounds check.
+        let lps = u32::from(RANGE_LPS[((self.range as usize & 0xc0) << 1) | st]);
+        let rmps = self.range - lps;
+        let scaled = u64::from(rmps) << SCALE;
+        let is_lps = self.value >= scaled;
+        self.value -= scaled & u64::from(is_lps).wrapping_neg();
+        let range = if is_lps { lps } else { rmps };
+        *s = NEXT_STATE[(st & 127) | (usize::from(is_lps) << 7)];
+        // `range` is at least 2, so `| 1` changes no leading zero and lets
+        // the count skip its zero check; nine-bit ranges have 23 of them.
+        let shift = (range | 1).leading_zeros() - 23;
+        self.range = range << shift;
+        self.value <<= shift;
+        self.check_refill();
+        (st as u32 & 1) ^ u32::from(is_lps)
+    }
+
+    #[inline(always)]
+    fn check_refill(&mut self) {
+        if self.value & REFILL_MASK == 0 {
+            (self.value, self.next) = refill(self.value, self.data, self.next);
+        }
+    }
+
+    /// One bypass bin without the refill check; at most `BYPASS_RUN` in a row.
+    #[inline(always)]
+    fn bypass_unchecked(&mut self) -> u32 {
+        self.value <<= 1;
+        let scaled = u64::from(self.range) << SCALE;
+        // Bypass bins are equiprobable, so a branch here mispredicts half the
+        // time; a mask does the conditional subtraction instead.
+        let bit = self.value >= scaled;
+        self.value -= scaled & u64::from(bit).wrapping_neg();
+        u32::from(bit)
+    }
+
+    /// `DecodeBypass`: decodes one bin with the equiprobable model.
+    #[inline(always)]
+    pub fn bypass(&mut self) -> u32 {
+        let bit = self.bypass_unchecked();
+        self.check_refill();
+        bit
+    }
+
+    /// Decodes `n` bypass bins as an unsigned integer, most significant first.
+    #[inline(always)]
+    pub fn bypass_bits(&mut self, n: u32) -> u32 {
+        let mut v = 0u32;
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(BYPASS_RUN);
+            for _ in 0..k {
+                v = (v << 1) | self.bypass_unchecked();
+            }
+            self.check_refill();
+            left -= k;
+        }
+        v
+    }
+
+    /// The bit position the specification's nine-bit `ivlOffset` has reached.
+    #[inline]
+    fn bit_pos(&self) -> usize {
+        // The buffered bits sit between the marker and bit `SCALE`.
+        let buffered = (SCALE - 1 - self.value.trailing_zeros()) as usize;
+        self.next * 8 - buffered
+    }
+
+    /// Fails once the engine has run more than the permitted slack past the end.
+    #[inline]
+    fn check_overread(&self) -> Result<()> {
+        if self.bit_pos() > (self.data.len() + OVERREAD_SLACK) * 8 {
+            return Err(Error::Truncated);
+        }
+        Ok(())
+    }
+}
+
 impl<'a> Cabac<'a> {
     /// Creates an engine over `data` starting at byte `byte_off`.
     ///
     /// `qp` is `SliceQpY`, used to initialise the context variables.
     pub fn new(data: &'a [u8], byte_off: usize, qp: i32) -> Result<Cabac<'a>> {
         let mut c = Cabac {
-            data,
-            next: byte_off,
+            eng: Engine {
+                data,
+                next: byte_off,
+                range: 510,
+                value: 1 << (SCALE + 8),
+            },
             pos: byte_off * 8,
-            range: 510,
-            value: 0,
-            bits_needed: -8,
             ctx: [0; NUM_CTX],
         };
         c.init_contexts(qp);
@@ -80,16 +220,15 @@ impl<'a> Cabac<'a> {
     /// Restarts the arithmetic decoder at the current byte position (9.3.2.5).
     pub fn init_engine(&mut self) -> Result<()> {
         self.pos = (self.pos + 7) & !7;
-        self.next = self.pos >> 3;
-        self.range = 510;
-        let hi = self.fetch();
-        let lo = self.fetch();
-        self.value = (hi << 8) | lo;
-        self.bits_needed = -8;
-        if self.value >> 7 >= 510 {
+        let e = &mut self.eng;
+        e.next = self.pos >> 3;
+        e.range = 510;
+        // Marker at the top of `ivlOffset`: nothing buffered, nine bits missing.
+        (e.value, e.next) = refill(1 << (SCALE + 8), e.data, e.next);
+        if e.value >> SCALE >= 510 {
             return Err(Error::InvalidData("CABAC ivlOffset is 510 or 511"));
         }
-        self.check_overread()
+        e.check_overread()
     }
 
     /// Repositions the engine at byte `byte_off` and restarts it.
@@ -103,100 +242,25 @@ impl<'a> Cabac<'a> {
     /// `DecodeTerminate` consumes no bit when it returns 1 and the last bit it
     /// shifted in is the stop bit, so this is where the next substream starts.
     pub fn aligned_pos(&self) -> usize {
-        (self.bit_pos() + 7) >> 3
-    }
-
-    /// The bit position the specification's nine-bit `ivlOffset` has reached.
-    #[inline]
-    fn bit_pos(&self) -> usize {
-        // `-bits_needed - 1` bits are fetched but not yet part of ivlOffset.
-        self.next * 8 - (-self.bits_needed - 1) as usize
-    }
-
-    /// Fails once the engine has run more than the permitted slack past the end.
-    #[inline]
-    fn check_overread(&self) -> Result<()> {
-        if self.next > self.data.len() + OVERREAD_SLACK {
-            return Err(Error::Truncated);
-        }
-        Ok(())
-    }
-
-    /// Next stream byte, or zero past the end; `check_overread` bounds the latter.
-    #[inline(always)]
-    fn fetch(&mut self) -> u32 {
-        let b = self.data.get(self.next).copied().unwrap_or(0);
-        self.next += 1;
-        u32::from(b)
-    }
-
-    /// Shifts one bit into `value`, refilling when the buffer runs dry.
-    #[inline(always)]
-    fn shift_one(&mut self) {
-        self.value <<= 1;
-        self.bits_needed += 1;
-        if self.bits_needed == 0 {
-            self.bits_needed = -8;
-            self.value |= self.fetch();
-        }
+        (self.eng.bit_pos() + 7) >> 3
     }
 
     /// `DecodeDecision`: decodes one bin with context variable `ctx_idx`.
     #[inline(always)]
     pub fn decision(&mut self, ctx_idx: usize) -> u32 {
-        let s = self.ctx[ctx_idx];
-        let state = ((s >> 1) & 63) as usize;
-        let mps = u32::from(s & 1);
-        let lps = u32::from(RANGE_TAB_LPS[state][((self.range >> 6) & 3) as usize]);
-        let range = self.range - lps;
-        let scaled = range << 7;
-        if self.value < scaled {
-            self.ctx[ctx_idx] = (TRANS_IDX_MPS[state] << 1) | (s & 1);
-            if range < 256 {
-                self.range = range << 1;
-                self.shift_one();
-            } else {
-                self.range = range;
-            }
-            mps
-        } else {
-            self.value -= scaled;
-            // rangeTabLps is at most 240, so at least one shift is needed.
-            let shift = lps.leading_zeros() - 23;
-            self.range = lps << shift;
-            self.value <<= shift;
-            self.bits_needed += shift as i32;
-            if self.bits_needed >= 0 {
-                let b = self.fetch();
-                self.value |= b << self.bits_needed;
-                self.bits_needed -= 8;
-            }
-            let new_mps = if state == 0 { 1 - mps } else { mps };
-            self.ctx[ctx_idx] = (TRANS_IDX_LPS[state] << 1) | new_mps as u8;
-            1 - mps
-        }
+        self.eng.decision(&mut self.ctx[ctx_idx])
     }
 
     /// `DecodeBypass`: decodes one bin with the equiprobable model.
     #[inline(always)]
     pub fn bypass(&mut self) -> u32 {
-        self.shift_one();
-        let scaled = self.range << 7;
-        // Bypass bins are equiprobable, so a branch here mispredicts half the
-        // time; a mask does the conditional subtraction instead.
-        let bit = u32::from(self.value >= scaled);
-        self.value -= scaled & bit.wrapping_neg();
-        bit
+        self.eng.bypass()
     }
 
     /// Decodes `n` bypass bins as an unsigned integer, most significant first.
     #[inline]
     pub fn bypass_bits(&mut self, n: u32) -> u32 {
-        let mut v = 0u32;
-        for _ in 0..n {
-            v = (v << 1) | self.bypass();
-        }
-        v
+        self.eng.bypass_bits(n)
     }
 
     /// `DecodeTerminate`: decodes `end_of_slice_segment_flag` and `pcm_flag`.
@@ -206,15 +270,17 @@ impl<'a> Cabac<'a> {
     /// terminate bins is bounded, so the error surfaces here at the latest.
     #[inline]
     pub fn terminate(&mut self) -> Result<u32> {
-        self.check_overread()?;
-        self.range -= 2;
-        let scaled = self.range << 7;
-        if self.value >= scaled {
+        let e = &mut self.eng;
+        e.check_overread()?;
+        e.range -= 2;
+        let scaled = u64::from(e.range) << SCALE;
+        if e.value >= scaled {
             return Ok(1);
         }
-        if self.range < 256 {
-            self.range <<= 1;
-            self.shift_one();
+        if e.range < 256 {
+            e.range <<= 1;
+            e.value <<= 1;
+            e.check_refill();
         }
         Ok(0)
     }
@@ -231,13 +297,14 @@ impl<'a> Cabac<'a> {
 
     /// Reads `n` raw bits directly from the substream (PCM sample data).
     pub fn raw_bits(&mut self, n: u32) -> Result<u32> {
+        let data = self.eng.data;
         let mut v = 0u32;
         for _ in 0..n {
             let byte_idx = self.pos >> 3;
-            if byte_idx > self.data.len() + OVERREAD_SLACK {
+            if byte_idx > data.len() + OVERREAD_SLACK {
                 return Err(Error::Truncated);
             }
-            let b = self.data.get(byte_idx).copied().unwrap_or(0);
+            let b = data.get(byte_idx).copied().unwrap_or(0);
             v = (v << 1) | u32::from((b >> (7 - (self.pos & 7))) & 1);
             self.pos += 1;
         }

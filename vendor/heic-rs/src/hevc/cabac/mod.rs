@@ -4,12 +4,14 @@ pub mod ctx;
 #[cfg(any(test, feature = "bench"))]
 pub mod encoder;
 mod engine;
+#[cfg(test)]
+mod engine_v014;
 mod tables;
 
 pub use ctx::{NUM_CTX, off};
-pub use engine::Cabac;
 #[cfg(any(test, feature = "bench"))]
 pub use engine::initial_contexts;
+pub use engine::{Cabac, Engine};
 
 #[cfg(test)]
 #[path = "engine_tests.rs"]

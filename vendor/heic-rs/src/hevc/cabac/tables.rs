@@ -81,3 +81,37 @@ pub static TRANS_IDX_MPS: [u8; 64] = [
     27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50,
     51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 62, 63,
 ];
+
+/// `rangeTabLps` for the decoder, indexed by `qRangeIdx << 7 | pStateIdx << 1 | valMps`
+/// (both values of `valMps` share a row), so that the packed context variable
+/// indexes it directly.
+pub static RANGE_LPS: [u8; 512] = range_lps();
+
+const fn range_lps() -> [u8; 512] {
+    let mut out = [0u8; 512];
+    let mut i = 0usize;
+    while i < 512 {
+        out[i] = RANGE_TAB_LPS[(i & 127) >> 1][i >> 7];
+        i += 1;
+    }
+    out
+}
+
+/// The packed context variable after a bin, indexed by the packed variable
+/// before it, plus 128 when the bin was the LPS: both halves of Table 9-47
+/// and the `valMps` flip at `pStateIdx == 0` in one lookup.
+pub static NEXT_STATE: [u8; 256] = next_state();
+
+const fn next_state() -> [u8; 256] {
+    let mut out = [0u8; 256];
+    let mut s = 0usize;
+    while s < 128 {
+        let state = s >> 1;
+        let mps = (s & 1) as u8;
+        out[s] = (TRANS_IDX_MPS[state] << 1) | mps;
+        let flip = if state == 0 { 1 } else { 0 };
+        out[128 + s] = (TRANS_IDX_LPS[state] << 1) | (mps ^ flip);
+        s += 1;
+    }
+    out
+}

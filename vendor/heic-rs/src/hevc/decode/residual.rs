@@ -1,7 +1,7 @@
 //! Residual coding syntax (clause 7.3.8.11) and its context derivations (9.3.4.2).
 
 use super::residual_ctx::{SigCtx, last_position, scan_index};
-use super::residual_levels::decode_levels;
+use super::residual_levels::{LevelFlags, decode_levels};
 use super::state::Dec;
 use crate::hevc::cabac::off;
 use crate::hevc::error::{Error, Result};
@@ -16,17 +16,21 @@ pub fn residual_coding(
 ) -> Result<bool> {
     let n = 1usize << log2_size;
     d.coeffs[..n * n].fill(0);
+    // The engine is held in a local for the whole block, so that its state
+    // stays in registers across the bins instead of going through `d`.
+    let mut e = d.cab.eng;
+    let ctx = &mut d.cab.ctx;
     let mut ts = false;
     if d.pps.transform_skip && !d.tq_bypass && log2_size <= d.pps.log2_max_transform_skip {
-        let ctx = if c_idx == 0 {
+        let idx = if c_idx == 0 {
             off::TS_LUMA
         } else {
             off::TS_CHROMA
         };
-        ts = d.cab.decision(ctx) != 0;
+        ts = e.decision(&mut ctx[idx]) != 0;
     }
-    let scan_idx = scan_index(d, log2_size, c_idx, pred_mode);
-    let (mut last_x, mut last_y) = last_position(d, log2_size, c_idx);
+    let scan_idx = scan_index(d.cat, log2_size, c_idx, pred_mode);
+    let (mut last_x, mut last_y) = last_position(&mut e, ctx, log2_size, c_idx);
     if scan_idx == 2 {
         core::mem::swap(&mut last_x, &mut last_y);
     }
@@ -44,6 +48,10 @@ pub fn residual_coding(
     let ts_ctx = d.sps.transform_skip_context && (ts || d.tq_bypass);
     let sb_type = (if c_idx == 0 { 0 } else { 2 }) + usize::from(ts || d.tq_bypass);
     let raster = &SUB_RASTER[scan_idx];
+    let flags = LevelFlags {
+        sign_hiding: d.pps.sign_data_hiding && !d.tq_bypass,
+        persistent_rice: d.sps.persistent_rice,
+    };
     let mut c1 = 1i32;
     for i in (0..=last_sb).rev() {
         let xs = sb_scan[i][0] as usize;
@@ -57,9 +65,9 @@ pub fn residual_coding(
             if ys + 1 < sb_n {
                 c += d.csbf[(ys + 1) * sb_n + xs] as u32;
             }
-            let ctx = off::CSBF + c.min(1) as usize + if c_idx > 0 { 2 } else { 0 };
+            let ctx_idx = off::CSBF + c.min(1) as usize + if c_idx > 0 { 2 } else { 0 };
             infer_dc = true;
-            d.cab.decision(ctx) != 0
+            e.decision(&mut ctx[ctx_idx]) != 0
         } else {
             true
         };
@@ -67,8 +75,10 @@ pub fn residual_coding(
         if !coded {
             continue;
         }
-        let sig = SigCtx::new(d, log2_size, c_idx, xs, ys, sb_n, scan_idx, ts_ctx);
-        // Significant scan positions of this sub-block, highest first.
+        let sig = SigCtx::new(&d.csbf, log2_size, c_idx, xs, ys, sb_n, scan_idx, ts_ctx);
+        // Significant scan positions of this sub-block, highest first. Every
+        // position is written and kept only if significant, so the loop has
+        // no branch on the (hard to predict) flag.
         let mut pos = [0u8; 16];
         let mut num = 0usize;
         let mut first = 16usize;
@@ -77,21 +87,30 @@ pub fn residual_coding(
             num = 1;
             first = last_pos;
         }
-        for m in (0..first).rev() {
-            if m > 0 || !infer_dc {
-                let ctx = sig.at(m, raster[m] as usize);
-                if d.cab.decision(off::SIG + ctx) != 0 {
-                    pos[num] = m as u8;
-                    num += 1;
-                    infer_dc = false;
-                }
+        // A 64-entry window over the 44 `sig_coeff_flag` contexts, indexed
+        // masked: every ctxInc is below 44, and the mask spares a bounds check.
+        let sig_ctx: &mut [u8; 64] = (&mut ctx[off::SIG..off::SIG + 64]).try_into().unwrap();
+        for m in (1..first).rev() {
+            let c = sig.at(raster[m & 15] as usize);
+            pos[num & 15] = m as u8;
+            num += e.decision(&mut sig_ctx[c & 63]) as usize;
+        }
+        if first > 0 {
+            // The DC position: inferred significant when the sub-block's flag
+            // was decoded and nothing else in it is.
+            pos[num & 15] = 0;
+            if infer_dc && num == 0 {
+                num = 1;
             } else {
-                pos[num] = m as u8;
-                num += 1;
+                let c = sig.at_dc(raster[0] as usize);
+                num += e.decision(&mut sig_ctx[c & 63]) as usize;
             }
         }
         decode_levels(
-            d,
+            &mut e,
+            ctx,
+            &mut d.coeffs,
+            &mut d.stat_coeff,
             &pos[..num],
             i,
             c_idx,
@@ -101,7 +120,9 @@ pub fn residual_coding(
             scan_idx,
             xs,
             ys,
+            flags,
         )?;
     }
+    d.cab.eng = e;
     Ok(ts)
 }

@@ -1,7 +1,6 @@
 //! Context index derivations for residual coding (clauses 9.3.4.2.3 to .2.7).
 
-use super::state::Dec;
-use crate::hevc::cabac::off;
+use crate::hevc::cabac::{Engine, NUM_CTX, off};
 use crate::hevc::error::{Error, Result};
 
 /// `ctxIdxMap` for `sig_coeff_flag` in a 4x4 transform block (Table 9-39),
@@ -21,9 +20,10 @@ const SIG_PATTERN: [[u8; 16]; 4] = [
 const FLAT: [u8; 16] = [0; 16];
 
 /// Derives `scanIdx` (clause 7.4.9.11): 0 diagonal, 1 horizontal, 2 vertical.
-pub fn scan_index(d: &Dec<'_>, log2_size: usize, c_idx: usize, pred_mode: u8) -> usize {
+/// `cat` is `ChromaArrayType`.
+pub fn scan_index(cat: u8, log2_size: usize, c_idx: usize, pred_mode: u8) -> usize {
     let mode_dependent =
-        log2_size == 2 || (log2_size == 3 && c_idx == 0) || (log2_size == 3 && d.cat == 3);
+        log2_size == 2 || (log2_size == 3 && c_idx == 0) || (log2_size == 3 && cat == 3);
     if !mode_dependent {
         return 0;
     }
@@ -37,7 +37,13 @@ pub fn scan_index(d: &Dec<'_>, log2_size: usize, c_idx: usize, pred_mode: u8) ->
 }
 
 /// Decodes `last_sig_coeff_x/y_prefix` and their suffixes (clause 9.3.3.10).
-pub fn last_position(d: &mut Dec<'_>, log2_size: usize, c_idx: usize) -> (usize, usize) {
+#[inline(always)]
+pub fn last_position(
+    e: &mut Engine<'_>,
+    ctx: &mut [u8; NUM_CTX],
+    log2_size: usize,
+    c_idx: usize,
+) -> (usize, usize) {
     let (ctx_offset, ctx_shift) = if c_idx == 0 {
         (
             3 * (log2_size - 2) + ((log2_size - 1) >> 2),
@@ -51,8 +57,8 @@ pub fn last_position(d: &mut Dec<'_>, log2_size: usize, c_idx: usize) -> (usize,
     for (k, base) in [off::LAST_X, off::LAST_Y].into_iter().enumerate() {
         let mut v = 0usize;
         while v < c_max {
-            let ctx = base + ctx_offset + (v >> ctx_shift);
-            if d.cab.decision(ctx) == 0 {
+            let idx = base + ctx_offset + (v >> ctx_shift);
+            if e.decision(&mut ctx[idx]) == 0 {
                 break;
             }
             v += 1;
@@ -63,7 +69,7 @@ pub fn last_position(d: &mut Dec<'_>, log2_size: usize, c_idx: usize) -> (usize,
     for k in 0..2 {
         out[k] = if prefix[k] > 3 {
             let bits = (prefix[k] >> 1) - 1;
-            let suffix = d.cab.bypass_bits(bits as u32) as usize;
+            let suffix = e.bypass_bits(bits as u32) as usize;
             ((1usize << bits) * (2 + (prefix[k] & 1))) + suffix
         } else {
             prefix[k]
@@ -87,7 +93,7 @@ pub struct SigCtx {
 impl SigCtx {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        d: &Dec<'_>,
+        csbf: &[u8; 64],
         log2_size: usize,
         c_idx: usize,
         xs: usize,
@@ -114,10 +120,10 @@ impl SigCtx {
         }
         let mut prev = 0usize;
         if xs + 1 < sb_n {
-            prev += d.csbf[ys * sb_n + xs + 1] as usize;
+            prev += csbf[ys * sb_n + xs + 1] as usize;
         }
         if ys + 1 < sb_n {
-            prev += (d.csbf[(ys + 1) * sb_n + xs] as usize) << 1;
+            prev += (csbf[(ys + 1) * sb_n + xs] as usize) << 1;
         }
         let add = if c_idx == 0 {
             let size = if log2_size == 3 {
@@ -136,20 +142,28 @@ impl SigCtx {
         }
     }
 
-    /// `ctxInc` of scan position `m`, whose raster index in the sub-block is `raster`.
-    #[inline]
-    pub fn at(&self, m: usize, raster: usize) -> usize {
+    /// `ctxInc` of a scan position other than 0, whose raster index in the
+    /// sub-block is `raster`.
+    #[inline(always)]
+    pub fn at(&self, raster: usize) -> usize {
+        self.table[raster & 15] as usize + self.add
+    }
+
+    /// `ctxInc` of scan position 0, whose raster index is `raster`.
+    #[inline(always)]
+    pub fn at_dc(&self, raster: usize) -> usize {
         match self.dc {
-            Some(dc) if m == 0 => dc,
-            _ => self.table[raster & 15] as usize + self.add,
+            Some(dc) => dc,
+            None => self.at(raster),
         }
     }
 }
 
 /// Decodes `coeff_abs_level_remaining` (clause 9.3.3.11).
-pub fn read_remaining(d: &mut Dec<'_>, rice: u32) -> Result<u32> {
+#[inline(always)]
+pub fn read_remaining(e: &mut Engine<'_>, rice: u32) -> Result<u32> {
     let mut prefix = 0u32;
-    while d.cab.bypass() == 1 {
+    while e.bypass() == 1 {
         prefix += 1;
         if prefix > 24 {
             return Err(Error::InvalidData(
@@ -158,11 +172,11 @@ pub fn read_remaining(d: &mut Dec<'_>, rice: u32) -> Result<u32> {
         }
     }
     if prefix < 3 {
-        let suffix = d.cab.bypass_bits(rice);
+        let suffix = e.bypass_bits(rice);
         Ok((prefix << rice) + suffix)
     } else {
         let extra = prefix - 3;
-        let suffix = d.cab.bypass_bits(extra + rice);
+        let suffix = e.bypass_bits(extra + rice);
         Ok(suffix + (((1u32 << extra) + 3 - 1) << rice))
     }
 }
