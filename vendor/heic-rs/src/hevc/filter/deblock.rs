@@ -30,45 +30,6 @@ pub(super) fn clip3(lo: i32, hi: i32, v: i32) -> i32 {
     v.max(lo).min(hi)
 }
 
-/// Where the samples of one four-line segment sit in a plane.
-///
-/// Sample `j` of line `i` is at `first + i * line + j * along`, where `j`
-/// counts from the outermost tap on the P side. Reading an edge of either
-/// direction is then the same arithmetic with different steps, so the
-/// direction never has to be re-examined per sample.
-pub(super) struct Seg {
-    first: usize,
-    along: usize,
-    line: usize,
-}
-
-impl Seg {
-    /// The segment of the edge at `e`, starting at `s`, whose filter reads
-    /// `taps` samples on each side of the edge.
-    #[inline]
-    pub(super) fn new(stride: usize, ver: bool, e: usize, s: usize, taps: usize) -> Seg {
-        if ver {
-            Seg {
-                first: s * stride + e - taps,
-                along: 1,
-                line: stride,
-            }
-        } else {
-            Seg {
-                first: (e - taps) * stride + s,
-                along: stride,
-                line: 1,
-            }
-        }
-    }
-
-    /// Plane index of sample `j` of line `i`.
-    #[inline]
-    pub(super) fn at(&self, i: usize, j: usize) -> usize {
-        self.first + i * self.line + j * self.along
-    }
-}
-
 /// True when loop filtering must leave the samples of this coding unit alone.
 #[inline]
 fn locked(f: u8, info: &FilterInfo) -> bool {
@@ -127,19 +88,19 @@ fn luma_segment(pic: &mut Picture, info: &FilterInfo, ver: bool, e: usize, s: us
     let (px, py) = if ver { (e - 1, s) } else { (s, e - 1) };
     let (qx, qy) = if ver { (e, s) } else { (s, e) };
     let qc = info.ctb_of(qx, qy);
-    let cf = match info.ctb.get(qc) {
-        Some(c) => *c,
-        None => return,
+    let Some(cf) = info.ctb.get(qc) else {
+        return;
     };
     if cf.deblock_disabled || !info.may_cross(info.ctb_of(px, py), qc) {
         return;
     }
-    let pl = locked(pic.cu_flags[pic.idx4(px, py)], info);
-    let ql = locked(pic.cu_flags[pic.idx4(qx, qy)], info);
+    let (pi, qi) = (pic.idx4(px, py), pic.idx4(qx, qy));
+    let pl = locked(pic.cu_flags[pi], info);
+    let ql = locked(pic.cu_flags[qi], info);
     if pl && ql {
         return;
     }
-    let qpl = (pic.qp_y[pic.idx4(qx, qy)] as i32 + pic.qp_y[pic.idx4(px, py)] as i32 + 1) >> 1;
+    let qpl = (pic.qp_y[qi] as i32 + pic.qp_y[pi] as i32 + 1) >> 1;
     let scale = 1i32 << info.bit_depth_y.saturating_sub(8);
     let beta = BETA_TABLE[clip3(0, 51, qpl + ((cf.beta_offset_div2 as i32) << 1)) as usize] * scale;
     let qtc = clip3(
@@ -148,12 +109,33 @@ fn luma_segment(pic: &mut Picture, info: &FilterInfo, ver: bool, e: usize, s: us
         qpl + 2 * (BS - 1) + ((cf.tc_offset_div2 as i32) << 1),
     );
     let tc = TC_TABLE[qtc as usize] * scale;
-    let seg = Seg::new(pic.y.stride, ver, e, s, 4);
+    let max = (1i32 << info.bit_depth_y) - 1;
+    let stride = pic.y.stride;
     let data = &mut pic.y.data;
+    // The four lines are gathered into fixed-size arrays (a vertical edge's
+    // line is one row slice, a horizontal edge's eight rows give four columns
+    // each), so the decision and the filter below run without a bounds check
+    // or an index multiplication per sample.
     let mut sm = [[0i32; 8]; 4];
-    for (i, line) in sm.iter_mut().enumerate() {
-        for (j, v) in line.iter_mut().enumerate() {
-            *v = data[seg.at(i, j)] as i32;
+    if ver {
+        for (i, line) in sm.iter_mut().enumerate() {
+            let o = (s + i) * stride + e - 4;
+            let Some(row) = data.get(o..o + 8) else {
+                return;
+            };
+            for (v, &r) in line.iter_mut().zip(row) {
+                *v = r as i32;
+            }
+        }
+    } else {
+        for j in 0..8 {
+            let o = (e - 4 + j) * stride + s;
+            let Some(row) = data.get(o..o + 4) else {
+                return;
+            };
+            for (line, &r) in sm.iter_mut().zip(row) {
+                line[j] = r as i32;
+            }
         }
     }
     let dp = |l: &[i32; 8]| (l[1] - 2 * l[2] + l[3]).abs();
@@ -176,13 +158,32 @@ fn luma_segment(pic: &mut Picture, info: &FilterInfo, ver: bool, e: usize, s: us
     };
     let thr = (beta + (beta >> 1)) >> 3;
     let (dep, deq) = (dp0 + dp3 < thr, dq0 + dq3 < thr);
-    let max = (1i32 << info.bit_depth_y) - 1;
-    // Only p2..q2 can change, and a locked side keeps its samples.
-    let (lo, hi) = (if pl { 4 } else { 1 }, if ql { 4 } else { 7 });
-    for (i, line) in sm.iter().enumerate() {
-        let o = filter_line(line, de, dep, deq, tc, max);
-        for (j, &v) in o.iter().enumerate().take(hi).skip(lo) {
-            data[seg.at(i, j)] = v as u16;
+    let mut out = [[0i32; 8]; 4];
+    for (o, line) in out.iter_mut().zip(&sm) {
+        *o = filter_line(line, de, dep, deq, tc, max);
+        // A locked side keeps its samples.
+        if pl {
+            o[..4].copy_from_slice(&line[..4]);
+        }
+        if ql {
+            o[4..].copy_from_slice(&line[4..]);
+        }
+    }
+    // Writing back all eight taps is exact: the filter leaves p3 and q3 (and
+    // whatever it did not modify) at the values just read.
+    if ver {
+        for (i, o) in out.iter().enumerate() {
+            let at = (s + i) * stride + e - 4;
+            for (d, &v) in data[at..at + 8].iter_mut().zip(o) {
+                *d = v as u16;
+            }
+        }
+    } else {
+        for j in 0..8 {
+            let at = (e - 4 + j) * stride + s;
+            for (d, o) in data[at..at + 4].iter_mut().zip(&out) {
+                *d = o[j] as u16;
+            }
         }
     }
 }

@@ -6,7 +6,7 @@
 //! parent module.
 
 use super::super::{FilterInfo, chroma_qp_from_luma};
-use super::{BS, Seg, TC_TABLE, clip3, locked};
+use super::{BS, TC_TABLE, clip3, locked};
 use crate::hevc::picture::{Picture, Plane, edge};
 
 /// Filters one four-line chroma segment of both chroma planes.
@@ -19,9 +19,8 @@ fn segment(pic: &mut Picture, info: &FilterInfo, ver: bool, e: usize, s: usize) 
     };
     let (lpx, lpy) = if ver { (lqx - 1, lqy) } else { (lqx, lqy - 1) };
     let qc = info.ctb_of(lqx, lqy);
-    let cf = match info.ctb.get(qc) {
-        Some(c) => *c,
-        None => return,
+    let Some(cf) = info.ctb.get(qc) else {
+        return;
     };
     if cf.deblock_disabled || !info.may_cross(info.ctb_of(lpx, lpy), qc) {
         return;
@@ -48,17 +47,57 @@ fn segment(pic: &mut Picture, info: &FilterInfo, ver: bool, e: usize, s: usize) 
         );
         let tc = TC_TABLE[qtc as usize] * scale;
         let plane: &mut Plane = if comp == 0 { &mut pic.cb } else { &mut pic.cr };
-        let seg = Seg::new(plane.stride, ver, e, s, 2);
+        let stride = plane.stride;
         let data = &mut plane.data;
-        for i in 0..4 {
-            let (p1, p0) = (data[seg.at(i, 0)] as i32, data[seg.at(i, 1)] as i32);
-            let (q0, q1) = (data[seg.at(i, 2)] as i32, data[seg.at(i, 3)] as i32);
+        // The four lines are gathered as `p1, p0, q0, q1` into one array per
+        // line (a row slice for a vertical edge, four row slices for a
+        // horizontal one), filtered there and written back whole: the taps a
+        // locked side or the filter leaves alone get back what was read.
+        let mut sm = [[0i32; 4]; 4];
+        if ver {
+            for (i, line) in sm.iter_mut().enumerate() {
+                let o = (s + i) * stride + e - 2;
+                let Some(row) = data.get(o..o + 4) else {
+                    return;
+                };
+                for (v, &r) in line.iter_mut().zip(row) {
+                    *v = r as i32;
+                }
+            }
+        } else {
+            for j in 0..4 {
+                let o = (e - 2 + j) * stride + s;
+                let Some(row) = data.get(o..o + 4) else {
+                    return;
+                };
+                for (line, &r) in sm.iter_mut().zip(row) {
+                    line[j] = r as i32;
+                }
+            }
+        }
+        for line in sm.iter_mut() {
+            let [p1, p0, q0, q1] = *line;
             let d = clip3(-tc, tc, (((q0 - p0) << 2) + p1 - q1 + 4) >> 3);
             if !pl {
-                data[seg.at(i, 1)] = clip3(0, max, p0 + d) as u16;
+                line[1] = clip3(0, max, p0 + d);
             }
             if !ql {
-                data[seg.at(i, 2)] = clip3(0, max, q0 - d) as u16;
+                line[2] = clip3(0, max, q0 - d);
+            }
+        }
+        if ver {
+            for (i, line) in sm.iter().enumerate() {
+                let at = (s + i) * stride + e - 2;
+                for (d, &v) in data[at..at + 4].iter_mut().zip(line) {
+                    *d = v as u16;
+                }
+            }
+        } else {
+            for j in 0..4 {
+                let at = (e - 2 + j) * stride + s;
+                for (d, line) in data[at..at + 4].iter_mut().zip(&sm) {
+                    *d = line[j] as u16;
+                }
             }
         }
     }
