@@ -49,54 +49,57 @@ fn segment(pic: &mut Picture, info: &FilterInfo, ver: bool, e: usize, s: usize) 
         let plane: &mut Plane = if comp == 0 { &mut pic.cb } else { &mut pic.cr };
         let stride = plane.stride;
         let data = &mut plane.data;
-        // The four lines are gathered as `p1, p0, q0, q1` into one array per
-        // line (a row slice for a vertical edge, four row slices for a
-        // horizontal one), filtered there and written back whole: the taps a
-        // locked side or the filter leaves alone get back what was read.
-        let mut sm = [[0i32; 4]; 4];
+        // The four lines are gathered tap by tap (`p1, p0, q0, q1`) into
+        // fixed-size arrays (four-wide row slices for a horizontal edge, one
+        // row slice per line for a vertical one), so the filter is a four-lane
+        // expression per tap, and only `p0` and `q0` are written back.
+        let mut t = [[0i32; 4]; 4];
         if ver {
-            for (i, line) in sm.iter_mut().enumerate() {
+            for i in 0..4 {
                 let o = (s + i) * stride + e - 2;
                 let Some(row) = data.get(o..o + 4) else {
                     return;
                 };
-                for (v, &r) in line.iter_mut().zip(row) {
-                    *v = r as i32;
+                for (tap, &r) in t.iter_mut().zip(row) {
+                    tap[i] = r as i32;
                 }
             }
         } else {
-            for j in 0..4 {
+            for (j, tap) in t.iter_mut().enumerate() {
                 let o = (e - 2 + j) * stride + s;
                 let Some(row) = data.get(o..o + 4) else {
                     return;
                 };
-                for (line, &r) in sm.iter_mut().zip(row) {
-                    line[j] = r as i32;
+                for (v, &r) in tap.iter_mut().zip(row) {
+                    *v = r as i32;
                 }
             }
         }
-        for line in sm.iter_mut() {
-            let [p1, p0, q0, q1] = *line;
-            let d = clip3(-tc, tc, (((q0 - p0) << 2) + p1 - q1 + 4) >> 3);
+        let [p1, p0, q0, q1] = t;
+        let mut np0 = p0;
+        let mut nq0 = q0;
+        for i in 0..4 {
+            let d = clip3(-tc, tc, (((q0[i] - p0[i]) << 2) + p1[i] - q1[i] + 4) >> 3);
             if !pl {
-                line[1] = clip3(0, max, p0 + d);
+                np0[i] = clip3(0, max, p0[i] + d);
             }
             if !ql {
-                line[2] = clip3(0, max, q0 - d);
+                nq0[i] = clip3(0, max, q0[i] - d);
             }
         }
         if ver {
-            for (i, line) in sm.iter().enumerate() {
-                let at = (s + i) * stride + e - 2;
-                for (d, &v) in data[at..at + 4].iter_mut().zip(line) {
-                    *d = v as u16;
+            for i in 0..4 {
+                let at = (s + i) * stride + e - 1;
+                if let Some([a, b]) = data.get_mut(at..at + 2) {
+                    *a = np0[i] as u16;
+                    *b = nq0[i] as u16;
                 }
             }
         } else {
-            for j in 0..4 {
+            for (j, tap) in [(1, np0), (2, nq0)] {
                 let at = (e - 2 + j) * stride + s;
-                for (d, line) in data[at..at + 4].iter_mut().zip(&sm) {
-                    *d = line[j] as u16;
+                for (d, &v) in data[at..at + 4].iter_mut().zip(&tap) {
+                    *d = v as u16;
                 }
             }
         }
