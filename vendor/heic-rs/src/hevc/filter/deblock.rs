@@ -254,3 +254,7 @@ pub fn deblock(pic: &mut Picture, info: &FilterInfo) {
 #[cfg(test)]
 #[path = "deblock_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "deblock_v014.rs"]
+mod v014;
