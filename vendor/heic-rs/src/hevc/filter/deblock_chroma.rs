@@ -115,21 +115,41 @@ pub(super) fn dir(pic: &mut Picture, info: &FilterInfo, ver: bool) {
     let (sw, sh) = (info.sub_w, info.sub_h);
     let (cw, ch) = (pic.cb.width, pic.cb.height);
     let (elen, slen) = if ver { (cw, ch) } else { (ch, cw) };
-    let mut e = 8;
-    while e + 1 < elen {
+    let visit = |pic: &mut Picture, e: usize, s: usize| {
+        let (lx, ly) = if ver {
+            (e * sw, s * sh)
+        } else {
+            (s * sw, e * sh)
+        };
+        let cell = (ly >> 3) * pic.min8_w + (lx >> 3);
+        if pic.edges.get(cell).map_or(0u8, |v| *v) & kind != 0 {
+            segment(pic, info, ver, e, s);
+        }
+    };
+    // Segments of one direction neither overlap nor read what another one
+    // writes (edges are 8 apart, the filter reads 2 and writes 1 sample on
+    // each side), so they may go in any order: row by row, which for vertical
+    // edges is not 0.1.4's column by column, which walked the plane against
+    // its memory order.
+    if ver {
         let mut s = 0;
         while s + 3 < slen {
-            let (lx, ly) = if ver {
-                (e * sw, s * sh)
-            } else {
-                (s * sw, e * sh)
-            };
-            let cell = (ly >> 3) * pic.min8_w + (lx >> 3);
-            if pic.edges.get(cell).map_or(0u8, |v| *v) & kind != 0 {
-                segment(pic, info, ver, e, s);
+            let mut e = 8;
+            while e + 1 < elen {
+                visit(pic, e, s);
+                e += 8;
             }
             s += 4;
         }
-        e += 8;
+    } else {
+        let mut e = 8;
+        while e + 1 < elen {
+            let mut s = 0;
+            while s + 3 < slen {
+                visit(pic, e, s);
+                s += 4;
+            }
+            e += 8;
+        }
     }
 }
