@@ -101,7 +101,7 @@ pub fn decode(sets: &ParameterSets, slices: &[&[u8]]) -> Result<Frame> {
     }
     deblock(&mut pic, &fi);
     sao(&mut pic, &fi);
-    Ok(crop(&pic, sps))
+    Ok(crop(pic, sps))
 }
 
 /// Derives the scaling factors in force for the picture, if any.
@@ -121,7 +121,11 @@ fn scaling_factors(
 }
 
 /// Applies the conformance window and packs the planes into a [`Frame`].
-fn crop(pic: &Picture, sps: &crate::hevc::ps::Sps) -> Frame {
+///
+/// Takes the picture by value: with an empty window (every iPhone tile) the
+/// planes already are the frame's, and moving them saves copying the whole
+/// picture once more.
+fn crop(pic: Picture, sps: &crate::hevc::ps::Sps) -> Frame {
     let [l, r, t, b] = sps.crop;
     let w = sps.width.saturating_sub(l + r).max(1);
     let h = sps.height.saturating_sub(t + b).max(1);
@@ -135,18 +139,33 @@ fn crop(pic: &Picture, sps: &crate::hevc::ps::Sps) -> Frame {
     } else {
         (w / sw, h / sh)
     };
-    let mut y = Vec::with_capacity(w * h);
-    for j in 0..h {
-        let o = (t + j) * pic.y.stride + l;
-        y.extend_from_slice(&pic.y.data[o..o + w]);
-    }
-    let mut cb = Vec::with_capacity(cw * ch);
-    let mut cr = Vec::with_capacity(cw * ch);
-    for j in 0..ch {
-        let o = (t / sh + j) * pic.cb.stride + l / sw;
-        cb.extend_from_slice(&pic.cb.data[o..o + cw]);
-        cr.extend_from_slice(&pic.cr.data[o..o + cw]);
-    }
+    // The planes are exactly the frame's when each is stored row after row at
+    // the frame's width and height with nothing around it.
+    let packed = |p: &crate::hevc::picture::Plane, pw: usize, ph: usize| {
+        p.width == pw && p.height == ph && p.stride == pw && p.data.len() == pw * ph
+    };
+    let (y, cb, cr) = if l == 0
+        && t == 0
+        && packed(&pic.y, w, h)
+        && packed(&pic.cb, cw, ch)
+        && packed(&pic.cr, cw, ch)
+    {
+        (pic.y.data, pic.cb.data, pic.cr.data)
+    } else {
+        let mut y = Vec::with_capacity(w * h);
+        for j in 0..h {
+            let o = (t + j) * pic.y.stride + l;
+            y.extend_from_slice(&pic.y.data[o..o + w]);
+        }
+        let mut cb = Vec::with_capacity(cw * ch);
+        let mut cr = Vec::with_capacity(cw * ch);
+        for j in 0..ch {
+            let o = (t / sh + j) * pic.cb.stride + l / sw;
+            cb.extend_from_slice(&pic.cb.data[o..o + cw]);
+            cr.extend_from_slice(&pic.cr.data[o..o + cw]);
+        }
+        (y, cb, cr)
+    };
     Frame {
         width: w as u32,
         height: h as u32,

@@ -30,93 +30,82 @@ pub(super) fn clip3(lo: i32, hi: i32, v: i32) -> i32 {
     v.max(lo).min(hi)
 }
 
-/// Where the samples of one four-line segment sit in a plane.
-///
-/// Sample `j` of line `i` is at `first + i * line + j * along`, where `j`
-/// counts from the outermost tap on the P side. Reading an edge of either
-/// direction is then the same arithmetic with different steps, so the
-/// direction never has to be re-examined per sample.
-pub(super) struct Seg {
-    first: usize,
-    along: usize,
-    line: usize,
-}
-
-impl Seg {
-    /// The segment of the edge at `e`, starting at `s`, whose filter reads
-    /// `taps` samples on each side of the edge.
-    #[inline]
-    pub(super) fn new(stride: usize, ver: bool, e: usize, s: usize, taps: usize) -> Seg {
-        if ver {
-            Seg {
-                first: s * stride + e - taps,
-                along: 1,
-                line: stride,
-            }
-        } else {
-            Seg {
-                first: (e - taps) * stride + s,
-                along: stride,
-                line: 1,
-            }
-        }
-    }
-
-    /// Plane index of sample `j` of line `i`.
-    #[inline]
-    pub(super) fn at(&self, i: usize, j: usize) -> usize {
-        self.first + i * self.line + j * self.along
-    }
-}
-
 /// True when loop filtering must leave the samples of this coding unit alone.
 #[inline]
 fn locked(f: u8, info: &FilterInfo) -> bool {
     f & flags::TQ_BYPASS != 0 || (f & flags::PCM != 0 && info.pcm_loop_filter_disabled)
 }
 
-/// Filters one luma line, clause 8.7.2.5.7; `sm` is `p3,p2,p1,p0,q0,q1,q2,q3`.
-fn filter_line(sm: &[i32; 8], de: u8, dep: bool, deq: bool, tc: i32, max: i32) -> [i32; 8] {
-    let mut o = *sm;
-    let (p3, p2, p1, p0) = (sm[0], sm[1], sm[2], sm[3]);
-    let (q0, q1, q2, q3) = (sm[4], sm[5], sm[6], sm[7]);
+/// Filters the four lines of a luma segment, clause 8.7.2.5.7.
+///
+/// `t[j][i]` is tap `j` (`p3,p2,p1,p0,q0,q1,q2,q3`) of line `i`: held tap by
+/// tap, each output tap is one four-lane expression over whole arrays, which
+/// LLVM vectorises, and a per-line condition of the normal filter becomes a
+/// select instead of a branch. The arithmetic per line is 0.1.4's.
+#[inline]
+fn filter_lines(
+    t: &[[i32; 4]; 8],
+    de: u8,
+    dep: bool,
+    deq: bool,
+    tc: i32,
+    max: i32,
+) -> [[i32; 4]; 8] {
+    let mut o = *t;
+    let [p3, p2, p1, p0, q0, q1, q2, q3] = *t;
     if de == 2 {
-        o[3] = clip3(
-            p0 - 2 * tc,
-            p0 + 2 * tc,
-            (p2 + 2 * p1 + 2 * p0 + 2 * q0 + q1 + 4) >> 3,
-        );
-        o[2] = clip3(p1 - 2 * tc, p1 + 2 * tc, (p2 + p1 + p0 + q0 + 2) >> 2);
-        o[1] = clip3(
-            p2 - 2 * tc,
-            p2 + 2 * tc,
-            (2 * p3 + 3 * p2 + p1 + p0 + q0 + 4) >> 3,
-        );
-        o[4] = clip3(
-            q0 - 2 * tc,
-            q0 + 2 * tc,
-            (p1 + 2 * p0 + 2 * q0 + 2 * q1 + q2 + 4) >> 3,
-        );
-        o[5] = clip3(q1 - 2 * tc, q1 + 2 * tc, (p0 + q0 + q1 + q2 + 2) >> 2);
-        o[6] = clip3(
-            q2 - 2 * tc,
-            q2 + 2 * tc,
-            (p0 + q0 + q1 + 3 * q2 + 2 * q3 + 4) >> 3,
-        );
+        let tc2 = 2 * tc;
+        for i in 0..4 {
+            let (p3, p2, p1, p0) = (p3[i], p2[i], p1[i], p0[i]);
+            let (q0, q1, q2, q3) = (q0[i], q1[i], q2[i], q3[i]);
+            o[3][i] = clip3(
+                p0 - tc2,
+                p0 + tc2,
+                (p2 + 2 * p1 + 2 * p0 + 2 * q0 + q1 + 4) >> 3,
+            );
+            o[2][i] = clip3(p1 - tc2, p1 + tc2, (p2 + p1 + p0 + q0 + 2) >> 2);
+            o[1][i] = clip3(
+                p2 - tc2,
+                p2 + tc2,
+                (2 * p3 + 3 * p2 + p1 + p0 + q0 + 4) >> 3,
+            );
+            o[4][i] = clip3(
+                q0 - tc2,
+                q0 + tc2,
+                (p1 + 2 * p0 + 2 * q0 + 2 * q1 + q2 + 4) >> 3,
+            );
+            o[5][i] = clip3(q1 - tc2, q1 + tc2, (p0 + q0 + q1 + q2 + 2) >> 2);
+            o[6][i] = clip3(
+                q2 - tc2,
+                q2 + tc2,
+                (p0 + q0 + q1 + 3 * q2 + 2 * q3 + 4) >> 3,
+            );
+        }
     } else if de == 1 {
-        let raw = (9 * (q0 - p0) - 3 * (q1 - p1) + 8) >> 4;
-        if raw.abs() < tc * 10 {
+        let tc10 = tc * 10;
+        let half = tc >> 1;
+        for i in 0..4 {
+            let (p2, p1, p0) = (p2[i], p1[i], p0[i]);
+            let (q0, q1, q2) = (q0[i], q1[i], q2[i]);
+            let raw = (9 * (q0 - p0) - 3 * (q1 - p1) + 8) >> 4;
+            let on = raw.abs() < tc10;
             let d = clip3(-tc, tc, raw);
-            o[3] = clip3(0, max, p0 + d);
-            o[4] = clip3(0, max, q0 - d);
-            if dep {
-                let dv = clip3(-(tc >> 1), tc >> 1, (((p2 + p0 + 1) >> 1) - p1 + d) >> 1);
-                o[2] = clip3(0, max, p1 + dv);
-            }
-            if deq {
-                let dv = clip3(-(tc >> 1), tc >> 1, (((q2 + q0 + 1) >> 1) - q1 - d) >> 1);
-                o[5] = clip3(0, max, q1 + dv);
-            }
+            let np0 = clip3(0, max, p0 + d);
+            let nq0 = clip3(0, max, q0 - d);
+            let np1 = clip3(
+                0,
+                max,
+                p1 + clip3(-half, half, (((p2 + p0 + 1) >> 1) - p1 + d) >> 1),
+            );
+            let nq1 = clip3(
+                0,
+                max,
+                q1 + clip3(-half, half, (((q2 + q0 + 1) >> 1) - q1 - d) >> 1),
+            );
+            o[3][i] = if on { np0 } else { p0 };
+            o[4][i] = if on { nq0 } else { q0 };
+            o[2][i] = if on && dep { np1 } else { p1 };
+            o[5][i] = if on && deq { nq1 } else { q1 };
         }
     }
     o
@@ -127,19 +116,19 @@ fn luma_segment(pic: &mut Picture, info: &FilterInfo, ver: bool, e: usize, s: us
     let (px, py) = if ver { (e - 1, s) } else { (s, e - 1) };
     let (qx, qy) = if ver { (e, s) } else { (s, e) };
     let qc = info.ctb_of(qx, qy);
-    let cf = match info.ctb.get(qc) {
-        Some(c) => *c,
-        None => return,
+    let Some(cf) = info.ctb.get(qc) else {
+        return;
     };
     if cf.deblock_disabled || !info.may_cross(info.ctb_of(px, py), qc) {
         return;
     }
-    let pl = locked(pic.cu_flags[pic.idx4(px, py)], info);
-    let ql = locked(pic.cu_flags[pic.idx4(qx, qy)], info);
+    let (pi, qi) = (pic.idx4(px, py), pic.idx4(qx, qy));
+    let pl = locked(pic.cu_flags[pi], info);
+    let ql = locked(pic.cu_flags[qi], info);
     if pl && ql {
         return;
     }
-    let qpl = (pic.qp_y[pic.idx4(qx, qy)] as i32 + pic.qp_y[pic.idx4(px, py)] as i32 + 1) >> 1;
+    let qpl = (pic.qp_y[qi] as i32 + pic.qp_y[pi] as i32 + 1) >> 1;
     let scale = 1i32 << info.bit_depth_y.saturating_sub(8);
     let beta = BETA_TABLE[clip3(0, 51, qpl + ((cf.beta_offset_div2 as i32) << 1)) as usize] * scale;
     let qtc = clip3(
@@ -148,41 +137,77 @@ fn luma_segment(pic: &mut Picture, info: &FilterInfo, ver: bool, e: usize, s: us
         qpl + 2 * (BS - 1) + ((cf.tc_offset_div2 as i32) << 1),
     );
     let tc = TC_TABLE[qtc as usize] * scale;
-    let seg = Seg::new(pic.y.stride, ver, e, s, 4);
+    let max = (1i32 << info.bit_depth_y) - 1;
+    let stride = pic.y.stride;
     let data = &mut pic.y.data;
-    let mut sm = [[0i32; 8]; 4];
-    for (i, line) in sm.iter_mut().enumerate() {
-        for (j, v) in line.iter_mut().enumerate() {
-            *v = data[seg.at(i, j)] as i32;
+    // The four lines are gathered tap by tap into fixed-size arrays (a
+    // horizontal edge's taps are four-wide row slices, a vertical edge's lines
+    // one row slice each), so the decision and the filter below run without a
+    // bounds check or an index multiplication per sample.
+    let mut t = [[0i32; 4]; 8];
+    if ver {
+        for i in 0..4 {
+            let o = (s + i) * stride + e - 4;
+            let Some(row) = data.get(o..o + 8) else {
+                return;
+            };
+            for (tap, &r) in t.iter_mut().zip(row) {
+                tap[i] = r as i32;
+            }
+        }
+    } else {
+        for (j, tap) in t.iter_mut().enumerate() {
+            let o = (e - 4 + j) * stride + s;
+            let Some(row) = data.get(o..o + 4) else {
+                return;
+            };
+            for (v, &r) in tap.iter_mut().zip(row) {
+                *v = r as i32;
+            }
         }
     }
-    let dp = |l: &[i32; 8]| (l[1] - 2 * l[2] + l[3]).abs();
-    let dq = |l: &[i32; 8]| (l[6] - 2 * l[5] + l[4]).abs();
-    let (dp0, dq0) = (dp(&sm[0]), dq(&sm[0]));
-    let (dp3, dq3) = (dp(&sm[3]), dq(&sm[3]));
+    let dp = |i: usize| (t[1][i] - 2 * t[2][i] + t[3][i]).abs();
+    let dq = |i: usize| (t[6][i] - 2 * t[5][i] + t[4][i]).abs();
+    let (dp0, dq0) = (dp(0), dq(0));
+    let (dp3, dq3) = (dp(3), dq(3));
     let (dpq0, dpq3) = (dp0 + dq0, dp3 + dq3);
     if dpq0 + dpq3 >= beta {
         return;
     }
-    let sam = |l: &[i32; 8], dpq: i32| {
+    let sam = |i: usize, dpq: i32| {
         2 * dpq < (beta >> 2)
-            && (l[0] - l[3]).abs() + (l[4] - l[7]).abs() < (beta >> 3)
-            && (l[3] - l[4]).abs() < ((5 * tc + 1) >> 1)
+            && (t[0][i] - t[3][i]).abs() + (t[4][i] - t[7][i]).abs() < (beta >> 3)
+            && (t[3][i] - t[4][i]).abs() < ((5 * tc + 1) >> 1)
     };
-    let de = if sam(&sm[0], dpq0) && sam(&sm[3], dpq3) {
+    let de = if sam(0, dpq0) && sam(3, dpq3) {
         2u8
     } else {
         1u8
     };
     let thr = (beta + (beta >> 1)) >> 3;
     let (dep, deq) = (dp0 + dp3 < thr, dq0 + dq3 < thr);
-    let max = (1i32 << info.bit_depth_y) - 1;
-    // Only p2..q2 can change, and a locked side keeps its samples.
-    let (lo, hi) = (if pl { 4 } else { 1 }, if ql { 4 } else { 7 });
-    for (i, line) in sm.iter().enumerate() {
-        let o = filter_line(line, de, dep, deq, tc, max);
-        for (j, &v) in o.iter().enumerate().take(hi).skip(lo) {
-            data[seg.at(i, j)] = v as u16;
+    let mut out = filter_lines(&t, de, dep, deq, tc, max);
+    // A locked side keeps its samples.
+    if pl {
+        out[..4].copy_from_slice(&t[..4]);
+    }
+    if ql {
+        out[4..].copy_from_slice(&t[4..]);
+    }
+    // Only p2..q2 can change; p3 and q3 are not written back.
+    if ver {
+        for i in 0..4 {
+            let at = (s + i) * stride + e - 3;
+            for (d, tap) in data[at..at + 6].iter_mut().zip(&out[1..7]) {
+                *d = tap[i] as u16;
+            }
+        }
+    } else {
+        for (j, tap) in out.iter().enumerate().take(7).skip(1) {
+            let at = (e - 4 + j) * stride + s;
+            for (d, &v) in data[at..at + 4].iter_mut().zip(tap) {
+                *d = v as u16;
+            }
         }
     }
 }
@@ -229,3 +254,7 @@ pub fn deblock(pic: &mut Picture, info: &FilterInfo) {
 #[cfg(test)]
 #[path = "deblock_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "deblock_v014.rs"]
+mod v014;

@@ -109,6 +109,117 @@ fn sao_ctb(
     }
 }
 
+/// `sao_ctb` for a picture with no locked coding unit, on row slices.
+///
+/// Exact against `sao_ctb` because a sample it does not modify is left at (or
+/// rewritten with) its value in `src`, which is what `dst` still holds there:
+/// CTBs do not overlap, so no sample is written twice. For edge offset, the
+/// availability `edge_offset` works out per sample depends, away from the
+/// CTB's first and last column, only on the row, since every neighbour's CTB
+/// column is then the CTB's own; those two columns take `edge_offset` itself.
+#[allow(clippy::too_many_arguments)]
+fn sao_ctb_rows(
+    dst: &mut Plane,
+    src: &Plane,
+    info: &FilterInfo,
+    s: SaoCtb,
+    addr: usize,
+    sw: usize,
+    sh: usize,
+    bd: u8,
+) {
+    let (cx, cy) = (addr % info.pic_w_ctbs, addr / info.pic_w_ctbs);
+    let x0 = (cx << info.ctb_log2) / sw;
+    let y0 = (cy << info.ctb_log2) / sh;
+    let x1 = (((cx + 1) << info.ctb_log2) / sw).min(dst.width);
+    let y1 = (((cy + 1) << info.ctb_log2) / sh).min(dst.height);
+    if x0 >= x1 || y0 >= y1 || dst.stride != src.stride {
+        return;
+    }
+    let max = (1i32 << bd) - 1;
+    let stride = src.stride;
+    let [o0, o1, o2, o3] = s.offsets.map(i32::from);
+    if s.type_idx == BAND {
+        let shift = bd.saturating_sub(5);
+        let pos = s.band_position as i32;
+        for py in y0..y1 {
+            let (from, to) = (py * stride + x0, py * stride + x1);
+            for (d, &r) in dst.data[from..to].iter_mut().zip(&src.data[from..to]) {
+                let rec = r as i32;
+                let k = (rec >> shift) - pos;
+                let delta = if k == 0 {
+                    o0
+                } else if k == 1 {
+                    o1
+                } else if k == 2 {
+                    o2
+                } else {
+                    o3
+                };
+                *d = if (0..4).contains(&k) {
+                    clip3(0, max, rec + delta) as u16
+                } else {
+                    r
+                };
+            }
+        }
+        return;
+    }
+    let [(ax, ay), (bx, by)] = EO[(s.eo_class & 3) as usize];
+    // `edge_offset`'s test for one neighbour, without the sample arithmetic.
+    let ok = |nx: usize, ny: isize| {
+        ny >= 0
+            && (ny as usize) < src.height
+            && info.may_cross(info.ctb_of(nx * sw, ny as usize * sh), addr)
+    };
+    let edge_at = |dst: &mut Plane, px: usize, py: usize| {
+        if let Some(v) = edge_offset(src, info, &s, addr, px, py, sw, sh) {
+            dst.put(px, py, clip3(0, max, src.at(px, py) as i32 + v) as u16);
+        }
+    };
+    for py in y0..y1 {
+        edge_at(dst, x0, py);
+        if x1 - x0 < 2 {
+            continue;
+        }
+        edge_at(dst, x1 - 1, py);
+        let (ra, rb) = (py as isize + ay, py as isize + by);
+        if x1 - x0 < 3 || !ok(x0, ra) || !ok(x0, rb) {
+            continue;
+        }
+        let (ra, rb) = (ra as usize, rb as usize);
+        let n = x1 - x0 - 2;
+        let c = py * stride + x0 + 1;
+        let a = (ra * stride + x0 + 1).wrapping_add_signed(ax);
+        let b = (rb * stride + x0 + 1).wrapping_add_signed(bx);
+        let (Some(cur), Some(na), Some(nb)) = (
+            src.data.get(c..c + n),
+            src.data.get(a..a + n),
+            src.data.get(b..b + n),
+        ) else {
+            continue;
+        };
+        let out = &mut dst.data[c..c + n];
+        for (((d, &r), &va), &vb) in out.iter_mut().zip(cur).zip(na).zip(nb) {
+            let rec = r as i32;
+            let sum = (rec - va as i32).signum() + (rec - vb as i32).signum();
+            // `SaoOffsetVal[edgeIdx]` by `2 + sum`: 0 -> 1, 1 -> 2, 2 -> 0.
+            let delta = if sum == -2 {
+                o0
+            } else if sum == -1 {
+                o1
+            } else if sum == 0 {
+                0
+            } else if sum == 1 {
+                o2
+            } else {
+                o3
+            };
+            *d = clip3(0, max, rec + delta) as u16;
+        }
+    }
+}
+
 /// Applies the sample adaptive offset filter of clause 8.7.3 to `pic` in place.
 ///
 /// Does nothing unless `info.sao_enabled`; coding tree blocks whose
@@ -144,6 +255,12 @@ pub fn sao(pic: &mut Picture, info: &FilterInfo) {
         snapshot(1, &pic.cb),
         snapshot(2, &pic.cr),
     ];
+    // Transquant-bypass and (with pcm_loop_filter_disabled_flag) PCM coding
+    // units keep their samples; only a picture with one needs the per-sample
+    // test of `sao_ctb`.
+    let any_locked = pic.cu_flags.iter().any(|&f| {
+        f & flags::TQ_BYPASS != 0 || (f & flags::PCM != 0 && info.pcm_loop_filter_disabled)
+    });
     let Picture {
         y,
         cb,
@@ -173,7 +290,11 @@ pub fn sao(pic: &mut Picture, info: &FilterInfo) {
                 1 => &mut *cb,
                 _ => &mut *cr,
             };
-            sao_ctb(dst, plane_src, cu_flags, *min4_w, info, s, addr, sw, sh, bd);
+            if any_locked {
+                sao_ctb(dst, plane_src, cu_flags, *min4_w, info, s, addr, sw, sh, bd);
+            } else {
+                sao_ctb_rows(dst, plane_src, info, s, addr, sw, sh, bd);
+            }
         }
     }
 }
