@@ -84,19 +84,34 @@ impl Geometry {
         let min_tb_w = sps.width.div_ceil(1 << min_tb_log2);
         let min_tb_h = sps.height.div_ceil(1 << min_tb_log2);
         let shift = sps.log2_ctb - min_tb_log2;
-        let mut zs = vec![0u32; min_tb_w * min_tb_h];
-        for y in 0..min_tb_h {
-            for x in 0..min_tb_w {
-                let ctb_rs = w_ctbs * ((y << min_tb_log2) >> sps.log2_ctb)
-                    + ((x << min_tb_log2) >> sps.log2_ctb);
-                let mut v = rs_to_ts[ctb_rs] << (shift * 2);
+        // The z-order index within a CTB depends only on the position inside
+        // it, so it is derived once for one CTB (`local`) and every entry is
+        // that plus the CTB's tile-scan address shifted above it: the same
+        // sum as clause 6.5.2's per-entry bit loop, without the loop. (The
+        // decoder builds this for every tile of a grid photo.)
+        let side = 1usize << shift;
+        let mut local = vec![0u32; side * side];
+        for (ly, lrow) in local.chunks_exact_mut(side).enumerate() {
+            for (lx, v) in lrow.iter_mut().enumerate() {
                 for i in 0..shift {
                     let m = 1usize << i;
                     let mm = (m * m) as u32;
-                    v += if x & m != 0 { mm } else { 0 };
-                    v += if y & m != 0 { 2 * mm } else { 0 };
+                    *v += if lx & m != 0 { mm } else { 0 };
+                    *v += if ly & m != 0 { 2 * mm } else { 0 };
                 }
-                zs[y * min_tb_w + x] = v;
+            }
+        }
+        let mut zs = vec![0u32; min_tb_w * min_tb_h];
+        if min_tb_w > 0 {
+            for (y, zrow) in zs.chunks_exact_mut(min_tb_w).enumerate() {
+                let lrow = &local[(y & (side - 1)) * side..][..side];
+                let ctb_row = w_ctbs * (y >> shift);
+                for (cx, chunk) in zrow.chunks_mut(side).enumerate() {
+                    let base = rs_to_ts[ctb_row + cx] << (shift * 2);
+                    for (z, &l) in chunk.iter_mut().zip(lrow) {
+                        *z = base + l;
+                    }
+                }
             }
         }
         Ok(Geometry {

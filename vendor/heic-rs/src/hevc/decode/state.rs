@@ -80,6 +80,11 @@ pub struct Dec<'a> {
 impl<'a> Dec<'a> {
     /// True when the block covering `(xn, yn)` is available for prediction
     /// from the block at `(xc, yc)` (clause 6.4.1).
+    ///
+    /// Inlined, with the common case first: a neighbour in the current block's
+    /// own CTB shares its tile and slice, so only the z-order comparison is
+    /// left. Neighbours in another CTB take [`Self::available_across`].
+    #[inline]
     pub fn available(&self, xc: usize, yc: usize, xn: isize, yn: isize) -> bool {
         if xn < 0 || yn < 0 {
             return false;
@@ -88,11 +93,37 @@ impl<'a> Dec<'a> {
         if xn >= self.sps.width || yn >= self.sps.height {
             return false;
         }
-        if self.geo.z(xn, yn) > self.geo.z(xc, yc) {
-            return false;
+        let l = self.geo.ctb_log2;
+        if (xn >> l) == (xc >> l) && (yn >> l) == (yc >> l) {
+            // The z-order index never decreases along either axis, so a
+            // neighbour neither right of nor below `(xc, yc)` in the same CTB
+            // (the left and above neighbours asked for by the syntax) is
+            // always available without a table lookup.
+            return (xn <= xc && yn <= yc) || self.geo.z(xn, yn) <= self.geo.z(xc, yc);
         }
+        self.available_across(xc, yc, xn, yn)
+    }
+
+    /// [`Self::available`] for a neighbour inside the picture that lies in
+    /// another CTB than `(xc, yc)`.
+    ///
+    /// `MinTbAddrZs` is the CTB's tile-scan address shifted above the z-order
+    /// index within the CTB, and two different CTBs have different tile-scan
+    /// addresses, so across CTBs the z comparison is that of `CtbAddrRsToTs`:
+    /// two small per-CTB tables instead of two lookups in the per-4x4 one.
+    #[inline(never)]
+    pub(super) fn available_across(&self, xc: usize, yc: usize, xn: usize, yn: usize) -> bool {
         let a = self.geo.ctb_rs(xn, yn);
         let b = self.geo.ctb_rs(xc, yc);
+        if xc >= self.sps.width || yc >= self.sps.height {
+            // Not reached from the decoder (the current block is inside the
+            // picture); kept as clause 6.4.1 has it.
+            if self.geo.z(xn, yn) > self.geo.z(xc, yc) {
+                return false;
+            }
+        } else if self.geo.rs_to_ts[a] > self.geo.rs_to_ts[b] {
+            return false;
+        }
         self.geo.tile_id[a] == self.geo.tile_id[b] && self.fi.slice_addr[a] == self.fi.slice_addr[b]
     }
 

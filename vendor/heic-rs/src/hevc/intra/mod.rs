@@ -4,7 +4,9 @@ mod pred;
 mod smooth;
 
 pub use pred::predict;
+#[cfg(any(test, feature = "bench"))]
 pub use smooth::filter_refs;
+pub use smooth::filter_refs_into;
 
 /// Neighbouring reference samples for one transform block.
 ///

@@ -8,6 +8,8 @@ use super::Refs;
 /// `chroma_array_type` is 0..=3, `strong_smoothing` is
 /// `strong_intra_smoothing_enabled_flag`, `disable_smoothing` is
 /// `intra_smoothing_disabled_flag` from the SPS range extension.
+/// (The decoder itself fills a caller's buffer with [`filter_refs_into`].)
+#[cfg(any(test, feature = "bench"))]
 pub fn filter_refs(
     r: &Refs,
     mode: u8,
@@ -17,10 +19,42 @@ pub fn filter_refs(
     strong_smoothing: bool,
     disable_smoothing: bool,
 ) -> Refs {
+    let mut o = Refs::new(r.n);
+    if filter_refs_into(
+        r,
+        &mut o,
+        mode,
+        c_idx,
+        bit_depth,
+        chroma_array_type,
+        strong_smoothing,
+        disable_smoothing,
+    ) {
+        o
+    } else {
+        r.clone()
+    }
+}
+
+/// [`filter_refs`] into a caller's buffer: writes the filtered samples to `o`
+/// and returns true, or returns false (leaving `o` alone) when the clause
+/// leaves the samples unfiltered, so the caller can use `r` itself instead of
+/// a copy of it.
+#[allow(clippy::too_many_arguments)]
+pub fn filter_refs_into(
+    r: &Refs,
+    o: &mut Refs,
+    mode: u8,
+    c_idx: usize,
+    bit_depth: u8,
+    chroma_array_type: u8,
+    strong_smoothing: bool,
+    disable_smoothing: bool,
+) -> bool {
     let n = r.n;
     let nn = 2 * n as isize;
     if disable_smoothing || (c_idx != 0 && chroma_array_type != 3) {
-        return r.clone();
+        return false;
     }
     let m = mode as i32;
     let thresh = match n {
@@ -30,7 +64,7 @@ pub fn filter_refs(
     };
     let dist = core::cmp::min((m - 26).abs(), (m - 10).abs());
     if mode == 1 || mode > 34 || n == 4 || dist <= thresh {
-        return r.clone();
+        return false;
     }
     let c = r.top(-1) as i32;
     let (te, le) = (r.top(nn - 1) as i32, r.left(nn - 1) as i32);
@@ -42,7 +76,7 @@ pub fn filter_refs(
         && n == 32
         && (c + te - 2 * r.top(nn / 2 - 1) as i32).abs() < lim
         && (c + le - 2 * r.left(nn / 2 - 1) as i32).abs() < lim;
-    let mut o = Refs::new(n);
+    o.n = n;
     if bilin {
         o.set_top(-1, c as u16);
         for i in 0..nn - 1 {
@@ -51,18 +85,17 @@ pub fn filter_refs(
             o.set_top(i, (((w0 as i32) * c + (w1 as i32) * te + 32) >> 6) as u16);
         }
     } else {
-        o.set_top(
-            -1,
-            ((r.left(0) as i32 + 2 * c + r.top(0) as i32 + 2) >> 2) as u16,
-        );
-        for i in 0..nn - 1 {
-            let l = r.left(i + 1) as i32 + 2 * r.left(i) as i32 + r.left(i - 1) as i32;
-            let t = r.top(i + 1) as i32 + 2 * r.top(i) as i32 + r.top(i - 1) as i32;
-            o.set_left(i, ((l + 2) >> 2) as u16);
-            o.set_top(i, ((t + 2) >> 2) as u16);
+        // In the flattened order (left column bottom-up, corner, top row) every
+        // sample's two neighbours in the clause's formulas, the corner's
+        // included, are the entries either side of it, so the filter is one
+        // 3-tap pass over the interior of the buffer.
+        let len = 4 * n + 1;
+        let (src, dst) = (&r.buf[..len], &mut o.buf[1..len - 1]);
+        for (d, w) in dst.iter_mut().zip(src.windows(3)) {
+            *d = ((w[0] as u32 + 2 * w[1] as u32 + w[2] as u32 + 2) >> 2) as u16;
         }
     }
     o.set_left(nn - 1, le as u16);
     o.set_top(nn - 1, te as u16);
-    o
+    true
 }
