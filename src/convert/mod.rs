@@ -227,11 +227,12 @@ pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, Conver
         None => false,
     };
     let has_icc = match &d.icc {
-        Some(icc) => {
+        // An empty profile would be no chunk at all: not reported as kept.
+        Some(icc) if !icc.is_empty() => {
             segments.extend(icc_segments(icc)?);
             true
         }
-        None => false,
+        _ => false,
     };
     let jpeg = match &d.pixels {
         Pixels::Rgb(i) => {
