@@ -11,12 +11,15 @@
 //! multiply-and-round per coefficient with the DCT's scale folded into the divisors (as
 //! libjpeg's float path does), and entropy-coded by walking a bit mask of the non-zero
 //! coefficients instead of testing all 63. Reading through a stride also replaces the separate
-//! pass that turned the planes (`irot`/`imir`): a turned block is gathered in the same loop.
+//! pass that turned the planes for a mirror or a half turn (`irot`/`imir`); a quarter-turned
+//! picture is turned first (see `ycc::planes` for why).
 //!
 //! Output: SOI, JFIF APP0, the caller's APPn segments in order, DQT, SOF0, DHT, SOS, the scan,
 //! EOI; Annex K's quantisation tables scaled by quality as libjpeg scales them, and its typical
 //! Huffman tables (what Pillow writes by default), so any JPEG reader opens it.
 //! `jpeg-encoder` still writes the RGB fallback and the thumbnails.
+
+use super::orient::Strides;
 
 /// One plane seen as the upright picture: output sample `(x, y)` is
 /// `data[base + x·sx + y·sy]`. A signed permutation of the axes (a turn or a mirror) is exactly
@@ -33,6 +36,18 @@ pub struct View<'a> {
 }
 
 impl<'a> View<'a> {
+    /// A stored plane read through the strides of its turn.
+    pub fn through(data: &'a [u8], s: Strides) -> View<'a> {
+        View {
+            data,
+            width: s.width,
+            height: s.height,
+            base: s.base,
+            sx: s.sx,
+            sy: s.sy,
+        }
+    }
+
     /// A plane already upright, `width` samples per row.
     #[cfg(test)]
     pub fn upright(data: &'a [u8], width: usize, height: usize) -> View<'a> {
@@ -88,18 +103,6 @@ impl<'a> View<'a> {
                     run(at(bx, by + r), self.sx, row);
                 }
             }
-            // A quarter turn: each block column is a stored row.
-            (true, _, 1 | -1) => {
-                let mut cols = [[0u8; 8]; 8];
-                for (c, col) in cols.iter_mut().enumerate() {
-                    run(at(bx + c, by), self.sy, col);
-                }
-                for (r, row) in bytes.iter_mut().enumerate() {
-                    for (c, b) in row.iter_mut().enumerate() {
-                        *b = cols[c][r];
-                    }
-                }
-            }
             _ => self.gather(bx, by, &mut bytes),
         }
         // Apart from the gathers, one pass over 64 bytes: widened and converted eight lanes at
@@ -109,7 +112,8 @@ impl<'a> View<'a> {
         }
     }
 
-    /// A block through the strides, or one crossing the picture's edge.
+    /// A block through the strides of a quarter turn (the caller turns those planes first, so
+    /// only tests come here), or one crossing the picture's edge.
     #[inline(never)]
     fn gather(&self, bx: usize, by: usize, bytes: &mut [[u8; 8]; 8]) {
         for (r, row) in bytes.iter_mut().enumerate() {
@@ -319,16 +323,18 @@ fn fdct(d: &mut [[f32; 8]; 8]) {
     *d = t;
 }
 
-/// Round to nearest and clamp to what a baseline AC coefficient may hold (10 bits; the DC
-/// difference gets 11). Adding 1.5·2²³ leaves the rounded integer in the low mantissa bits:
+/// Round to nearest and clamp to what a baseline coefficient may hold: 10 bits for AC; the DC
+/// of 8-bit samples is within −1024..=1016, so any two differ by at most the 11 bits a DC
+/// difference may take. Adding 1.5·2²³ leaves the rounded integer in the low mantissa bits:
 /// one add and one subtract per lane, where `round()` is a library call without SSE4.1.
 #[inline(always)]
 fn quantise(d: &[[f32; 8]; 8], div: &[f32; 64], out: &mut [i16; 64]) {
     const MAGIC: f32 = 12_582_912.0;
+    let round = |v: f32, k: f32| ((v * k + MAGIC).to_bits() as i32).wrapping_sub(0x4B40_0000);
     for ((o, &v), &k) in out.iter_mut().zip(d.as_flattened()).zip(div) {
-        let r = ((v * k + MAGIC).to_bits() as i32).wrapping_sub(0x4B40_0000);
-        *o = r.clamp(-1023, 1023) as i16;
+        *o = round(v, k).clamp(-1023, 1023) as i16;
     }
+    out[0] = round(d[0][0], div[0]).clamp(-1024, 1023) as i16;
 }
 
 /// The entropy-coded scan, with the byte stuffing of T.81 B.1.1.5.
@@ -482,6 +488,15 @@ pub enum Refused {
     Segment,
 }
 
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refused::Size => "the YCbCr planes do not match the picture's size",
+            Refused::Segment => "a metadata segment is longer than a JPEG segment holds",
+        })
+    }
+}
+
 /// Encode a 4:2:0 picture: `y` at full size, `cb` and `cr` at half size rounded up, with the
 /// APPn segments `(n, payload)` written in order after JFIF's APP0.
 pub fn encode_420(
@@ -575,18 +590,6 @@ pub fn encode_420(
     let mut out = bits.finish();
     out.extend_from_slice(&[0xFF, 0xD9]);
     Ok(out)
-}
-
-#[cfg(test)]
-fn view_of<'a>(data: &'a [u8], s: super::orient::Strides) -> View<'a> {
-    View {
-        data,
-        width: s.width,
-        height: s.height,
-        base: s.base,
-        sx: s.sx,
-        sy: s.sy,
-    }
 }
 
 #[cfg(test)]
@@ -700,6 +703,26 @@ mod tests {
         assert!(worst <= 2, "largest luma error {worst}");
     }
 
+    /// The DC of a black block is −1024, one past what an AC coefficient may hold, and is kept;
+    /// black and white come back exactly at quality 100.
+    #[test]
+    fn a_black_block_keeps_its_dc() {
+        let p = vec![0u8; 64];
+        let mut d = [[0f32; 8]; 8];
+        View::upright(&p, 8, 8).block(0, 0, &mut d);
+        fdct(&mut d);
+        let mut q = [0i16; 64];
+        quantise(&d, &divisors(&scaled(&LUMA_Q, 100)), &mut q);
+        assert_eq!(q[0], -1024);
+        assert!(q[1..].iter().all(|&c| c == 0));
+        let c = vec![128u8; 64];
+        for v in [0u8, 255] {
+            let y = vec![v; 256];
+            let (_, _, px) = decode_rgb(&encode(&y, &c, &c, 16, 16, 100));
+            assert!(px.iter().all(|&p| p == v), "{v}: {:?}", &px[..6]);
+        }
+    }
+
     /// A plane read through the strides of a mirror or a turn is encoded to the same bytes as
     /// the plane turned first: the strides move no sample.
     #[test]
@@ -743,9 +766,9 @@ mod tests {
                 strides(&t, cw as u32, ch as u32).unwrap(),
             );
             let got = encode_420(
-                view_of(&y, ls),
-                view_of(&cb, cs),
-                view_of(&cr, cs),
+                View::through(&y, ls),
+                View::through(&cb, cs),
+                View::through(&cr, cs),
                 90,
                 &[(1, b"Exif\0\0MM\0*"), (2, b"ICC_PROFILE\0\x01\x01")],
                 0,

@@ -253,7 +253,7 @@ pub fn heic_to_jpeg(heic: &[u8], opts: &JpegOptions) -> Result<Converted, Conver
             let refs: Vec<(u8, &[u8])> = segments.iter().map(|(n, s)| (*n, &s[..])).collect();
             let [y, cb, cr] = p.views();
             jpeg::encode_420(y, cb, cr, opts.quality, &refs, heic.len() * 2)
-                .map_err(|e| ConvertError::Encode(format!("{e:?}")))?
+                .map_err(|e| ConvertError::Encode(e.to_string()))?
         }
     };
     Ok(Converted {

@@ -223,18 +223,8 @@ mod tests {
     use super::*;
     use heic_rs::PixelLayout;
 
-    /// A 5×3 image whose pixels are all different.
-    fn img() -> Image {
-        Image {
-            data: (0..45u8).collect(),
-            width: 5,
-            height: 3,
-            layout: PixelLayout::Rgb8,
-        }
-    }
-
-    #[test]
-    fn every_rotation_and_mirror_sequence_matches_heic_rs() {
+    /// No transform, each rotation and mirror, and every pair of them.
+    fn sequences() -> Vec<Vec<Transform>> {
         let ops = [
             Transform::Rotate(Rotation::Ccw90),
             Transform::Rotate(Rotation::Ccw180),
@@ -249,6 +239,22 @@ mod tests {
                 seqs.push(vec![a, b]);
             }
         }
+        seqs
+    }
+
+    /// A 5×3 image whose pixels are all different.
+    fn img() -> Image {
+        Image {
+            data: (0..45u8).collect(),
+            width: 5,
+            height: 3,
+            layout: PixelLayout::Rgb8,
+        }
+    }
+
+    #[test]
+    fn every_rotation_and_mirror_sequence_matches_heic_rs() {
+        let seqs = sequences();
         for seq in seqs {
             let want = heic_rs::transform::apply_all(img(), &seq).unwrap();
             for parallel in [false, true] {
@@ -265,20 +271,7 @@ mod tests {
     /// for sides odd and even.
     #[test]
     fn strides_read_what_the_turned_plane_holds() {
-        let ops = [
-            Transform::Rotate(Rotation::Ccw90),
-            Transform::Rotate(Rotation::Ccw180),
-            Transform::Rotate(Rotation::Ccw270),
-            Transform::Mirror(Mirror::LeftRight),
-            Transform::Mirror(Mirror::TopBottom),
-        ];
-        let mut seqs: Vec<Vec<Transform>> = vec![vec![]];
-        for a in ops {
-            seqs.push(vec![a]);
-            for b in ops {
-                seqs.push(vec![a, b]);
-            }
-        }
+        let seqs = sequences();
         for (w, h) in [(5u32, 3u32), (4, 6)] {
             let plane = Image {
                 data: (0..(w * h) as u8).collect(),

@@ -39,18 +39,10 @@ pub struct Ycc420 {
 impl Ycc420 {
     /// The three planes as the encoder reads them: upright.
     pub fn views(&self) -> [View<'_>; 3] {
-        let view = |data, s: Strides| View {
-            data,
-            width: s.width,
-            height: s.height,
-            base: s.base,
-            sx: s.sx,
-            sy: s.sy,
-        };
         [
-            view(&self.y, self.luma),
-            view(&self.cb, self.chroma),
-            view(&self.cr, self.chroma),
+            View::through(&self.y, self.luma),
+            View::through(&self.cb, self.chroma),
+            View::through(&self.cr, self.chroma),
         ]
     }
 }
