@@ -745,19 +745,6 @@ fn a_version_downloads_byte_for_byte() {
     assert_eq!(s.get(&format!("/file/{u}/edited")).status, 404);
 }
 
-/// Names, content and modification times of every file under `dir`.
-fn tree(dir: &Path) -> std::collections::BTreeMap<String, (String, i64)> {
-    file_hashes(dir)
-        .into_iter()
-        // The JSON journal records when its run was (the CSV, without times, is compared).
-        .filter(|(p, _)| p != "unback-export.json")
-        .map(|(p, h)| {
-            let t = mtime_unix(&dir.join(&p));
-            (p, (h, t))
-        })
-        .collect()
-}
-
 #[test]
 fn the_page_export_writes_what_photos_export_uuid_writes() {
     // A Live Photo, an edited favourite and a preview-only asset.
@@ -781,7 +768,7 @@ fn the_page_export_writes_what_photos_export_uuid_writes() {
         c.args(["--uuid", u]);
     }
     c.args(["--layout", "date"]).assert().success();
-    let (w, k) = (tree(&web), tree(&cli));
+    let (w, k) = (export_tree(&web), export_tree(&cli));
     assert!(w.len() >= 5, "{w:?}");
     assert_eq!(w, k);
     // The command line the page shows does the same.
@@ -803,7 +790,7 @@ fn the_page_export_writes_what_photos_export_uuid_writes() {
         .arg(&list)
         .assert()
         .success();
-    assert_eq!(tree(&from_file), k);
+    assert_eq!(export_tree(&from_file), k);
 }
 
 #[test]

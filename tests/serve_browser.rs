@@ -11,7 +11,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -170,24 +169,6 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|s| s.as_str().unwrap().to_string())
-        .collect()
-}
-
-/// Names, content and modification times of every file under `dir`; the journals' times are
-/// when they were written, so only their content counts, and the JSON journal is left out (it
-/// records when its run was; the CSV, without times, is compared).
-fn tree(dir: &Path) -> BTreeMap<String, (String, i64)> {
-    file_hashes(dir)
-        .into_iter()
-        .filter(|(p, _)| p != "unback-export.json")
-        .map(|(p, h)| {
-            let t = if p.starts_with("unback-export.") {
-                0
-            } else {
-                mtime_unix(&dir.join(&p))
-            };
-            (p, (h, t))
-        })
         .collect()
 }
 
@@ -404,7 +385,7 @@ fn check_page(backup: &Path, prefix: &str, big: bool) -> Value {
         c.args(["--uuid", u]);
     }
     c.args(["--layout", "date"]).assert().success();
-    let (w, k) = (tree(&web), tree(&cli));
+    let (w, k) = (export_tree(&web), export_tree(&cli));
     assert!(w.len() >= 4, "three assets, one of them Live: {w:?}");
     assert_eq!(w, k, "the page's export is photos export --uuid's");
     let cmd = e["command"].as_str().unwrap();

@@ -89,6 +89,25 @@ pub fn file_hashes(dir: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Names, content and modification times of every file an export wrote under `dir`: an exported
+/// file's time is its capture date, so two exports of the same photos compare equal. The
+/// journals' times are when they were written, so only their content counts, and the JSON
+/// journal is left out (it records when its run was; the CSV, without times, is compared).
+pub fn export_tree(dir: &Path) -> BTreeMap<String, (String, i64)> {
+    file_hashes(dir)
+        .into_iter()
+        .filter(|(p, _)| p != "unback-export.json")
+        .map(|(p, h)| {
+            let t = if p.starts_with("unback-export.") {
+                0
+            } else {
+                mtime_unix(&dir.join(&p))
+            };
+            (p, (h, t))
+        })
+        .collect()
+}
+
 pub fn mtime_unix(p: &Path) -> i64 {
     std::fs::metadata(p)
         .unwrap()
